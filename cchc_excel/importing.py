@@ -1,0 +1,136 @@
+"""Edge: import a folder of received files into the workspace's store.
+
+For each file: read and check it (readback), add the checks that need the archive (a copy of another
+unit's figures, a big jump from the unit's own history, a late arrival), then record it atomically.
+One bad file never stops the batch; every file is archived, accepted or not.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .period import Period
+from .problems import problem
+from .readback import ReadContext, Submission, read_workbook
+from .safety import Limits
+from .store import ImportOutcome, Store
+from .vntext import format_number, format_short_date, parse_date
+from .workspace import Workspace
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+RECEIPT_LOG = "so-nhan.csv"   # optional register of arrival times kept by the office: file,received_at
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to import, in a stable order: folders are searched recursively; Office lock files
+    ("~$x.xlsx", ".~lock.x#") are skipped. Explicitly named files are taken whatever their suffix, so a
+    PDF sent by mistake is archived and reported rather than ignored."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(("~$", ".~lock")):
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def read_receipts(folder: Path) -> dict[str, datetime]:
+    """Arrival times from the office's register, if the folder has one."""
+    log = folder / RECEIPT_LOG
+    if not log.exists():
+        return {}
+    out: dict[str, datetime] = {}
+    for row in csv.DictReader(io.StringIO(log.read_text(encoding="utf-8-sig"))):
+        name, when = (row.get("file") or "").strip(), (row.get("received_at") or "").strip()
+        if not name or not when:
+            continue
+        try:
+            out[name] = datetime.fromisoformat(when)
+        except ValueError:
+            d = parse_date(when)
+            if d:
+                out[name] = datetime(d.year, d.month, d.day, 12, 0)
+    return out
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    outcomes: list[ImportOutcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status == "accepted" for o in self.outcomes)
+
+
+def store_for(ws: Workspace) -> Store:
+    return Store(ws.store_url, ws.archive_dir)
+
+
+def check_against_archive(sub: Submission, store: Store, ws: Workspace, received_at: datetime) -> None:
+    """Checks that need what was received before. Adds problems to `sub.report`."""
+    if not sub.period_code or not sub.unit_code or not sub.accepted:
+        return
+    if sub.indicators:
+        owner = store.fingerprint_owner(sub.period_code, sub.content_fingerprint(), sub.unit_code)
+        if owner:
+            sub.report.add(problem("duplicate-of-other-unit", file=sub.file, value=owner))
+    try:
+        period = Period.parse(sub.period_code)
+    except ValueError:
+        return
+    due = period.due_date(ws.plan.reporting.due_day, month_offset=ws.plan.reporting.due_month_offset)
+    if received_at.date() > due:
+        sub.report.add(problem("late-submission", file=sub.file, value=format_short_date(received_at.date()),
+                               detail=format_short_date(due)))
+    history = store.previous_values(sub.unit_code, sub.period_code, list(sub.indicators))
+    limit = ws.plan.reporting.large_change_points
+    for key, iv in sub.indicators.items():
+        if iv.value is None or history.empty:
+            continue
+        past = history[(history["indicator"] == key) & history["value"].notna()]
+        if past.empty:
+            continue
+        last = float(past.iloc[0]["value"])
+        if abs(iv.value - last) >= limit:
+            sub.report.add(problem("big-jump", file=sub.file, sheet=iv.sheet, cell=iv.cell, name=key,
+                                   value=format_number(iv.value),
+                                   detail=f"kỳ trước {format_number(last)}"))
+
+
+def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None = None,
+                 received_at: datetime | None = None, limits: Limits | None = None,
+                 store: Store | None = None) -> Iterator[tuple[Path, ImportOutcome]]:
+    """Import each file, yielding (path, outcome) as it goes (for progress bars)."""
+    own = store is None
+    store = store or store_for(ws)
+    ctx = ReadContext(plan=ws.plan, registry=ws.registry, secret=ws.secret, period=period,
+                      limits=limits or Limits())
+    receipts: dict[Path, dict[str, datetime]] = {}
+    try:
+        for path in collect_files(paths):
+            folder = path.parent
+            if folder not in receipts:
+                receipts[folder] = read_receipts(folder)
+            when = received_at or receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                sub = Submission(file=path.name, sha256="0" * 64)
+                sub.report.add(problem("file-unreadable", file=path.name, detail=str(exc)))
+                yield path, ImportOutcome(path.name, 0, "rejected", False, False, 0, None, None, 1, 0,
+                                          sub.report.to_list())
+                continue
+            sub = read_workbook(path, ctx, data=data)
+            check_against_archive(sub, store, ws, when)
+            yield path, store.record(sub, data, received_at=when)
+    finally:
+        if own:
+            store.close()

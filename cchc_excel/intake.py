@@ -1,0 +1,553 @@
+"""Edge: write one unit's intake workbook for one period from its `Layout`, with xlsxwriter.
+
+xlsxwriter (rather than openpyxl) because it writes data validation, input messages, conditional formats,
+sheet protection and defined names that open without a repair prompt in Excel and LibreOffice, and it is
+the faster writer. The workbook is macro-free (.xlsx), has no external links and needs no network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from . import layout as L
+from .layout import Layout, Slot, a1, col_letter, sign
+from .period import Period
+from .plan import Plan
+from .units import Registry, Unit
+from .vntext import format_short_date, slugify
+
+FONT = "Times New Roman"
+INPUT_FILL = "#FFF2CC"      # pale yellow: "type here"
+LOCKED_FILL = "#F2F2F2"
+HEADER_FILL = "#DDEBF7"
+
+# Explicit Vietnamese language tag in number formats: LibreOffice then parses what the clerk types in these
+# cells as vi-VN (1.234 = 1234, 12,5 = 12.5, 15/03/2025 = a date) whatever its own locale setting.
+COUNT_FMT = "[$-42A]#,##0"
+PERCENT_FMT = "[$-42A]0.00"
+DATE_FMT = "[$-42A]dd/mm/yyyy"
+
+
+def safe_code(code: str) -> str:
+    """A unit code as a file-name part: no path separators, dots or reserved characters."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "unit"
+
+
+def workbook_filename(period: Period, unit: Unit) -> str:
+    """`<period>_<unit-code>_<ascii-slug>.xlsx` — sorts by period then unit and says what it is."""
+    return f"{period.code}_{safe_code(unit.code)}_{slugify(unit.name, max_len=50)}.xlsx"
+
+
+@dataclass
+class _Formats:
+    title: Any
+    subtitle: Any
+    header: Any
+    label: Any
+    label_center: Any
+    label_bold: Any
+    wrap: Any
+    count: Any
+    percent: Any
+    date: Any
+    text: Any
+    longtext: Any
+    choice: Any
+    formula_rate: Any
+    formula_text: Any
+    formula_count: Any
+    total_count: Any
+    target: Any
+    hidden_num: Any
+    note: Any
+
+
+def _formats(wb: xlsxwriter.Workbook) -> _Formats:
+    base = {"font_name": FONT, "font_size": 12, "valign": "vcenter"}
+    border = {**base, "border": 1}
+    inp = {**border, "locked": False, "bg_color": INPUT_FILL}
+
+    def f(*layers: dict[str, Any], **kw: Any) -> Any:
+        merged: dict[str, Any] = {}
+        for layer in layers:
+            merged.update(layer)
+        merged.update(kw)
+        return wb.add_format(merged)
+
+    return _Formats(
+        title=f(base, bold=True, font_size=14, align="center", text_wrap=True),
+        subtitle=f(base, italic=True, align="center", text_wrap=True),
+        header=f(border, bold=True, align="center", text_wrap=True, bg_color=HEADER_FILL),
+        label=f(border, text_wrap=True, bg_color=LOCKED_FILL),
+        label_center=f(border, align="center", text_wrap=True, bg_color=LOCKED_FILL),
+        label_bold=f(border, bold=True, text_wrap=True, bg_color=LOCKED_FILL),
+        wrap=f(base, text_wrap=True, valign="top"),
+        count=f(inp, num_format=COUNT_FMT),
+        percent=f(inp, num_format=PERCENT_FMT),
+        date=f(inp, num_format=DATE_FMT, align="center"),
+        text=f(inp, text_wrap=True),
+        longtext=f(inp, text_wrap=True, valign="top"),
+        choice=f(inp, align="center"),
+        formula_rate=f(border, num_format="0.00", align="center", bg_color=LOCKED_FILL),
+        formula_text=f(border, align="center", bold=True, bg_color=LOCKED_FILL),
+        formula_count=f(border, num_format="#,##0", bg_color=LOCKED_FILL),
+        total_count=f(border, num_format="#,##0", bold=True, bg_color=HEADER_FILL),
+        target=f(border, align="center", text_wrap=True, bg_color=LOCKED_FILL, bold=True),
+        hidden_num=f(base, num_format="General"),
+        note=f(base, italic=True, font_size=11, text_wrap=True, valign="top"),
+    )
+
+
+def _input_format(fmt: _Formats, slot: Slot) -> Any:
+    return {"count": fmt.count, "percent": fmt.percent, "date": fmt.date, "yesno": fmt.choice,
+            "status": fmt.choice, "text": fmt.text, "longtext": fmt.longtext, "field": fmt.text}[slot.kind]
+
+
+def _validation(slot: Slot, field_list_ref: str | None) -> dict[str, Any]:
+    """Data validation with an input message for one slot kind."""
+    title = slot.label[:32]
+    if slot.kind == "count":
+        return {"validate": "integer", "criteria": ">=", "value": 0, "input_title": title,
+                "input_message": "Nhập số nguyên không âm (ví dụ 1234).", "error_title": "Số không hợp lệ",
+                "error_message": "Ô này chỉ nhận số nguyên từ 0 trở lên."}
+    if slot.kind == "percent":
+        return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                "input_title": title, "input_message": "Nhập tỷ lệ phần trăm từ 0 đến 100 (ví dụ 92,5).",
+                "error_title": "Tỷ lệ không hợp lệ", "error_message": "Tỷ lệ phải từ 0 đến 100."}
+    if slot.kind == "date":
+        return {"validate": "date", "criteria": "between", "minimum": date(2000, 1, 1),
+                "maximum": date(2100, 12, 31), "input_title": title,
+                "input_message": "Nhập ngày dạng ngày/tháng/năm, ví dụ 05/03/2025.",
+                "error_title": "Ngày không hợp lệ", "error_message": "Hãy nhập ngày dạng dd/mm/yyyy."}
+    if slot.kind == "yesno":
+        return {"validate": "list", "source": list(L.YESNO), "input_title": title,
+                "input_message": "Chọn Có hoặc Không.", "error_title": "Giá trị không hợp lệ",
+                "error_message": "Chỉ chọn Có hoặc Không."}
+    if slot.kind == "status":
+        return {"validate": "list", "source": list(L.STATUSES), "input_title": title,
+                "input_message": "Chọn: " + "; ".join(L.STATUSES) + ".", "error_title": "Giá trị không hợp lệ",
+                "error_message": "Hãy chọn một tình trạng trong danh sách."}
+    if slot.kind == "field" and field_list_ref:
+        # "information" style: the list is a suggestion; a field not in it may still be typed.
+        return {"validate": "list", "source": "=" + field_list_ref, "error_type": "information",
+                "input_title": "Lĩnh vực", "input_message": "Chọn lĩnh vực trong danh sách hoặc gõ tên lĩnh vực.",
+                "error_title": "Lĩnh vực khác", "error_message": "Lĩnh vực này không có trong danh sách; vẫn "
+                                                                  "giữ nếu bạn chọn OK."}
+    limit = 4000 if slot.kind == "longtext" else 500
+    return {"validate": "length", "criteria": "<=", "value": limit, "input_title": title,
+            "input_message": (slot.hint or "Nhập nội dung.")[:255], "error_title": "Nội dung quá dài",
+            "error_message": f"Tối đa {limit} ký tự."}
+
+
+def _protect(ws: Any, password: str | None) -> None:
+    ws.protect(password or "", {"select_locked_cells": True, "select_unlocked_cells": True,
+                                "format_columns": True, "format_rows": True})
+
+
+def _a4(ws: Any, *, landscape: bool, last_col: int, last_row: int, repeat: tuple[int, int] | None = None) -> None:
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, last_row, last_col)
+    if repeat:
+        ws.repeat_rows(*repeat)
+    ws.set_footer("&C&\"Times New Roman\"Trang &P/&N")
+
+
+def _write_slot(ws: Any, fmt: _Formats, slot: Slot, field_list_ref: str | None) -> None:
+    cell_fmt = _input_format(fmt, slot)
+    for offset in range(slot.rows):
+        ws.write_blank(slot.row + offset, slot.col, None, cell_fmt)
+    validation = _validation(slot, field_list_ref)
+    ws.data_validation(slot.row, slot.col, slot.row + slot.rows - 1, slot.col, validation)
+
+
+def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, Any], due: date,
+           window: tuple[date, date]) -> None:
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 1, 100)
+    unit = lay.unit
+    ws.merge_range(0, 0, 0, 1, "HƯỚNG DẪN ĐIỀN BIỂU MẪU BÁO CÁO CẢI CÁCH THỦ TỤC HÀNH CHÍNH", fmt.title)
+    ws.merge_range(1, 0, 1, 1, f"{unit.name} — {lay.period.title_label}", fmt.subtitle)
+    contact = ", ".join(x for x in (office.get("contact"), office.get("name"), office.get("phone"),
+                                    office.get("email")) if x)
+    lines = [
+        f"Hạn gửi biểu mẫu: trước hết ngày {format_short_date(due)}.",
+        f"Số liệu tính từ ngày {format_short_date(window[0])} đến ngày {format_short_date(window[1])} "
+        "(Nghị định 09/2019/NĐ-CP).",
+        "Chỉ nhập vào các ô nền vàng. Các ô khác đã khóa: mã, tên, chỉ tiêu giao và công thức do hệ thống "
+        "tính, không cần sửa.",
+        f"Trang '{L.SHEET_INFO}': ghi họ tên, chức vụ, số điện thoại người lập biểu và ngày lập.",
+        f"Trang '{L.SHEET_IND}': với mỗi chỉ tiêu tỷ lệ, nhập tử số và mẫu số (số hồ sơ, số nguyên, không "
+        "nhập dấu %). Cột 'Kết quả (%)' và 'Đánh giá' tự tính; để trống nếu chưa có số liệu.",
+        f"Trang '{L.SHEET_CASES}': mỗi lĩnh vực một dòng; chọn lĩnh vực trong danh sách hoặc gõ tên. Cột "
+        "'Kiểm tra' phải là 'Khớp' (đã giải quyết + đang giải quyết = số hồ sơ nhận).",
+        f"Trang '{L.SHEET_TASKS}': chọn tình trạng của từng nhiệm vụ; nếu đã hoàn thành, ghi ngày và số văn bản.",
+        f"Trang '{L.SHEET_NOTES}': ghi khó khăn, vướng mắc và đề xuất, kiến nghị (mỗi ý một dòng, Alt+Enter "
+        "để xuống dòng).",
+        "Số nhập theo kiểu Việt Nam: 1.234 là một nghìn hai trăm ba mươi tư; 12,5 là mười hai phẩy năm.",
+        "Không đổi tên tệp, không xóa trang, không sao chép biểu mẫu của đơn vị khác hoặc của tháng khác: "
+        "mỗi biểu mẫu mang mã riêng của đơn vị và kỳ báo cáo.",
+        "Lưu tệp dạng Excel (.xlsx) rồi gửi lại theo địa chỉ đã được thông báo.",
+        f"Cần hỗ trợ, liên hệ: {contact or 'đơn vị tổng hợp của tỉnh'}.",
+        f"Kế hoạch: {plan.title}.",
+    ]
+    for i, line in enumerate(lines, start=3):
+        ws.write_number(i, 0, i - 2, fmt.wrap)
+        ws.write_string(i, 1, line, fmt.wrap)
+    _a4(ws, landscape=False, last_col=1, last_row=len(lines) + 3)
+
+
+def _info(ws: Any, fmt: _Formats, lay: Layout) -> None:
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 60)
+    ws.merge_range(0, 0, 0, 2, "THÔNG TIN ĐƠN VỊ BÁO CÁO", fmt.title)
+    unit = lay.unit
+    rows = [("Đơn vị báo cáo", unit.name), ("Mã đơn vị", unit.code), ("Cấp", lay.tier.name),
+            ("Kỳ báo cáo", lay.period.title_label)]
+    for r, (label, value) in enumerate(rows, start=2):
+        ws.write_string(r, 1, label, fmt.label_bold)
+        ws.write_string(r, 2, value, fmt.label)
+    ws.merge_range(7, 0, 7, 2, "Người lập biểu (nhập vào các ô nền vàng)", fmt.header)
+    for slot in lay.info_slots:
+        ws.write_string(slot.row, 1, slot.label + (" (*)" if slot.required else ""), fmt.label_bold)
+        _write_slot(ws, fmt, slot, None)
+    ws.write_string(lay.info_slots[-1].row + 2, 1, "(*) bắt buộc", fmt.note)
+    _a4(ws, landscape=False, last_col=2, last_row=lay.info_slots[-1].row + 2)
+
+
+def _indicators(ws: Any, fmt: _Formats, lay: Layout) -> None:
+    widths = {L.IND_COL_ID: 6, L.IND_COL_NAME: 46, L.IND_COL_TARGET: 13, L.IND_COL_LABEL: 34,
+              L.IND_COL_INPUT: 14, L.IND_COL_RATE: 11, L.IND_COL_RESULT: 11, L.IND_COL_NOTE: 26}
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+    ws.set_column(L.IND_COL_TVALUE, L.IND_COL_TCMP, 8, None, {"hidden": True})
+    last = L.IND_COL_NOTE
+    ws.merge_range(0, 0, 0, last, "KẾT QUẢ THỰC HIỆN CHỈ TIÊU CẢI CÁCH THỦ TỤC HÀNH CHÍNH", fmt.title)
+    ws.merge_range(1, 0, 1, last, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
+    ws.merge_range(2, 0, 2, last, "Nhập số liệu vào các ô nền vàng; cột Kết quả và Đánh giá tự tính.", fmt.note)
+    headers = {L.IND_COL_ID: "STT", L.IND_COL_NAME: "Chỉ tiêu", L.IND_COL_TARGET: "Chỉ tiêu giao",
+               L.IND_COL_LABEL: "Số liệu cần nhập", L.IND_COL_INPUT: "Số liệu", L.IND_COL_RATE: "Kết quả (%)",
+               L.IND_COL_RESULT: "Đánh giá", L.IND_COL_NOTE: "Ghi chú"}
+    for col, text in headers.items():
+        ws.write_string(L.IND_HEADER_ROW, col, text, fmt.header)
+    ws.set_row(L.IND_HEADER_ROW, 32)
+    for block in lay.indicators:
+        _indicator_block(ws, fmt, block)
+    end = (lay.indicators[-1].first_row + lay.indicators[-1].rows) if lay.indicators else L.IND_FIRST_ROW
+    if lay.indicators:
+        first = a1(L.IND_FIRST_ROW, L.IND_COL_RESULT)
+        last_cell = a1(end - 1, L.IND_COL_RESULT)
+        rng = f"{first}:{last_cell}"
+        ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{L.MET}"',
+                                    "format": ws_green(ws)})
+        ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{L.NOT_MET}"',
+                                    "format": ws_red(ws)})
+    else:
+        ws.merge_range(L.IND_FIRST_ROW, 0, L.IND_FIRST_ROW, last,
+                       "Kỳ này đơn vị không có chỉ tiêu phải báo cáo.", fmt.note)
+    ws.freeze_panes(L.IND_FIRST_ROW, 0)
+    _a4(ws, landscape=True, last_col=last, last_row=max(end, L.IND_FIRST_ROW + 1),
+        repeat=(L.IND_HEADER_ROW, L.IND_HEADER_ROW))
+
+
+def ws_green(ws: Any) -> Any:
+    return ws._green_fmt  # set in write_workbook: one format object per workbook
+
+
+def ws_red(ws: Any) -> Any:
+    return ws._red_fmt
+
+
+def _merge_or_write(ws: Any, first: int, last: int, col: int, value: Any, fmt: Any) -> None:
+    if last > first:
+        ws.merge_range(first, col, last, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(first, col, value, fmt)
+    else:
+        ws.write_string(first, col, str(value), fmt)
+
+
+def _indicator_block(ws: Any, fmt: _Formats, block: L.IndicatorBlock) -> None:
+    ind = block.item.indicator
+    target = block.target
+    first, last = block.first_row, block.first_row + block.rows - 1
+    printed = target.printed_id if target and target.printed_id else ind.id
+    _merge_or_write(ws, first, last, L.IND_COL_ID, printed, fmt.label_center)
+    name = ind.name + (f"\n({ind.note})" if ind.note and target and target.adjusted_by else "")
+    _merge_or_write(ws, first, last, L.IND_COL_NAME, name, fmt.label)
+    target_label = target.label if target else "—"
+    if target and target.adjusted_by:
+        target_label += "\n(đã điều chỉnh)"
+    _merge_or_write(ws, first, last, L.IND_COL_TARGET, target_label, fmt.target)
+    for slot in block.slots:
+        ws.write_string(slot.row, L.IND_COL_LABEL, slot.label, fmt.label)
+        _write_slot(ws, fmt, slot, None)
+        ws.set_row(slot.row, 32)
+    note = block.note
+    if block.rows > 1:
+        ws.merge_range(first, L.IND_COL_NOTE, last, L.IND_COL_NOTE, "", fmt.text)
+    else:
+        ws.write_blank(first, L.IND_COL_NOTE, None, fmt.text)
+    ws.data_validation(note.row, note.col, note.row, note.col, _validation(note, None))
+    # Hidden, locked target value and comparison: the formulas read them, the reader checks them.
+    tcell = a1(first, L.IND_COL_TVALUE)
+    if target is not None:
+        ws.write_number(first, L.IND_COL_TVALUE, target.value, fmt.hidden_num)
+        ws.write_string(first, L.IND_COL_TCMP, target.comparison, fmt.hidden_num)
+    rate_formula, result_formula = _formulas(block, tcell)
+    rate_cell = a1(first, L.IND_COL_RATE)
+    if last > first:
+        ws.merge_range(first, L.IND_COL_RATE, last, L.IND_COL_RATE, "", fmt.formula_rate)
+        ws.merge_range(first, L.IND_COL_RESULT, last, L.IND_COL_RESULT, "", fmt.formula_text)
+    # Cached value "" so a viewer that does not recalculate shows blank, not 0 (docs/libreoffice.md).
+    ws.write_formula(first, L.IND_COL_RATE, rate_formula, fmt.formula_rate, "")
+    ws.write_formula(first, L.IND_COL_RESULT, result_formula.replace("{rate}", rate_cell), fmt.formula_text, "")
+
+
+def _formulas(block: L.IndicatorBlock, tcell: str) -> tuple[str, str]:
+    ind = block.item.indicator
+    target = block.target
+    cells = [s.cell for s in block.slots]
+    if ind.kind == "rate":
+        num, den = cells
+        rate = f'=IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0),ROUND({num}/{den}*100,2),"")'
+    elif ind.kind == "percent":
+        rate = f'=IF(ISNUMBER({cells[0]}),ROUND({cells[0]},2),"")'
+    else:
+        rate = '=""'
+    if ind.kind in ("rate", "percent"):
+        if target is None:
+            result = '=""'
+        else:
+            op = "<=" if target.comparison == "max" else ">="
+            result = f'=IF({{rate}}="","",IF({{rate}}{op}{tcell},"{L.MET}","{L.NOT_MET}"))'
+    elif ind.kind == "yesno":
+        result = f'=IF({cells[0]}="","",IF({cells[0]}="{L.YESNO[0]}","{L.MET}","{L.NOT_MET}"))'
+    else:
+        result = f'=IF({cells[0]}="","",IF({cells[0]}="{L.STATUSES[0]}","{L.MET}","{L.NOT_MET}"))'
+    return rate, result
+
+
+def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, office: dict[str, Any],
+           window: tuple[date, date]) -> None:
+    table = lay.case_table
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 12, 10)
+    ws.set_column(table.check_col, table.check_col, 11)
+    last = table.check_col
+    ws.merge_range(0, 0, 0, last, "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI "
+                                  "QUYẾT TTHC", fmt.title)
+    ws.merge_range(1, 0, 1, last, f"(Từ ngày {format_short_date(window[0])} đến ngày "
+                                  f"{format_short_date(window[1])})", fmt.subtitle)
+    ws.merge_range(2, 0, 2, last, f"- Đơn vị báo cáo: {lay.unit.name}", fmt.wrap)
+    ws.merge_range(3, 0, 3, last, f"- Đơn vị nhận báo cáo: {office.get('name') or ''}", fmt.wrap)
+    ws.merge_range(4, 0, 4, last, f"Kỳ báo cáo: {lay.period.title_label}. Đơn vị tính: Số hồ sơ TTHC. "
+                                  "(Theo mẫu Thông tư 01/2020/TT-VPCP)", fmt.note)
+    h = L.CASE_HEADER_ROW
+    ws.merge_range(h, 0, h + 1, 0, "STT", fmt.header)
+    ws.merge_range(h, 1, h + 1, 1, "Lĩnh vực, công việc giải quyết theo cấp", fmt.header)
+    groups: dict[str, list[L.CaseColumn]] = {}
+    for c in table.columns[1:]:
+        groups.setdefault(c.group, []).append(c)
+    for group, cols in groups.items():
+        ws.merge_range(h, cols[0].col, h, cols[-1].col, group, fmt.header)
+        for c in cols:
+            ws.write_string(h + 1, c.col, c.label, fmt.header)
+    ws.merge_range(h, table.check_col, h + 1, table.check_col, "Kiểm tra", fmt.header)
+    ws.set_row(h + 1, 45)
+    ws.write_number(h + 2, 0, 1, fmt.label_center)
+    for c in table.columns:
+        ws.write_number(h + 2, c.col, c.number, fmt.label_center)
+    ws.write_blank(h + 2, table.check_col, None, fmt.label_center)
+    for c in table.columns:
+        if c.name is not None:
+            slot = next(s for s in L.case_slots(table) if s.name == c.name)
+            _write_slot(ws, fmt, slot, field_list_ref)
+    col_of = {c.key: c.col for c in table.columns}
+    for i in range(table.rows):
+        r = table.first_row + i
+        ws.write_number(r, 0, i + 1, fmt.label_center)
+        for c in table.columns:
+            if c.formula_of:
+                parts = ",".join(a1(r, col_of[k]) for k in c.formula_of)
+                ws.write_formula(r, c.col, f'=IF(COUNT({parts})=0,"",SUM({parts}))', fmt.formula_count, "")
+        rec, res, pen = (a1(r, col_of[k]) for k in ("received", "resolved", "pending"))
+        ws.write_formula(r, table.check_col, _check_formula(rec, res, pen), fmt.formula_text, "")
+    tr = table.total_row
+    ws.write_blank(tr, 0, None, fmt.total_count)
+    ws.write_string(tr, 1, "Tổng cộng", fmt.header)
+    for c in table.columns[1:]:
+        col = col_letter(c.col)
+        ws.write_formula(tr, c.col, f"=SUM({col}{table.first_row + 1}:{col}{table.first_row + table.rows})",
+                         fmt.total_count, 0)
+    rec, res, pen = (a1(tr, col_of[k]) for k in ("received", "resolved", "pending"))
+    ws.write_formula(tr, table.check_col, _check_formula(rec, res, pen), fmt.formula_text, "")
+    check_rng = f"{a1(table.first_row, table.check_col)}:{a1(tr, table.check_col)}"
+    ws.conditional_format(check_rng, {"type": "cell", "criteria": "==", "value": '"Khớp"', "format": ws._green_fmt})
+    ws.conditional_format(check_rng, {"type": "text", "criteria": "begins with", "value": "Lệch",
+                                      "format": ws._red_fmt})
+    ws.write_string(tr + 2, 1, "Cột 3 = 4 + 5 + 6; cột 7 = 8 + 9 + 10; cột 11 = 12 + 13 (máy tự tính). "
+                               "Kiểm tra: cột 3 = cột 7 + cột 11.", fmt.note)
+    ws.freeze_panes(table.first_row, 2)
+    _a4(ws, landscape=True, last_col=last, last_row=tr + 2, repeat=(h, h + 2))
+
+
+def _check_formula(rec: str, res: str, pen: str) -> str:
+    return (f'=IF(AND({rec}="",{res}="",{pen}=""),"",IF(N({rec})=N({res})+N({pen}),"Khớp",'
+            f'"Lệch "&TEXT(N({rec})-N({res})-N({pen}),"0")))')
+
+
+def _tasks(ws: Any, fmt: _Formats, lay: Layout) -> None:
+    widths = [(L.TASK_COL_ID, 8), (L.TASK_COL_TEXT, 50), (L.TASK_COL_ROLE, 10), (L.TASK_COL_HOST, 22),
+              (L.TASK_COL_DEADLINE, 14), (L.TASK_COL_STATUS, 17), (L.TASK_COL_DATE, 13), (L.TASK_COL_DOC, 20),
+              (L.TASK_COL_NOTE, 22)]
+    for col, width in widths:
+        ws.set_column(col, col, width)
+    last = L.TASK_COL_NOTE
+    ws.merge_range(0, 0, 0, last, "TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ ĐƯỢC GIAO", fmt.title)
+    ws.merge_range(1, 0, 1, last, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
+    headers = ["Mã", "Nội dung nhiệm vụ", "Vai trò", "Cơ quan chủ trì / phối hợp", "Thời hạn", "Tình trạng",
+               "Ngày hoàn thành", "Văn bản, sản phẩm", "Ghi chú"]
+    for col, text in enumerate(headers):
+        ws.write_string(L.TASK_HEADER_ROW, col, text, fmt.header)
+    for t in lay.tasks:
+        task = t.item.task
+        ws.write_string(t.row, L.TASK_COL_ID, task.id, fmt.label_center)
+        ws.write_string(t.row, L.TASK_COL_TEXT, task.text, fmt.label)
+        ws.write_string(t.row, L.TASK_COL_ROLE, t.item.role, fmt.label_center)
+        host = task.host or ""
+        if task.coordinators:
+            host += f"\nPhối hợp: {task.coordinators}"
+        ws.write_string(t.row, L.TASK_COL_HOST, host, fmt.label)
+        ws.write_string(t.row, L.TASK_COL_DEADLINE, task.deadline.label, fmt.label_center)
+        for slot in (t.status, t.done_date, t.document, t.note):
+            _write_slot(ws, fmt, slot, None)
+        ws.set_row(t.row, max(32, 16 * (1 + len(task.text) // 60)))
+    if not lay.tasks:
+        ws.merge_range(L.TASK_FIRST_ROW, 0, L.TASK_FIRST_ROW, last,
+                       "Đơn vị không có nhiệm vụ riêng trong kế hoạch.", fmt.note)
+    ws.freeze_panes(L.TASK_FIRST_ROW, 0)
+    _a4(ws, landscape=True, last_col=last, last_row=L.TASK_FIRST_ROW + max(1, len(lay.tasks)),
+        repeat=(L.TASK_HEADER_ROW, L.TASK_HEADER_ROW))
+
+
+def _notes(ws: Any, fmt: _Formats, lay: Layout) -> None:
+    ws.set_column(0, 0, 110)
+    ws.write_string(0, 0, "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ", fmt.title)
+    ws.write_string(1, 0, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
+    for slot in lay.note_slots:
+        ws.write_string(slot.row - 1, 0, f"{slot.label} (mỗi ý một dòng; Alt+Enter để xuống dòng):",
+                        fmt.label_bold)
+        _write_slot(ws, fmt, slot, None)
+        ws.set_row(slot.row, 150)
+    _a4(ws, landscape=False, last_col=0, last_row=lay.note_slots[-1].row)
+
+
+def _meta(ws: Any, lay: Layout, generated: str, signature: str, fields: Iterable[str]) -> str | None:
+    values = dict(zip(L.META_KEYS, (*lay.signed_fields, generated, signature), strict=True))
+    for key, (row, col) in lay.meta_names.items():
+        ws.write_string(row, 0, key)
+        ws.write_string(row, col, str(values[key]))
+    field_list = list(fields)
+    if not field_list:
+        return None
+    ws.write_string(0, 3, "LINH_VUC")
+    for i, name in enumerate(field_list, start=1):
+        ws.write_string(i, 3, name)
+    return f"{L.quote_sheet(L.SHEET_META)}!$D$2:$D${len(field_list) + 1}"
+
+
+def write_workbook(lay: Layout, plan: Plan, path: Path, *, secret: str, office: dict[str, Any] | None = None,
+                   protect_password: str | None = None, generated: datetime | None = None) -> Path:
+    """Write the intake workbook described by `lay` to `path` and return the path."""
+    office = office or {}
+    generated_at = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    signature = sign(secret, lay.signed_fields, generated_at)
+    window = lay.period.window(plan.reporting.window_rule)
+    due = lay.period.due_date(plan.reporting.due_day, month_offset=plan.reporting.due_month_offset)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    try:
+        wb.set_properties({"title": f"Báo cáo cải cách TTHC {lay.period.label} — {lay.unit.name}",
+                           "subject": plan.title, "author": office.get("name") or "cchc_excel",
+                           "company": office.get("name") or "", "comments": "Tạo bởi cchc_excel"})
+        fmt = _formats(wb)
+        green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        sheets = {name: wb.add_worksheet(name) for name in (L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_IND,
+                                                             L.SHEET_CASES, L.SHEET_TASKS, L.SHEET_NOTES,
+                                                             L.SHEET_META)}
+        for ws in sheets.values():
+            ws._green_fmt, ws._red_fmt = green, red
+            ws.hide_gridlines(2)
+        field_ref = _meta(sheets[L.SHEET_META], lay, generated_at, signature, plan.case_fields)
+        _guide(sheets[L.SHEET_GUIDE], fmt, lay, plan, office, due, window)
+        _info(sheets[L.SHEET_INFO], fmt, lay)
+        _indicators(sheets[L.SHEET_IND], fmt, lay)
+        _cases(sheets[L.SHEET_CASES], fmt, lay, field_ref, office, window)
+        _tasks(sheets[L.SHEET_TASKS], fmt, lay)
+        _notes(sheets[L.SHEET_NOTES], fmt, lay)
+        for name, ws in sheets.items():
+            _protect(ws, protect_password)
+            if name == L.SHEET_META:
+                ws.very_hidden() if hasattr(ws, "very_hidden") else ws.hide()
+        sheets[L.SHEET_INFO].activate()
+        for slot in lay.slots:
+            wb.define_name(slot.name, "=" + slot.ref)
+        for fixed in lay.fixed:
+            wb.define_name(fixed.name, "=" + fixed.ref)
+        for block in lay.indicators:
+            wb.define_name(block.rate_name, f"={L.quote_sheet(L.SHEET_IND)}!${col_letter(L.IND_COL_RATE)}$"
+                                            f"{block.first_row + 1}")
+            wb.define_name(block.result_name, f"={L.quote_sheet(L.SHEET_IND)}!${col_letter(L.IND_COL_RESULT)}$"
+                                              f"{block.first_row + 1}")
+        for key, (row, col) in lay.meta_names.items():
+            wb.define_name(key, f"={L.quote_sheet(L.SHEET_META)}!${col_letter(col)}${row + 1}")
+    finally:
+        wb.close()
+    return path
+
+
+@dataclass(frozen=True)
+class Generated:
+    unit: Unit
+    path: Path
+
+
+def units_for(registry: Registry, codes: Iterable[str] | None) -> tuple[list[Unit], list[str]]:
+    """Units selected by code (all when none given) and the codes that are unknown."""
+    wanted = list(codes or [])
+    if not wanted:
+        return list(registry.units), []
+    found = [registry.get(c) for c in wanted]
+    return [u for u in found if u is not None], [c for c, u in zip(wanted, found, strict=True) if u is None]
+
+
+def generate(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,
+             secret: str, office: dict[str, Any] | None = None, protect_password: str | None = None,
+             ) -> Iterator[Generated]:
+    """Write one workbook per unit into `out_dir`, yielding each as it is written (for progress bars)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
+        target = out_dir / workbook_filename(period, unit)
+        # Never let a crafted unit name or code leave the output folder.
+        if target.resolve().parent != out_dir.resolve():
+            raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
+        write_workbook(lay, plan, target, secret=secret, office=office, protect_password=protect_password)
+        yield Generated(unit, target)

@@ -1,0 +1,349 @@
+"""The workbook layout: the one contract between the workbook writer (intake) and the reader (readback).
+
+`build_layout(plan, unit, period)` is pure. It decides every sheet, every input cell (a `Slot` with its
+defined name), every locked cell worth checking (`Fixed`) and every formula. The writer renders exactly
+this; the reader finds inputs by the defined names recorded here and falls back to these positions only
+for formats that carry no names (.xls/.ods). Documented in docs/workbook-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from .period import Period
+from .plan import Plan, Target, UnitIndicator, UnitTask, indicators_for, tasks_for
+from .units import Tier, Unit
+
+FORMAT_VERSION = 1
+
+SHEET_GUIDE = "Hướng dẫn"
+SHEET_INFO = "Thông tin"
+SHEET_IND = "Chỉ tiêu"
+SHEET_CASES = "Giải quyết TTHC"
+SHEET_TASKS = "Nhiệm vụ"
+SHEET_NOTES = "Khó khăn, kiến nghị"
+SHEET_META = "_meta"
+
+STATUSES = ("Đã hoàn thành", "Đang thực hiện", "Chưa thực hiện")
+YESNO = ("Có", "Không")
+MET, NOT_MET = "Đạt", "Chưa đạt"
+
+CASE_ROWS = 30  # bounded block of field rows the clerk fills
+
+# Input kinds and what they accept.
+KINDS = ("count", "percent", "yesno", "status", "date", "text", "longtext", "field")
+
+
+def col_letter(col: int) -> str:
+    """0-based column index -> letters (0 -> A, 26 -> AA)."""
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def a1(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row + 1}"
+
+
+def quote_sheet(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One input cell (or a column block of `rows` cells) with its defined name."""
+
+    name: str
+    sheet: str
+    row: int            # 0-based
+    col: int            # 0-based
+    kind: str
+    label: str
+    indicator: str | None = None
+    task: str | None = None
+    role: str | None = None
+    required: bool = False
+    rows: int = 1
+    hint: str = ""
+
+    @property
+    def cell(self) -> str:
+        return a1(self.row, self.col)
+
+    def cell_at(self, offset: int) -> str:
+        return a1(self.row + offset, self.col)
+
+    @property
+    def ref(self) -> str:
+        """Absolute reference for the defined name: 'Chỉ tiêu'!$E$5 or a column range."""
+        first = f"${col_letter(self.col)}${self.row + 1}"
+        if self.rows == 1:
+            return f"{quote_sheet(self.sheet)}!{first}"
+        return f"{quote_sheet(self.sheet)}!{first}:${col_letter(self.col)}${self.row + self.rows}"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A locked cell whose value the reader checks (a clerk lowering a target is caught by cell)."""
+
+    name: str
+    sheet: str
+    row: int
+    col: int
+    value: object
+
+    @property
+    def cell(self) -> str:
+        return a1(self.row, self.col)
+
+    @property
+    def ref(self) -> str:
+        return f"{quote_sheet(self.sheet)}!${col_letter(self.col)}${self.row + 1}"
+
+
+@dataclass(frozen=True)
+class IndicatorBlock:
+    """Rows of the 'Chỉ tiêu' sheet for one indicator."""
+
+    item: UnitIndicator
+    first_row: int
+    slots: tuple[Slot, ...]
+    rate_name: str
+    result_name: str
+    note: Slot
+
+    @property
+    def rows(self) -> int:
+        return len(self.slots)
+
+    @property
+    def target(self) -> Target | None:
+        return self.item.target
+
+
+@dataclass(frozen=True)
+class CaseColumn:
+    key: str            # field | online | direct | carried | before | on_time | late | pending_in | pending_late
+    col: int
+    label: str
+    group: str
+    number: int         # the official form's column number (1–13)
+    name: str | None    # defined name of the input block (None for formula columns)
+    formula_of: tuple[str, ...] = ()  # for total columns: keys summed
+
+
+@dataclass(frozen=True)
+class CaseTable:
+    first_row: int
+    rows: int
+    columns: tuple[CaseColumn, ...]
+    total_row: int
+    check_col: int
+
+    def column(self, key: str) -> CaseColumn:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    item: UnitTask
+    row: int
+    status: Slot
+    done_date: Slot
+    document: Slot
+    note: Slot
+
+
+@dataclass(frozen=True)
+class Layout:
+    version: int
+    plan_id: str
+    unit: Unit
+    tier: Tier
+    period: Period
+    indicators: tuple[IndicatorBlock, ...]
+    case_table: CaseTable
+    tasks: tuple[TaskRow, ...]
+    info_slots: tuple[Slot, ...]
+    note_slots: tuple[Slot, ...]
+    fixed: tuple[Fixed, ...]
+    meta_names: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (row, col) on _meta
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        """Every input of the workbook, in sheet order."""
+        out: list[Slot] = list(self.info_slots)
+        for block in self.indicators:
+            out.extend(block.slots)
+            out.append(block.note)
+        out.extend(case_slots(self.case_table))
+        for t in self.tasks:
+            out.extend((t.status, t.done_date, t.document, t.note))
+        out.extend(self.note_slots)
+        return tuple(out)
+
+    def slot(self, name: str) -> Slot:
+        for s in self.slots:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def signed_fields(self) -> tuple[str, str, str, str]:
+        return (str(self.version), self.plan_id, self.unit.code, self.period.code)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sheet 'Chỉ tiêu' columns (0-based)
+IND_COL_ID, IND_COL_NAME, IND_COL_TARGET, IND_COL_LABEL, IND_COL_INPUT = 0, 1, 2, 3, 4
+IND_COL_RATE, IND_COL_RESULT, IND_COL_NOTE, IND_COL_TVALUE, IND_COL_TCMP = 5, 6, 7, 8, 9
+IND_HEADER_ROW = 4
+IND_FIRST_ROW = 5
+
+# Sheet 'Giải quyết TTHC'
+CASE_HEADER_ROW = 6   # group headers; sub-headers on the next row, column numbers on the one after
+CASE_FIRST_ROW = 9
+
+# Sheet 'Nhiệm vụ' columns
+TASK_COL_ID, TASK_COL_TEXT, TASK_COL_ROLE, TASK_COL_HOST, TASK_COL_DEADLINE = 0, 1, 2, 3, 4
+TASK_COL_STATUS, TASK_COL_DATE, TASK_COL_DOC, TASK_COL_NOTE = 5, 6, 7, 8
+TASK_HEADER_ROW = 3
+TASK_FIRST_ROW = 4
+
+META_KEYS = ("META_VERSION", "META_PLAN", "META_UNIT", "META_PERIOD", "META_GENERATED", "META_SIGNATURE")
+
+
+def _indicator_slots(item: UnitIndicator, row: int) -> tuple[Slot, ...]:
+    ind = item.indicator
+    c = ind.code
+    common = {"sheet": SHEET_IND, "col": IND_COL_INPUT, "indicator": ind.key}
+    if ind.kind == "rate":
+        return (
+            Slot(name=f"CT_{c}_TU", row=row, kind="count", label=ind.numerator_label or "Tử số",
+                 role="numerator", required=True, hint="Số nguyên ≥ 0", **common),
+            Slot(name=f"CT_{c}_MAU", row=row + 1, kind="count", label=ind.denominator_label or "Mẫu số",
+                 role="denominator", required=True, hint="Số nguyên ≥ 0", **common),
+        )
+    if ind.kind == "percent":
+        slots = [Slot(name=f"CT_{c}_GT", row=row, kind="percent", label="Tỷ lệ đạt được (%)", role="value",
+                      required=True, hint="Số từ 0 đến 100", **common)]
+        if ind.weight_label:
+            slots.append(Slot(name=f"CT_{c}_SL", row=row + 1, kind="count", label=ind.weight_label,
+                              role="weight", required=True, hint="Số nguyên ≥ 0", **common))
+        return tuple(slots)
+    if ind.kind == "yesno":
+        return (Slot(name=f"CT_{c}_CO", row=row, kind="yesno", label="Đã thực hiện? (Có/Không)",
+                     role="value", required=True, hint="Chọn Có hoặc Không", **common),)
+    # task-like indicator: status and completion date
+    return (
+        Slot(name=f"CT_{c}_TT", row=row, kind="status", label="Tình trạng thực hiện", role="status",
+             required=True, hint="Chọn trong danh sách", **common),
+        Slot(name=f"CT_{c}_NGAY", row=row + 1, kind="date", label="Ngày hoàn thành", role="done_date",
+             hint="Ngày/tháng/năm", **common),
+    )
+
+
+def _case_table() -> CaseTable:
+    first = CASE_FIRST_ROW
+    cols = (
+        CaseColumn("field", 1, "Lĩnh vực, công việc giải quyết theo cấp", "", 2, "GQ_LINH_VUC"),
+        CaseColumn("received", 2, "Tổng số", "Số hồ sơ nhận giải quyết", 3, None, ("online", "direct", "carried")),
+        CaseColumn("online", 3, "Trực tuyến", "Số hồ sơ nhận giải quyết", 4, "GQ_TRUC_TUYEN"),
+        CaseColumn("direct", 4, "Trực tiếp, dịch vụ bưu chính", "Số hồ sơ nhận giải quyết", 5, "GQ_TRUC_TIEP"),
+        CaseColumn("carried", 5, "Từ kỳ trước", "Số hồ sơ nhận giải quyết", 6, "GQ_KY_TRUOC"),
+        CaseColumn("resolved", 6, "Tổng số", "Số hồ sơ đã giải quyết", 7, None, ("before", "on_time", "late")),
+        CaseColumn("before", 7, "Trước hạn", "Số hồ sơ đã giải quyết", 8, "GQ_TRUOC_HAN"),
+        CaseColumn("on_time", 8, "Đúng hạn", "Số hồ sơ đã giải quyết", 9, "GQ_DUNG_HAN"),
+        CaseColumn("late", 9, "Quá hạn", "Số hồ sơ đã giải quyết", 10, "GQ_QUA_HAN"),
+        CaseColumn("pending", 10, "Tổng số", "Số hồ sơ đang giải quyết", 11, None, ("pending_in", "pending_late")),
+        CaseColumn("pending_in", 11, "Trong hạn", "Số hồ sơ đang giải quyết", 12, "GQ_DANG_TRONG_HAN"),
+        CaseColumn("pending_late", 12, "Quá hạn", "Số hồ sơ đang giải quyết", 13, "GQ_DANG_QUA_HAN"),
+    )
+    return CaseTable(first_row=first, rows=CASE_ROWS, columns=cols, total_row=first + CASE_ROWS, check_col=13)
+
+
+def case_slots(table: CaseTable) -> list[Slot]:
+    out = []
+    for c in table.columns:
+        if c.name is None:
+            continue
+        kind = "field" if c.key == "field" else "count"
+        out.append(Slot(name=c.name, sheet=SHEET_CASES, row=table.first_row, col=c.col, kind=kind,
+                        label=f"{c.group} - {c.label}".strip(" -"), role=c.key, rows=table.rows,
+                        hint="Số nguyên ≥ 0" if kind == "count" else "Chọn hoặc gõ tên lĩnh vực"))
+    return out
+
+
+def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
+    """Decide every cell of one unit's workbook for one period (pure)."""
+    items = indicators_for(plan, unit_code=unit.code, tier=unit.tier, flags=unit.flags)
+    blocks: list[IndicatorBlock] = []
+    fixed: list[Fixed] = []
+    row = IND_FIRST_ROW
+    for item in items:
+        slots = _indicator_slots(item, row)
+        c = item.indicator.code
+        note = Slot(name=f"CT_{c}_GHICHU", sheet=SHEET_IND, row=row, col=IND_COL_NOTE, kind="text",
+                    label="Ghi chú", indicator=item.indicator.key, role="note", hint="Giải thích nếu chưa đạt")
+        blocks.append(IndicatorBlock(item=item, first_row=row, slots=slots, rate_name=f"CT_{c}_TYLE",
+                                     result_name=f"CT_{c}_KQ", note=note))
+        fixed.append(Fixed(f"CT_{c}_MA", SHEET_IND, row, IND_COL_ID, item.indicator.id
+                           if item.target is None or not item.target.printed_id else item.target.printed_id))
+        if item.target is not None:
+            fixed.append(Fixed(f"CT_{c}_CHITIEU", SHEET_IND, row, IND_COL_TVALUE, item.target.value))
+        row += len(slots)
+
+    tasks: list[TaskRow] = []
+    for i, ut in enumerate(tasks_for(plan, unit_code=unit.code, tier=unit.tier)):
+        r = TASK_FIRST_ROW + i
+        c = ut.task.code
+        common = {"sheet": SHEET_TASKS, "row": r, "task": ut.task.key}
+        tasks.append(TaskRow(
+            item=ut, row=r,
+            status=Slot(name=f"NV_{c}_TT", col=TASK_COL_STATUS, kind="status", label="Tình trạng",
+                        role="status", required=True, hint="Chọn trong danh sách", **common),
+            done_date=Slot(name=f"NV_{c}_NGAY", col=TASK_COL_DATE, kind="date", label="Ngày hoàn thành",
+                           role="done_date", hint="Ngày/tháng/năm", **common),
+            document=Slot(name=f"NV_{c}_VB", col=TASK_COL_DOC, kind="text", label="Văn bản, sản phẩm",
+                          role="document", hint="Số, ký hiệu văn bản", **common),
+            note=Slot(name=f"NV_{c}_GC", col=TASK_COL_NOTE, kind="text", label="Ghi chú", role="note",
+                      hint="", **common)))
+
+    info = tuple(
+        Slot(name=name, sheet=SHEET_INFO, row=r, col=2, kind=kind, label=label, role=name, required=req, hint=hint)
+        for r, (name, kind, label, req, hint) in enumerate([
+            ("TT_NGUOI_LAP", "text", "Người lập biểu", True, "Họ và tên"),
+            ("TT_CHUC_VU", "text", "Chức vụ", False, ""),
+            ("TT_DIEN_THOAI", "text", "Số điện thoại", True, "Số điện thoại liên hệ"),
+            ("TT_EMAIL", "text", "Thư điện tử", False, ""),
+            ("TT_NGAY_LAP", "date", "Ngày lập biểu", True, "Ngày/tháng/năm"),
+        ], start=8))
+    notes = (
+        Slot(name="KK_KHO_KHAN", sheet=SHEET_NOTES, row=3, col=0, kind="longtext",
+             label="Khó khăn, vướng mắc", role="difficulties", hint="Mỗi ý một dòng (Alt+Enter)"),
+        Slot(name="KK_KIEN_NGHI", sheet=SHEET_NOTES, row=7, col=0, kind="longtext",
+             label="Đề xuất, kiến nghị", role="proposals", hint="Mỗi ý một dòng (Alt+Enter)"),
+    )
+    meta = {key: (i, 1) for i, key in enumerate(META_KEYS)}
+    return Layout(version=FORMAT_VERSION, plan_id=plan.id, unit=unit, tier=tier, period=period,
+                  indicators=tuple(blocks), case_table=_case_table(), tasks=tuple(tasks), info_slots=info,
+                  note_slots=notes, fixed=tuple(fixed), meta_names=meta)
+
+
+def sign(secret: str, fields: tuple[str, ...], generated: str) -> str:
+    """Keyed signature (HMAC-SHA256) over the form's identity, so a form copied from another unit or month,
+    or whose hidden metadata was edited, does not verify. Truncated: it is an integrity tag, not a secret."""
+    message = "|".join((*fields, generated)).encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
+
+
+def verify(secret: str, fields: tuple[str, ...], generated: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, fields, generated), str(signature or ""))

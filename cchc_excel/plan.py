@@ -1,0 +1,556 @@
+"""A year's reform plan as data: indicators with per-tier targets, tasks with deadlines, target adjustments.
+
+`parse_plan` turns the mapping read from a plan file into a frozen `Plan` plus every problem found, each
+naming its place in the file ("dòng 42, indicators[3].targets.xa"). The file format is documented in
+docs/plan-format.md. Pure core: no file access here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .period import Deadline, parse_deadline
+from .problems import Problem, ValidationReport, problem
+
+KINDS = ("rate", "percent", "yesno", "task")
+COMBINE_RULES = ("pooled", "weighted", "mean")
+
+# Comparison words an officer may write, mapped to our three comparisons.
+COMPARISONS = {
+    "min": "min", "toi_thieu": "min", "tối thiểu": "min", ">=": "min", "at_least": "min",
+    "exact": "exact", "bang": "exact", "bằng": "exact", "=": "exact", "==": "exact",
+    "max": "max", "toi_da": "max", "tối đa": "max", "<=": "max", "at_most": "max",
+}
+COMPARISON_LABELS = {"min": "Tối thiểu", "exact": "", "max": "Tối đa"}
+
+# Case-table totals an indicator's denominator may be tied to (names of the case-table columns).
+CASE_TOTALS = ("received", "resolved", "pending")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target for one tier (or every tier when `tier` is None)."""
+
+    value: float
+    comparison: str = "min"          # "min" | "exact" | "max"
+    tier: str | None = None
+    printed_id: str | None = None    # "2.1": the sub-row id under which the plan prints it
+    adjusted_by: tuple[str, ...] = ()
+
+    def is_met(self, result: float | None) -> bool | None:
+        """Met / not met / unknown. Results are compared after rounding to 2 decimals, as displayed."""
+        if result is None:
+            return None
+        shown = round(result + 1e-12, 2)
+        if self.comparison == "min":
+            return shown >= self.value
+        if self.comparison == "max":
+            return shown <= self.value
+        return abs(shown - self.value) < 0.005
+
+    @property
+    def label(self) -> str:
+        """Vietnamese label as printed in plans: "Tối thiểu 60%", "100%", "Tối đa 5%"."""
+        number = f"{self.value:g}".replace(".", ",")
+        prefix = COMPARISON_LABELS[self.comparison]
+        return f"{prefix} {number}%".strip()
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str                      # unique in the plan: "3", or "NQ01/9" when the plan has groups
+    id: str                       # as printed: "3", "2.3", "9"
+    code: str                     # ASCII, for defined names: "3", "NQ01_9"
+    name: str
+    kind: str                     # rate | percent | yesno | task
+    unit: str = "%"
+    group: str | None = None
+    numerator_label: str | None = None
+    denominator_label: str | None = None
+    weight_label: str | None = None      # percent kind: count used to weight the mean (e.g. số lượt đánh giá)
+    applies_to: tuple[str, ...] = ()     # tier codes and/or unit codes
+    targets: tuple[Target, ...] = ()
+    combine: str = "pooled"
+    denominator_equals: str | None = None  # a CASE_TOTALS entry the denominator must equal
+    source: str | None = None
+    host: str | None = None
+    evaluator: str | None = None
+    deadline: Deadline | None = None
+    note: str | None = None
+
+    def target_for_tier(self, tier: str) -> Target | None:
+        for target in self.targets:
+            if target.tier == tier:
+                return target
+        for target in self.targets:
+            if target.tier is None:
+                return target
+        return None
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    id: str
+    code: str
+    text: str
+    deadline: Deadline
+    host: str | None = None
+    coordinators: str | None = None
+    assigned_to: tuple[str, ...] = ()     # tier codes / unit codes whose workbooks carry the task
+    coordinating: tuple[str, ...] = ()    # tier codes / unit codes that coordinate (shown as "Phối hợp")
+    group: str | None = None
+    source: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    id: str
+    flag: str
+    delta: float
+    indicators: tuple[str, ...]
+    tiers: tuple[str, ...] = ()   # empty: any tier
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Reporting:
+    window_rule: str = "nd09"      # nd09 (15th–14th) | calendar
+    due_day: int = 15
+    due_month_offset: int = 0
+    large_change_points: float = 30.0  # a month-on-month jump (percentage points) worth a warning
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    title: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    province: str
+    year: int
+    tiers: tuple[str, ...]
+    indicators: tuple[Indicator, ...]
+    tasks: tuple[Task, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    groups: tuple[Group, ...] = ()
+    reporting: Reporting = field(default_factory=Reporting)
+    case_fields: tuple[str, ...] = ()
+    document: str | None = None
+    issuer: str | None = None
+
+    def indicator(self, key: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.key == key:
+                return ind
+        raise KeyError(key)
+
+
+# ----------------------------------------------------------------------------------------------
+# Resolution per unit
+
+
+@dataclass(frozen=True)
+class UnitIndicator:
+    indicator: Indicator
+    target: Target | None
+
+
+def unit_matches(selectors: Sequence[str], *, unit_code: str, tier: str) -> bool:
+    """Whether a unit is selected by a list of tier codes and unit codes ("*" selects all)."""
+    return "*" in selectors or tier in selectors or unit_code in selectors
+
+
+def resolve_target(plan: Plan, indicator: Indicator, *, unit_code: str, tier: str,
+                   flags: frozenset[str] | set[str] = frozenset()) -> Target | None:
+    """The target of `indicator` for one unit, with the plan's adjustments for the unit's flags applied."""
+    base = indicator.target_for_tier(tier)
+    if base is None:
+        return None
+    value = base.value
+    applied: list[str] = []
+    for adj in plan.adjustments:
+        if adj.flag in flags and indicator.key in adj.indicators and (not adj.tiers or tier in adj.tiers):
+            value += adj.delta
+            applied.append(adj.id)
+    if not applied:
+        return Target(base.value, base.comparison, tier, base.printed_id)
+    value = min(100.0, max(0.0, value))
+    return Target(value, base.comparison, tier, base.printed_id, tuple(applied))
+
+
+def indicators_for(plan: Plan, *, unit_code: str, tier: str,
+                   flags: frozenset[str] | set[str] = frozenset()) -> list[UnitIndicator]:
+    """Indicators that apply to one unit, in plan order, each with the unit's own target."""
+    out = []
+    for ind in plan.indicators:
+        if unit_matches(ind.applies_to, unit_code=unit_code, tier=tier):
+            out.append(UnitIndicator(ind, resolve_target(plan, ind, unit_code=unit_code, tier=tier,
+                                                         flags=flags)))
+    return out
+
+
+@dataclass(frozen=True)
+class UnitTask:
+    task: Task
+    role: str  # "Chủ trì" | "Phối hợp"
+
+
+def tasks_for(plan: Plan, *, unit_code: str, tier: str) -> list[UnitTask]:
+    out = []
+    for task in plan.tasks:
+        if unit_matches(task.assigned_to, unit_code=unit_code, tier=tier):
+            out.append(UnitTask(task, "Chủ trì"))
+        elif unit_matches(task.coordinating, unit_code=unit_code, tier=tier):
+            out.append(UnitTask(task, "Phối hợp"))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    line_of = getattr(node, "line_of", None)
+    if line_of is None:
+        return None
+    return line_of(key) if key is not None else getattr(node, "line", None)
+
+
+class _Ctx:
+    """Collects problems and formats places as "dòng N (path)"."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def where(self, node: Any, path: str, key: str | None = None) -> str:
+        line = _line(node, key)
+        full = f"{path}.{key}" if key else path
+        return f"dòng {line} ({full})" if line else full
+
+    def add(self, code: str, node: Any, path: str, key: str | None = None, **kw: Any) -> None:
+        self.problems.append(problem(code, file=self.source, cell=self.where(node, path, key), **kw))
+
+
+def as_id(value: Any) -> str:
+    """An id as printed. YAML may have read "2.1" as a float; "2.10" cannot be told from "2.1" then,
+    which is why the format docs ask for quotes."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).strip()
+
+
+def code_of(key: str) -> str:
+    """ASCII code for defined names: "NQ01/9" -> "NQ01_9", "2.3" -> "2_3"."""
+    from .vntext import ascii_fold  # local: keeps module import light
+
+    text = ascii_fold(key)
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper() or "X"
+
+
+def _str(node: Mapping, key: str) -> str | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v).strip() for v in value)
+    text = str(value).strip()
+    return text or None
+
+
+def _list(node: Mapping, key: str) -> tuple[str, ...]:
+    value = node.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(s.strip() for s in re.split(r"[,;]", value) if s.strip())
+    if isinstance(value, (list, tuple)):
+        return tuple(as_id(v) for v in value)
+    return (as_id(value),)
+
+
+_INDICATOR_KEYS = {"id", "name", "kind", "unit", "group", "numerator", "denominator", "weight", "applies_to",
+                   "target", "targets", "combine", "denominator_equals", "source", "host", "evaluator",
+                   "deadline", "note"}
+_TASK_KEYS = {"id", "text", "deadline", "host", "coordinators", "assigned_to", "coordinating", "group",
+              "source", "product"}
+_PLAN_KEYS = {"id", "title", "province", "year", "tiers", "indicators", "tasks", "adjustments", "groups",
+              "reporting", "case_fields", "document", "issuer", "format"}
+
+
+def _parse_target(ctx: _Ctx, node: Any, path: str, tier: str | None, known_tiers: Sequence[str]) -> Target | None:
+    printed = None
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        comparison, value = "exact", float(node)
+    elif isinstance(node, Mapping):
+        printed = as_id(node["id"]) if node.get("id") is not None else None
+        found = [(k, v) for k, v in node.items() if str(k).lower() in COMPARISONS]
+        others = [k for k in node if str(k).lower() not in COMPARISONS and k != "id"]
+        for key in others:
+            ctx.add("unknown-comparison", node, path, key, value=key)
+        if len(found) != 1:
+            ctx.add("field-missing", node, path, name="min | exact | max")
+            return None
+        comparison = COMPARISONS[str(found[0][0]).lower()]
+        raw = found[0][1]
+        try:
+            value = float(str(raw).replace("%", "").replace(",", ".").strip())
+        except ValueError:
+            ctx.add("field-invalid", node, path, str(found[0][0]), value=raw, name="target", detail="không phải số")
+            return None
+    else:
+        ctx.add("field-invalid", None, path, value=node, name="target", detail="cần dạng {min: 60}")
+        return None
+    if not 0 <= value <= 100:
+        ctx.add("target-out-of-range", node, path, value=value)
+        return None
+    if tier is not None and tier not in known_tiers:
+        ctx.add("unknown-tier", node, path, value=tier, detail=", ".join(known_tiers))
+    return Target(value, comparison, tier, printed)
+
+
+def _check_selectors(ctx: _Ctx, node: Mapping, path: str, key: str, selectors: Sequence[str],
+                     tiers: Sequence[str]) -> None:
+    """Lowercase selectors must be tiers (unit codes are upper case by convention), so a typo like "xaa"
+    is caught instead of silently selecting nothing."""
+    for sel in selectors:
+        if sel != "*" and sel.islower() and sel not in tiers:
+            ctx.add("unknown-tier", node, path, key, value=sel, detail=", ".join(tiers))
+
+
+def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int,
+                     groups: Mapping[str, Group]) -> Indicator | None:
+    if not isinstance(node, Mapping):
+        ctx.add("field-invalid", None, path, value=node, name="indicator", detail="cần một mục có id, name, kind")
+        return None
+    for key in node:
+        if key not in _INDICATOR_KEYS:
+            ctx.add("unknown-field", node, path, key, name=key)
+    ok = True
+    for key in ("id", "name", "kind"):
+        if node.get(key) in (None, ""):
+            ctx.add("field-missing", node, path, name=key)
+            ok = False
+    if not ok:
+        return None
+    ind_id = as_id(node["id"])
+    kind = str(node["kind"]).strip()
+    if kind not in KINDS:
+        ctx.add("unknown-kind", node, path, "kind", value=kind)
+        return None
+    group = _str(node, "group")
+    if group is not None and group not in groups:
+        ctx.add("field-invalid", node, path, "group", value=group, name="group",
+                detail="nhóm chưa khai báo ở mục groups")
+    key = f"{group}/{ind_id}" if group else ind_id
+    numerator, denominator = _str(node, "numerator"), _str(node, "denominator")
+    if kind == "rate":
+        if not numerator:
+            ctx.add("missing-label", node, path, name=ind_id, detail="tử số (numerator)")
+        if not denominator:
+            ctx.add("missing-label", node, path, name=ind_id, detail="mẫu số (denominator)")
+    targets: list[Target] = []
+    if node.get("target") is not None:
+        t = _parse_target(ctx, node["target"], f"{path}.target", None, plan_tiers)
+        if t:
+            targets.append(t)
+    per_tier = node.get("targets")
+    if per_tier is not None:
+        if not isinstance(per_tier, Mapping):
+            ctx.add("field-invalid", node, path, "targets", value=per_tier, name="targets",
+                    detail="cần dạng {tinh: {min: 60}, huyen: ...}")
+        else:
+            for tier, tnode in per_tier.items():
+                t = _parse_target(ctx, tnode, f"{path}.targets.{tier}", str(tier), plan_tiers)
+                if t:
+                    targets.append(t)
+    applies = _list(node, "applies_to") or (tuple(t.tier for t in targets if t.tier) or tuple(plan_tiers))
+    _check_selectors(ctx, node, path, "applies_to", applies, plan_tiers)
+    default_combine = "pooled" if kind == "rate" else ("weighted" if node.get("weight") else "mean")
+    combine = _str(node, "combine") or default_combine
+    if combine not in COMBINE_RULES or (combine == "pooled" and kind != "rate") or (
+            combine == "weighted" and not node.get("weight") and kind != "rate"):
+        ctx.add("field-invalid", node, path, "combine", value=combine, name="combine",
+                detail="pooled (chỉ tiêu tỷ lệ), weighted (cần weight), mean")
+        combine = default_combine
+    den_eq = _str(node, "denominator_equals")
+    if den_eq is not None and den_eq not in CASE_TOTALS:
+        ctx.add("field-invalid", node, path, "denominator_equals", value=den_eq, name="denominator_equals",
+                detail=", ".join(CASE_TOTALS))
+        den_eq = None
+    deadline = None
+    if node.get("deadline") is not None:
+        deadline = parse_deadline(node["deadline"], default_year=default_year)
+        if deadline is None:
+            ctx.add("bad-deadline", node, path, "deadline", value=node["deadline"])
+    return Indicator(
+        key=key, id=ind_id, code=code_of(key), name=str(node["name"]).strip(), kind=kind,
+        unit=_str(node, "unit") or "%", group=group, numerator_label=numerator, denominator_label=denominator,
+        weight_label=_str(node, "weight"), applies_to=applies, targets=tuple(targets), combine=combine,
+        denominator_equals=den_eq, source=_str(node, "source"), host=_str(node, "host"),
+        evaluator=_str(node, "evaluator"), deadline=deadline, note=_str(node, "note"))
+
+
+def _parse_task(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int) -> Task | None:
+    if not isinstance(node, Mapping):
+        ctx.add("field-invalid", None, path, value=node, name="task", detail="cần một mục có id, text, deadline")
+        return None
+    for key in node:
+        if key not in _TASK_KEYS:
+            ctx.add("unknown-field", node, path, key, name=key)
+    ok = True
+    for key in ("id", "text", "deadline"):
+        if node.get(key) in (None, ""):
+            ctx.add("field-missing", node, path, name=key)
+            ok = False
+    if not ok:
+        return None
+    deadline = parse_deadline(node["deadline"], default_year=default_year)
+    if deadline is None:
+        ctx.add("bad-deadline", node, path, "deadline", value=node["deadline"])
+        return None
+    task_id = as_id(node["id"])
+    group = _str(node, "group")
+    assigned = _list(node, "assigned_to") or tuple(plan_tiers)
+    coordinating = _list(node, "coordinating")
+    _check_selectors(ctx, node, path, "assigned_to", assigned, plan_tiers)
+    _check_selectors(ctx, node, path, "coordinating", coordinating, plan_tiers)
+    key = f"{group}/{task_id}" if group else task_id
+    return Task(key=key, id=task_id, code=code_of(key), text=" ".join(str(node["text"]).split()),
+                deadline=deadline, host=_str(node, "host"), coordinators=_str(node, "coordinators"),
+                assigned_to=assigned, coordinating=coordinating, group=group, source=_str(node, "source"),
+                product=_str(node, "product"))
+
+
+def _parse_adjustment(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str]) -> Adjustment | None:
+    if not isinstance(node, Mapping):
+        ctx.add("field-invalid", None, path, value=node, name="adjustment", detail="cần id, flag, delta, indicators")
+        return None
+    ok = True
+    for key in ("id", "flag", "delta", "indicators"):
+        if node.get(key) in (None, ""):
+            ctx.add("field-missing", node, path, name=key)
+            ok = False
+    if not ok:
+        return None
+    try:
+        delta = float(str(node["delta"]).replace(",", "."))
+    except ValueError:
+        ctx.add("field-invalid", node, path, "delta", value=node["delta"], name="delta", detail="không phải số")
+        return None
+    tiers = _list(node, "tiers")
+    for tier in tiers:
+        if tier not in plan_tiers:
+            ctx.add("unknown-tier", node, path, "tiers", value=tier, detail=", ".join(plan_tiers))
+    return Adjustment(id=as_id(node["id"]), flag=str(node["flag"]).strip(), delta=delta,
+                      indicators=_list(node, "indicators"), tiers=tiers, text=_str(node, "text"))
+
+
+def _first_dupe(items: Sequence[Any], key: str) -> Iterator[tuple[int, int]]:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            yield seen[value], index
+        else:
+            seen[value] = index
+
+
+def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, ValidationReport]:
+    """Turn a plan mapping into a Plan; every problem at once, each with its place in the file."""
+    ctx = _Ctx(source)
+    if not isinstance(data, Mapping):
+        ctx.add("field-invalid", None, "plan", value=type(data).__name__, name="plan",
+                detail="tệp kế hoạch phải là một bảng (mapping) có id, year, tiers, indicators")
+        return None, ValidationReport(ctx.problems)
+    for key in data:
+        if key not in _PLAN_KEYS:
+            ctx.add("unknown-field", data, "plan", key, name=key)
+    for key in ("id", "year", "tiers", "indicators"):
+        if data.get(key) in (None, "", []):
+            ctx.add("field-missing", data, "plan", name=key)
+    try:
+        year = int(data.get("year") or date.today().year)
+    except (TypeError, ValueError):
+        ctx.add("field-invalid", data, "plan", "year", value=data.get("year"), name="year", detail="cần số năm")
+        year = date.today().year
+    tiers = _list(data, "tiers")
+    groups_raw = data.get("groups") or []
+    groups: dict[str, Group] = {}
+    for i, g in enumerate(groups_raw if isinstance(groups_raw, list) else []):
+        if isinstance(g, Mapping) and g.get("id"):
+            groups[as_id(g["id"])] = Group(as_id(g["id"]), str(g.get("title") or g["id"]), _str(g, "source"))
+        else:
+            ctx.add("field-missing", g, f"groups[{i}]", name="id")
+
+    indicators: list[Indicator] = []
+    ind_nodes: list[tuple[Any, str]] = []
+    raw_inds = data.get("indicators") or []
+    for i, node in enumerate(raw_inds if isinstance(raw_inds, list) else []):
+        ind = _parse_indicator(ctx, node, f"indicators[{i}]", tiers, year, groups)
+        if ind:
+            indicators.append(ind)
+            ind_nodes.append((node, f"indicators[{i}]"))
+    for first, dup in _first_dupe(indicators, "key"):
+        node, path = ind_nodes[dup]
+        ctx.add("duplicate-id", node, path, "id", value=indicators[dup].id,
+                detail=ctx.where(ind_nodes[first][0], ind_nodes[first][1], "id"))
+
+    tasks: list[Task] = []
+    task_nodes: list[tuple[Any, str]] = []
+    raw_tasks = data.get("tasks") or []
+    for i, node in enumerate(raw_tasks if isinstance(raw_tasks, list) else []):
+        task = _parse_task(ctx, node, f"tasks[{i}]", tiers, year)
+        if task:
+            tasks.append(task)
+            task_nodes.append((node, f"tasks[{i}]"))
+    for first, dup in _first_dupe(tasks, "key"):
+        node, path = task_nodes[dup]
+        ctx.add("duplicate-id", node, path, "id", value=tasks[dup].id,
+                detail=ctx.where(task_nodes[first][0], task_nodes[first][1], "id"))
+
+    adjustments: list[Adjustment] = []
+    keys = {ind.key for ind in indicators}
+    raw_adj = data.get("adjustments") or []
+    for i, node in enumerate(raw_adj if isinstance(raw_adj, list) else []):
+        adj = _parse_adjustment(ctx, node, f"adjustments[{i}]", tiers)
+        if adj:
+            for ref in adj.indicators:
+                if ref not in keys:
+                    ctx.add("unknown-indicator", node, f"adjustments[{i}]", "indicators", value=ref)
+            adjustments.append(adj)
+
+    reporting = Reporting()
+    rep = data.get("reporting")
+    if isinstance(rep, Mapping):
+        try:
+            reporting = Reporting(
+                window_rule=str(rep.get("window_rule", "nd09")),
+                due_day=int(rep.get("due_day", 15)),
+                due_month_offset=int(rep.get("due_month_offset", 0)),
+                large_change_points=float(rep.get("large_change_points", 30.0)))
+        except (TypeError, ValueError) as exc:
+            ctx.add("field-invalid", rep, "reporting", value=rep, name="reporting", detail=str(exc))
+        if reporting.window_rule not in ("nd09", "calendar"):
+            ctx.add("field-invalid", rep, "reporting", "window_rule", value=reporting.window_rule,
+                    name="window_rule", detail="nd09 hoặc calendar")
+
+    plan = Plan(
+        id=str(data.get("id") or "").strip(), title=str(data.get("title") or "").strip(),
+        province=str(data.get("province") or "").strip(), year=year, tiers=tiers,
+        indicators=tuple(indicators), tasks=tuple(tasks), adjustments=tuple(adjustments),
+        groups=tuple(groups.values()), reporting=reporting, case_fields=_list(data, "case_fields"),
+        document=_str(data, "document"), issuer=_str(data, "issuer"))
+    report = ValidationReport(ctx.problems)
+    return (plan if report.ok else None), report

@@ -1,0 +1,174 @@
+"""Validation findings: one `Problem` record per finding, collected in a `ValidationReport`.
+
+Every message text lives in `MESSAGES` (code -> severity, Vietnamese template); no other module
+writes message text. Checks yield problems; they never raise for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+# code: (severity, Vietnamese template). Templates use str.format with the problem's fields
+# (file, sheet, cell, name, value) and any extra keyword given to `problem()`.
+MESSAGES: dict[str, tuple[Severity, str]] = {
+    # --- data files (plan, registry, workspace) -------------------------------------------
+    "file-missing": ("error", "Không tìm thấy tệp {file}."),
+    "file-syntax": ("error", "Tệp {file} sai cú pháp ở {cell}: {detail}"),
+    "field-missing": ("error", "{cell}: thiếu mục bắt buộc '{name}'."),
+    "field-invalid": ("error", "{cell}: giá trị '{value}' của mục '{name}' không hợp lệ ({detail})."),
+    "unknown-field": ("warning", "{cell}: mục '{name}' không được dùng (có thể gõ sai tên)."),
+    "duplicate-id": ("error", "{cell}: mã '{value}' bị trùng (đã có ở {detail})."),
+    "unknown-tier": ("error", "{cell}: cấp '{value}' không có trong danh sách cấp ({detail})."),
+    "unknown-unit": ("error", "{cell}: không có đơn vị mã '{value}' trong danh mục."),
+    "unknown-kind": ("error", "{cell}: loại chỉ tiêu '{value}' không hợp lệ (rate, percent, yesno, task)."),
+    "unknown-comparison": ("error", "{cell}: phép so sánh '{value}' không hợp lệ (toi_thieu, bang, toi_da)."),
+    "target-out-of-range": ("error", "{cell}: chỉ tiêu {value} nằm ngoài khoảng 0–100."),
+    "missing-label": ("error", "{cell}: chỉ tiêu tỷ lệ '{name}' thiếu nhãn {detail}."),
+    "bad-deadline": ("error", "{cell}: không hiểu thời hạn '{value}' (ví dụ hợp lệ: 30/9/2025, tháng 12/2025, "
+                              "Quý III/2025, thường xuyên)."),
+    "unknown-indicator": ("error", "{cell}: không có chỉ tiêu mã '{value}' trong kế hoạch."),
+    "unknown-parent": ("error", "{cell}: đơn vị cấp trên '{value}' không có trong danh mục."),
+    "parent-wrong-tier": ("error", "{cell}: đơn vị cấp trên '{value}' không thuộc cấp {detail}."),
+    "tier-without-units": ("warning", "Cấp '{value}' không có đơn vị nào."),
+    "due-before-cutoff": ("warning", "Hạn nộp ({detail}) sớm hơn một ngày làm việc sau ngày chốt số liệu "
+                                     "(khoản 5 Điều 8 Nghị định 09/2019/NĐ-CP)."),
+    "plan-registry-tier": ("error", "Kế hoạch dùng cấp '{value}' nhưng danh mục đơn vị không có cấp này."),
+    # --- file level (import) --------------------------------------------------------------
+    "file-unreadable": ("error", "Tệp {file} không mở được: {detail}"),
+    "file-empty": ("error", "Tệp {file} rỗng (0 byte)."),
+    "file-not-workbook": ("error", "Tệp {file} không phải là bảng tính Excel ({detail})."),
+    "file-encrypted": ("error", "Tệp {file} có đặt mật khẩu mở tệp; hãy gỡ mật khẩu rồi gửi lại."),
+    "file-too-large": ("error", "Tệp {file} quá lớn khi giải nén ({detail}); tệp bị từ chối để bảo vệ hệ thống."),
+    "file-hostile-xml": ("error", "Tệp {file} chứa cấu trúc XML nguy hiểm ({detail}); tệp bị từ chối."),
+    "file-too-slow": ("error", "Tệp {file} đọc quá thời gian cho phép ({detail})."),
+    "file-macros": ("warning", "Tệp {file} có chứa macro (VBA); macro không được chạy và đã bị bỏ qua."),
+    "file-external-links": ("warning", "Tệp {file} có liên kết tới tệp khác; liên kết bị bỏ qua."),
+    "file-converted-format": ("warning", "Tệp {file} được lưu dạng {detail}; đã đọc được nhưng nên lưu lại "
+                                         "dạng .xlsx."),
+    "not-our-form": ("error", "Tệp {file} không phải biểu mẫu của hệ thống (thiếu trang thông tin ẩn hoặc "
+                              "tên vùng nhập liệu)."),
+    "bad-signature": ("error", "Tệp {file}: chữ ký của biểu mẫu không khớp — thông tin đơn vị/kỳ báo cáo "
+                               "trong tệp đã bị sửa hoặc tệp được sao chép từ biểu mẫu khác."),
+    "old-format-version": ("error", "Tệp {file} dùng mẫu phiên bản {value}, cũ hơn phiên bản hiện hành "
+                                    "{detail}; đề nghị dùng biểu mẫu mới."),
+    "wrong-plan": ("error", "Tệp {file} thuộc kế hoạch '{value}', không phải kế hoạch '{detail}'."),
+    "wrong-period": ("error", "Tệp {file} là báo cáo kỳ {value}, không phải kỳ {detail}."),
+    "unit-not-in-registry": ("error", "Tệp {file}: đơn vị mã '{value}' không có trong danh mục đơn vị."),
+    "filename-unit-mismatch": ("warning", "Tên tệp {file} ghi đơn vị '{detail}' nhưng biểu mẫu là của đơn vị "
+                                          "'{value}'; đã nhập theo biểu mẫu."),
+    "duplicate-of-other-unit": ("error", "Tệp {file} có số liệu trùng hoàn toàn với bản nộp của đơn vị "
+                                         "'{value}' — có thể là bản sao chép."),
+    "form-empty": ("error", "Tệp {file} chưa nhập số liệu nào."),
+    "late-submission": ("warning", "Tệp {file} nộp ngày {value}, sau hạn {detail}."),
+    # --- cell level -----------------------------------------------------------------------
+    "not-a-number": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là số."),
+    "not-whole": ("error", "Ô {cell}, trang '{sheet}' ({name}): số hồ sơ '{value}' phải là số nguyên."),
+    "negative": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' là số âm."),
+    "ambiguous-number": ("error", "Ô {cell}, trang '{sheet}' ({name}): không rõ '{value}' là số nào ({detail})."),
+    "number-from-text": ("warning", "Ô {cell}, trang '{sheet}' ({name}): đã đọc '{value}' thành {detail}."),
+    "numerator-exceeds-denominator": ("error", "Ô {cell}, trang '{sheet}' ({name}): tử số {value} lớn hơn "
+                                               "mẫu số {detail}."),
+    "percent-out-of-range": ("error", "Ô {cell}, trang '{sheet}' ({name}): tỷ lệ '{value}' phải từ 0 đến 100."),
+    "required-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập {detail}."),
+    "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
+    "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
+    "case-sum-mismatch": ("error", "Dòng {cell}, trang '{sheet}' ({name}): {detail}."),
+    "case-balance": ("warning", "Dòng {cell}, trang '{sheet}' ({name}): đã giải quyết + đang giải quyết "
+                                "({value}) khác số hồ sơ nhận ({detail})."),
+    "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng số "
+                                           "hồ sơ nhận ở trang 'Giải quyết TTHC' ({detail})."),
+    "locked-cell-changed": ("warning", "Ô {cell}, trang '{sheet}': ô khóa đã bị sửa ('{value}', mẫu ghi "
+                                       "'{detail}'); hệ thống dùng giá trị theo kế hoạch."),
+    "formula-in-input": ("warning", "Ô {cell}, trang '{sheet}' ({name}): ô nhập có công thức; đã dùng kết quả "
+                                    "'{value}'."),
+    "text-too-long": ("warning", "Ô {cell}, trang '{sheet}' ({name}): nội dung dài {value} ký tự, đã cắt còn "
+                                 "{detail} ký tự."),
+    "legacy-encoding": ("warning", "Ô {cell}, trang '{sheet}' ({name}): văn bản gõ bằng bảng mã {detail}, đã "
+                                   "chuyển sang Unicode."),
+    "big-jump": ("warning", "Ô {cell}, trang '{sheet}' ({name}): giá trị {value} chênh lệch lớn so với các "
+                            "tháng trước ({detail})."),
+    "status-date-missing": ("warning", "Ô {cell}, trang '{sheet}' ({name}): nhiệm vụ đã hoàn thành nhưng chưa "
+                                       "ghi ngày hoàn thành."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: a stable code, its severity, a Vietnamese message and where it was found."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    name: str | None = None
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["value"] is not None and not isinstance(data["value"], (int, float, str, bool)):
+            data["value"] = str(data["value"])
+        return data
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def problem(code: str, *, file: str | None = None, sheet: str | None = None, cell: str | None = None,
+            name: str | None = None, value: Any = None, severity: Severity | None = None,
+            **extra: Any) -> Problem:
+    """Build a Problem whose message comes from the registry."""
+    default_severity, template = MESSAGES[code]
+    fields = _Blank(file=file or "", sheet=sheet or "", cell=cell or "", name=name or "",
+                    value="" if value is None else value, **extra)
+    return Problem(code=code, severity=severity or default_severity, message=template.format_map(fields),
+                   file=file, sheet=sheet, cell=cell, name=name, value=value)
+
+
+@dataclass
+class ValidationReport:
+    """All problems found in one piece of work, reported at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(p.severity != "error" for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def add(self, item: Problem) -> None:
+        self.problems.append(item)
+
+    def extend(self, items: Iterable[Problem]) -> None:
+        self.problems.extend(items)
+
+    def stamped(self, **where: Any) -> ValidationReport:
+        """A copy whose problems carry `where` (e.g. file=...) where they had none, messages rebuilt."""
+        out = []
+        for p in self.problems:
+            changes = {k: v for k, v in where.items() if getattr(p, k) is None}
+            out.append(replace(p, **changes) if changes else p)
+        return ValidationReport(out)
+
+    def flatten(self, *fields: str) -> list[tuple[Any, ...]]:
+        return [tuple(getattr(p, f) for f in fields) for p in self.problems]
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in self.problems]

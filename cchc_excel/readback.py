@@ -1,0 +1,582 @@
+"""Edge: read a returned intake workbook and check every value, collecting every problem at once.
+
+Reading: `safety.inspect` first (no parser sees a hostile file), then python-calamine for the cell values
+(measured ~30x faster than openpyxl, docs/measurements.md) and our own defusedxml parse of
+xl/workbook.xml for the defined names — calamine does not expose them. Inputs are found through the
+defined names the file carries, so inserted rows or a renamed sheet do not break the import; .xls/.ods
+files carry no names we can read, so the positions of the same `Layout` are used (with a warning).
+Rates and Đạt/Chưa đạt are never taken from the file: they are recomputed from the inputs and the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from . import layout as L
+from .layout import Layout, Slot, a1
+from .period import Period
+from .plan import Plan
+from .problems import Problem, ValidationReport, problem
+from .safety import Inspection, Limits, inspect, parse_ref
+from .units import Registry
+from .vntext import clean_multiline, clean_text, match_key, parse_date, parse_number
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    key: str
+    numerator: float | None = None
+    denominator: float | None = None
+    value: float | None = None          # rate (computed) or reported percent, in percent units
+    weight: float | None = None
+    answer: str | None = None           # Có/Không, or a status for task-like indicators
+    done_date: date | None = None
+    note: str | None = None
+    sheet: str | None = None
+    cell: str | None = None             # where the first input is in the received file
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    field: str
+    row: int                           # 1-based row in the received file
+    online: int = 0
+    direct: int = 0
+    carried: int = 0
+    before: int = 0
+    on_time: int = 0
+    late: int = 0
+    pending_in: int = 0
+    pending_late: int = 0
+
+    @property
+    def received(self) -> int:
+        return self.online + self.direct + self.carried
+
+    @property
+    def resolved(self) -> int:
+        return self.before + self.on_time + self.late
+
+    @property
+    def pending(self) -> int:
+        return self.pending_in + self.pending_late
+
+
+CASE_KEYS = ("online", "direct", "carried", "before", "on_time", "late", "pending_in", "pending_late")
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    key: str
+    status: str | None
+    done_date: date | None = None
+    document: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Submission:
+    """What one received file says, after checking."""
+
+    file: str
+    sha256: str
+    kind: str = "unknown"
+    plan_id: str | None = None
+    unit_code: str | None = None
+    period_code: str | None = None
+    format_version: int | None = None
+    generated: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    indicators: dict[str, IndicatorValue] = field(default_factory=dict)
+    cases: list[CaseRow] = field(default_factory=list)
+    tasks: dict[str, TaskStatus] = field(default_factory=dict)
+    difficulties: list[str] = field(default_factory=list)
+    proposals: list[str] = field(default_factory=list)
+    report: ValidationReport = field(default_factory=ValidationReport)
+
+    @property
+    def accepted(self) -> bool:
+        return self.report.ok
+
+    def content_fingerprint(self) -> str:
+        """Hash of the reported figures (not who filled it): equal for a copy of another unit's file."""
+        parts = [f"{k}={v.numerator}/{v.denominator}/{v.value}/{v.answer}" for k, v in sorted(self.indicators.items())]
+        parts += [f"{c.field}:{[getattr(c, k) for k in CASE_KEYS]}" for c in self.cases]
+        return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What the reader needs from the workspace."""
+
+    plan: Plan
+    registry: Registry
+    secret: str
+    period: Period | None = None       # the period being imported, when the office says so
+    limits: Limits = field(default_factory=Limits)
+
+
+# ------------------------------------------------------------------------------------------------
+# Raw reading (I/O)
+
+
+@dataclass
+class RawWorkbook:
+    inspection: Inspection
+    sheets: dict[str, list[list[Any]]]   # sheet name -> rows (from A1)
+    names: dict[str, tuple[str, int, int, int, int]]  # defined name -> (sheet, r1, c1, r2, c2)
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        rows = self.sheets.get(sheet)
+        if rows is None or row >= len(rows):
+            return None
+        r = rows[row]
+        if col >= len(r):
+            return None
+        v = r[col]
+        return None if v == "" else v
+
+
+def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
+    """Read every sheet's values (bounded) and the defined names. Raises nothing for bad files: the
+    inspection's problems say what is wrong."""
+    insp = inspect(path, data, limits=limits)
+    raw = RawWorkbook(insp, {}, {})
+    if insp.fatal or insp.kind not in ("xlsx", "xlsm", "xls", "ods"):
+        if not insp.problems:
+            insp.problems.append(problem("file-not-workbook", file=str(path), detail="định dạng không hỗ trợ"))
+        return raw
+    try:
+        wb = CalamineWorkbook.from_filelike(_BytesReader(data))
+        names = wb.sheet_names
+        if len(names) > limits.max_sheets:
+            insp.problems.append(problem("file-too-large", file=str(path), detail=f"{len(names)} trang tính"))
+            return raw
+        for name in names:
+            sheet = wb.get_sheet_by_name(name)
+            # Bogus dimensions (A1:XFD1048576) cost nothing here: only rows that exist are materialised,
+            # and we stop after max_rows_read.
+            rows: list[list[Any]] = []
+            for i, row in enumerate(sheet.iter_rows()):
+                if i >= limits.max_rows_read:
+                    break
+                rows.append(list(row[:64]))
+            # iter_rows starts at the first used cell; pad back to A1 so addresses stay true.
+            start_row, start_col = sheet.start or (0, 0)
+            rows = [[] for _ in range(start_row)] + [[""] * start_col + r for r in rows]
+            raw.sheets[name] = rows
+    except Exception as exc:  # calamine raises its own error types for corrupt content
+        insp.problems.append(problem("file-unreadable", file=str(path), detail=f"{type(exc).__name__}: {exc}"[:300]))
+        return raw
+    for name, ref in insp.defined_names.items():
+        parsed = parse_ref(ref)
+        if parsed:
+            raw.names[name] = parsed
+    return raw
+
+
+class _BytesReader:
+    """A minimal file-like object over bytes for CalamineWorkbook.from_filelike."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._buf = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._buf.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._buf.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._buf.tell()
+
+
+# ------------------------------------------------------------------------------------------------
+# Interpreting and checking (pure given a RawWorkbook)
+
+
+def _meta(raw: RawWorkbook) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in L.META_KEYS:
+        loc = raw.names.get(key)
+        value = raw.value(loc[0], loc[1], loc[2]) if loc else None
+        if value is None and L.SHEET_META in raw.sheets:
+            # Names lost (xls/ods) or removed: the metadata sheet keeps key/value pairs in columns A/B.
+            for row in raw.sheets[L.SHEET_META]:
+                if len(row) > 1 and row[0] == key:
+                    value = row[1]
+                    break
+        if value is not None:
+            out[key] = str(value).strip()
+    return out
+
+
+class _Locator:
+    """Find a slot's cells in the received file: by its defined name, else by the layout position."""
+
+    def __init__(self, raw: RawWorkbook, file: str) -> None:
+        self.raw = raw
+        self.file = file
+        self.used_positions = False
+
+    def cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
+        loc = self.raw.names.get(slot.name)
+        if loc is not None:
+            sheet, r1, c1, r2, _ = loc
+            rows = range(r1, r2 + 1)
+            return [(sheet, r, c1, self.raw.value(sheet, r, c1)) for r in rows]
+        self.used_positions = True
+        sheet = slot.sheet
+        return [(sheet, slot.row + i, slot.col, self.raw.value(sheet, slot.row + i, slot.col))
+                for i in range(slot.rows)]
+
+    def cell(self, slot: Slot) -> tuple[str, int, int, Any]:
+        return self.cells(slot)[0]
+
+
+def _p(code: str, file: str, sheet: str, row: int, col: int, slot: Slot, value: Any = None, **kw: Any) -> Problem:
+    return problem(code, file=file, sheet=sheet, cell=a1(row, col), name=slot.name, value=value, **kw)
+
+
+def _number(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str, *, whole: bool,
+            lo: float | None, hi: float | None) -> tuple[float | None, list[Problem]]:
+    sheet, row, col = where
+    problems: list[Problem] = []
+    if isinstance(raw_value, (date, datetime)):
+        return None, [_p("not-a-number", file, sheet, row, col, slot, str(raw_value))]
+    parsed = parse_number(raw_value)
+    if parsed.value is None:
+        if parsed.reason is None:
+            return None, []
+        code = "ambiguous-number" if "không rõ" in parsed.reason else "not-a-number"
+        return None, [_p(code, file, sheet, row, col, slot, raw_value, detail=parsed.reason)]
+    value = parsed.value
+    if parsed.percent and whole:
+        return None, [_p("not-a-number", file, sheet, row, col, slot, raw_value)]
+    if parsed.converted:
+        shown = f"{value:g}"
+        problems.append(_p("number-from-text", file, sheet, row, col, slot, raw_value, detail=shown))
+    if value < 0:
+        problems.append(_p("negative", file, sheet, row, col, slot, raw_value))
+        return None, problems
+    if whole and abs(value - round(value)) > 1e-9:
+        problems.append(_p("not-whole", file, sheet, row, col, slot, raw_value))
+        return None, problems
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        problems.append(_p("percent-out-of-range", file, sheet, row, col, slot, raw_value))
+        return None, problems
+    return (float(round(value)) if whole else value), problems
+
+
+_STATUS_KEYS = {match_key(s): s for s in L.STATUSES}
+_STATUS_KEYS.update({match_key("Hoàn thành"): L.STATUSES[0], match_key("Đã xong"): L.STATUSES[0],
+                     match_key("Đang triển khai"): L.STATUSES[1], match_key("Chưa"): L.STATUSES[2],
+                     match_key("Chưa triển khai"): L.STATUSES[2]})
+_YES = {match_key(x) for x in ("Có", "co", "x", "yes", "đã", "1", "true")}
+_NO = {match_key(x) for x in ("Không", "khong", "no", "chưa", "0", "false")}
+
+
+def _text(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str, limits: Limits,
+          multiline: bool = False) -> tuple[str | None, list[Problem]]:
+    if raw_value is None:
+        return None, []
+    if isinstance(raw_value, float) and raw_value.is_integer():
+        raw_value = int(raw_value)
+    if isinstance(raw_value, (date, datetime)):
+        raw_value = raw_value.strftime("%d/%m/%Y")
+    text, legacy = (clean_multiline if multiline else clean_text)(str(raw_value))
+    sheet, row, col = where
+    problems: list[Problem] = []
+    if legacy:
+        problems.append(_p("legacy-encoding", file, sheet, row, col, slot, str(raw_value)[:80], detail=legacy))
+    if len(text) > limits.max_text_chars:
+        problems.append(_p("text-too-long", file, sheet, row, col, slot, len(text), detail=limits.max_text_chars))
+        text = text[: limits.max_text_chars]
+    return (text or None), problems
+
+
+def _choice(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str) -> tuple[str | None, list[Problem]]:
+    if raw_value is None:
+        return None, []
+    sheet, row, col = where
+    if isinstance(raw_value, bool):
+        raw_value = "Có" if raw_value else "Không"
+    key = match_key(str(raw_value))
+    if slot.kind == "yesno":
+        if key in _YES:
+            return L.YESNO[0], []
+        if key in _NO:
+            return L.YESNO[1], []
+        return None, [_p("not-in-list", file, sheet, row, col, slot, raw_value, detail=", ".join(L.YESNO))]
+    status = _STATUS_KEYS.get(key)
+    if status is None:
+        return None, [_p("not-in-list", file, sheet, row, col, slot, raw_value, detail=", ".join(L.STATUSES))]
+    return status, []
+
+
+def _date(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str) -> tuple[date | None, list[Problem]]:
+    if raw_value is None:
+        return None, []
+    parsed = parse_date(raw_value)
+    if parsed is None or not (2000 <= parsed.year <= 2100):
+        sheet, row, col = where
+        return None, [_p("not-a-date", file, sheet, row, col, slot, raw_value)]
+    return parsed, []
+
+
+def identify(raw: RawWorkbook, ctx: ReadContext, file: str, sub: Submission) -> Layout | None:
+    """Check the metadata and signature; return the layout to read the file with, or None."""
+    meta = _meta(raw)
+    report = sub.report
+    if not meta.get("META_UNIT") or not meta.get("META_PERIOD"):
+        report.add(problem("not-our-form", file=file))
+        return None
+    sub.unit_code, sub.period_code, sub.plan_id = meta["META_UNIT"], meta["META_PERIOD"], meta.get("META_PLAN")
+    sub.generated = meta.get("META_GENERATED")
+    try:
+        sub.format_version = int(float(meta.get("META_VERSION", "0")))
+    except ValueError:
+        sub.format_version = 0
+    fields = (meta.get("META_VERSION", ""), meta.get("META_PLAN", ""), sub.unit_code, sub.period_code)
+    if not L.verify(ctx.secret, fields, meta.get("META_GENERATED", ""), meta.get("META_SIGNATURE", "")):
+        report.add(problem("bad-signature", file=file))
+        return None
+    if sub.format_version < L.FORMAT_VERSION:
+        report.add(problem("old-format-version", file=file, value=sub.format_version, detail=L.FORMAT_VERSION))
+        return None
+    if sub.plan_id != ctx.plan.id:
+        report.add(problem("wrong-plan", file=file, value=sub.plan_id, detail=ctx.plan.id))
+        return None
+    try:
+        period = Period.parse(sub.period_code)
+    except ValueError:
+        report.add(problem("not-our-form", file=file))
+        return None
+    if ctx.period is not None and period != ctx.period:
+        report.add(problem("wrong-period", file=file, value=period.code, detail=ctx.period.code))
+    unit = ctx.registry.get(sub.unit_code)
+    if unit is None:
+        report.add(problem("unit-not-in-registry", file=file, value=sub.unit_code))
+        return None
+    stem = Path(file).name
+    parts = stem.split("_")
+    if len(parts) >= 3 and parts[0] == period.code and parts[1] != unit.code and ctx.registry.get(parts[1]):
+        report.add(problem("filename-unit-mismatch", file=file, value=unit.code, detail=parts[1]))
+    return L.build_layout(ctx.plan, unit, ctx.registry.tier(unit.tier), period)
+
+
+def _check_fixed(raw: RawWorkbook, lay: Layout, loc: _Locator, file: str) -> Iterator[Problem]:
+    """Locked cells (ids, targets) that differ from the plan: the plan wins, the change is reported."""
+    for fixed in lay.fixed:
+        pos = raw.names.get(fixed.name)
+        sheet, row, col = (pos[0], pos[1], pos[2]) if pos else (fixed.sheet, fixed.row, fixed.col)
+        found = raw.value(sheet, row, col)
+        expected = fixed.value
+        if found is None and pos is None and loc.used_positions:
+            continue
+        same = (found == expected) if not isinstance(expected, float) else (
+            isinstance(found, (int, float)) and abs(float(found) - expected) < 1e-9)
+        if not same and str(found).strip() != str(expected):
+            yield problem("locked-cell-changed", file=file, sheet=sheet, cell=a1(row, col), name=fixed.name,
+                          value=found, detail=expected)
+
+
+def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Submission:
+    """Turn a raw workbook into a checked Submission (no I/O)."""
+    sub = Submission(file=file, sha256=sha256, kind=raw.inspection.kind)
+    sub.report.extend(raw.inspection.problems)
+    if raw.inspection.fatal:
+        return sub
+    if raw.inspection.kind in ("xls", "ods"):
+        sub.report.add(problem("file-converted-format", file=file, detail="." + raw.inspection.kind))
+    lay = identify(raw, ctx, file, sub)
+    if lay is None:
+        return sub
+    loc = _Locator(raw, file)
+    limits = ctx.limits
+    report = sub.report
+    any_input = False
+
+    for slot in lay.info_slots:
+        sheet, row, col, value = loc.cell(slot)
+        where = (sheet, row, col)
+        if slot.kind == "date":
+            got, probs = _date(value, where, slot, file)
+        else:
+            got, probs = _text(value, where, slot, file, limits)
+        report.extend(probs)
+        if got is None and slot.required and not probs:
+            report.add(_p("required-missing", file, sheet, row, col, slot, severity="warning",
+                          detail=slot.label.lower()))
+        sub.info[slot.role or slot.name] = got
+
+    for block in lay.indicators:
+        ind = block.item.indicator
+        values: dict[str, Any] = {}
+        first_where = None
+        blank = True
+        for slot in block.slots:
+            sheet, row, col, value = loc.cell(slot)
+            where = (sheet, row, col)
+            first_where = first_where or where
+            if value is not None:
+                blank = False
+            if slot.kind == "count":
+                got, probs = _number(value, where, slot, file, whole=True, lo=None, hi=None)
+            elif slot.kind == "percent":
+                got, probs = _number(value, where, slot, file, whole=False, lo=0, hi=100)
+            elif slot.kind in ("yesno", "status"):
+                got, probs = _choice(value, where, slot, file)
+            else:
+                got, probs = _date(value, where, slot, file)
+            report.extend(probs)
+            values[slot.role or ""] = (got, where, value, slot, bool(probs))
+        any_input = any_input or not blank
+        note_sheet, note_row, note_col, note_raw = loc.cell(block.note)
+        note, probs = _text(note_raw, (note_sheet, note_row, note_col), block.note, file, limits)
+        report.extend(probs)
+        # Required inputs missing (the bad ones already have their own problem).
+        for role, (got, where, value, slot, had_problem) in values.items():
+            if got is None and value is None and slot.required:
+                report.add(_p("required-missing", file, where[0], where[1], where[2], slot,
+                              detail=f"'{slot.label}' của chỉ tiêu {ind.id}"))
+        iv = IndicatorValue(key=ind.key, note=note, sheet=first_where[0] if first_where else None,
+                            cell=a1(first_where[1], first_where[2]) if first_where else None)
+        if ind.kind == "rate":
+            num, den = values["numerator"][0], values["denominator"][0]
+            rate = None
+            if num is not None and den is not None:
+                if num > den:
+                    _, where, _, slot, _ = values["numerator"]
+                    report.add(_p("numerator-exceeds-denominator", file, where[0], where[1], where[2], slot,
+                                  value=int(num), detail=int(den)))
+                elif den > 0:
+                    rate = num / den * 100
+            iv = IndicatorValue(**{**iv.__dict__, "numerator": num, "denominator": den, "value": rate})
+        elif ind.kind == "percent":
+            weight = values.get("weight", (None,))[0]
+            iv = IndicatorValue(**{**iv.__dict__, "value": values["value"][0], "weight": weight})
+        elif ind.kind == "yesno":
+            answer = values["value"][0]
+            iv = IndicatorValue(**{**iv.__dict__, "answer": answer,
+                                   "value": None if answer is None else (100.0 if answer == L.YESNO[0] else 0.0)})
+        else:
+            iv = IndicatorValue(**{**iv.__dict__, "answer": values["status"][0],
+                                   "done_date": values["done_date"][0]})
+        sub.indicators[ind.key] = iv
+
+    # Case table: a row counts when any of its cells holds something.
+    table = lay.case_table
+    columns = {c.key: c for c in table.columns if c.name}
+    slots = {s.role: s for s in L.case_slots(table)}
+    col_cells = {key: loc.cells(slots[key]) for key in columns}
+    n_rows = len(col_cells["field"])
+    for i in range(n_rows):
+        cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in columns}
+        if all(c is None or c[3] is None for c in cells.values()):
+            continue
+        any_input = True
+        counts: dict[str, int] = {}
+        bad = False
+        for key in CASE_KEYS:
+            sheet, row, col, value = cells[key]
+            got, probs = _number(value, (sheet, row, col), slots[key], file, whole=True, lo=None, hi=None)
+            report.extend(probs)
+            bad = bad or any(p.severity == "error" for p in probs)
+            counts[key] = int(got or 0)
+        fsheet, frow, fcol, fvalue = cells["field"]
+        fname, probs = _text(fvalue, (fsheet, frow, fcol), slots["field"], file, limits)
+        report.extend(probs)
+        if not fname:
+            report.add(_p("required-missing", file, fsheet, frow, fcol, slots["field"], detail="tên lĩnh vực"))
+            fname = f"(dòng {frow + 1})"
+        case = CaseRow(field=fname, row=frow + 1, **counts)
+        if not bad and case.resolved + case.pending != case.received:
+            report.add(problem("case-balance", file=file, sheet=fsheet, cell=str(frow + 1), name=fname,
+                               value=case.resolved + case.pending, detail=case.received))
+        sub.cases.append(case)
+
+    if sub.cases:
+        totals = {"received": sum(c.received for c in sub.cases), "resolved": sum(c.resolved for c in sub.cases),
+                  "pending": sum(c.pending for c in sub.cases)}
+        for block in lay.indicators:
+            ind = block.item.indicator
+            iv = sub.indicators.get(ind.key)
+            if ind.denominator_equals and iv and iv.denominator is not None:
+                expected = totals[ind.denominator_equals]
+                if int(iv.denominator) != expected:
+                    slot = block.slots[1]
+                    sheet, row, col, _ = loc.cell(slot)
+                    report.add(_p("case-denominator-mismatch", file, sheet, row, col, slot,
+                                  value=int(iv.denominator), detail=expected))
+
+    for trow in lay.tasks:
+        got: dict[str, Any] = {}
+        for slot in (trow.status, trow.done_date, trow.document, trow.note):
+            sheet, row, col, value = loc.cell(slot)
+            where = (sheet, row, col)
+            if slot.kind == "status":
+                v, probs = _choice(value, where, slot, file)
+            elif slot.kind == "date":
+                v, probs = _date(value, where, slot, file)
+            else:
+                v, probs = _text(value, where, slot, file, limits)
+            report.extend(probs)
+            got[slot.role or ""] = v
+            if value is not None:
+                any_input = True
+        sheet, row, col, value = loc.cell(trow.status)
+        if got["status"] is None and value is None:
+            report.add(_p("required-missing", file, sheet, row, col, trow.status,
+                          detail=f"tình trạng nhiệm vụ {trow.item.task.id}"))
+        if got["status"] == L.STATUSES[0] and got["done_date"] is None:
+            s2, r2, c2, _ = loc.cell(trow.done_date)
+            report.add(_p("status-date-missing", file, s2, r2, c2, trow.done_date))
+        sub.tasks[trow.item.task.key] = TaskStatus(trow.item.task.key, got["status"], got["done_date"],
+                                                   got["document"], got["note"])
+
+    for slot in lay.note_slots:
+        sheet, row, col, value = loc.cell(slot)
+        text, probs = _text(value, (sheet, row, col), slot, file, limits, multiline=True)
+        report.extend(probs)
+        items = [line.strip(" -•+*\t") for line in (text or "").split("\n")]
+        items = [x for x in items if x]
+        if items:
+            any_input = True
+        (sub.difficulties if slot.role == "difficulties" else sub.proposals).extend(items)
+
+    report.extend(_check_fixed(raw, lay, loc, file))
+    if loc.used_positions and raw.inspection.kind in ("xlsx", "xlsm"):
+        report.add(problem("not-our-form", file=file, severity="warning"))
+    if not any_input:
+        # An untouched form: one clear problem instead of one "missing" per cell.
+        sub.report = ValidationReport([p for p in report.problems if p.code != "required-missing"])
+        sub.report.add(problem("form-empty", file=file))
+    return sub
+
+
+def read_workbook(path: Path, ctx: ReadContext, *, data: bytes | None = None) -> Submission:
+    """Read and check one received file. Never raises for a bad file."""
+    path = Path(path)
+    if data is None:
+        data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    raw = read_raw(path, data, ctx.limits)
+    return interpret(raw, ctx, path.name, sha)
+
+
+def values_by_name(sub: Submission) -> Mapping[str, Any]:
+    """Flat view used by tests and the JSON output."""
+    out: dict[str, Any] = {}
+    for key, iv in sub.indicators.items():
+        out[key] = iv.value
+    return out

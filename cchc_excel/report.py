@@ -1,0 +1,610 @@
+"""Word-report edge: render the monthly TTHC report from a context mapping with docxtpl.
+
+- `render_report(context, out)` fills the template (`templates/report/bao-cao-thang.docx` by default),
+  draws the context's chart specs with matplotlib, builds the variable-column tables (Bảng 1 and the
+  appendix) in code (Subdoc-style XML blocks, see `BodyXml`) and saves the .docx.
+- `check_template(template, context)` lists what would stop a template edited in Word from rendering:
+  broken jinja syntax (by paragraph), and variables the template uses that the context lacks.
+- `to_pdf(docx, out_dir)` converts with LibreOffice through `cchc_excel.office` (None when unavailable).
+
+Every string in the context is already formatted Vietnamese-style ("78,45%", "1.234") by the caller.
+Clerk-typed text is safe: the jinja environment autoescapes ("&", "<", ">"), values are substituted
+and never re-parsed (so "{{ 7*7 }}" in a value stays literal), and characters that XML 1.0 forbids or
+that docxtpl would turn into paragraph/page breaks ("\\a", "\\f") are removed. The context contract is
+documented in `docs/report-template.md`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docx import Document
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docxtpl import DocxTemplate, InlineImage
+from lxml import etree
+
+from cchc_excel.report_template import (
+    DEFAULT_TEMPLATE,
+    MARGIN_BOTTOM_MM,
+    MARGIN_LEFT_MM,
+    MARGIN_RIGHT_MM,
+    MARGIN_TOP_MM,
+    PAGE_H_MM,
+    PAGE_W_MM,
+    TABLE_PT,
+    TEXT_WIDTH_LANDSCAPE_MM,
+    TEXT_WIDTH_PORTRAIT_MM,
+    build_default_template,
+    set_cant_split,
+    set_cell_margins,
+    set_col_widths,
+    set_repeat_header,
+    set_table_borders,
+)
+
+__all__ = ["TemplateIssue", "check_template", "draw_chart", "render_report", "to_pdf"]
+
+CHART_WIDTH_MM = 160
+CHART_DPI = 200
+CASE_COLUMNS = 13
+# Vietnamese point letters: a), b), c), d), đ), e), g), h), i), k), …
+POINT_LETTERS = ("a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t")
+# Names the renderer puts into the context itself (never part of the caller's data).
+RENDERER_NAMES = frozenset({"rendered"})
+# Fields the default template tests with `if` and that may be left out (docs/report-template.md).
+OPTIONAL_FIELDS = frozenset({
+    "office.superior", "office.kinh_gui", "report.plan_title", "report.window_label",
+    "parts[].to_complete", "parts[].item4", "sections_after[].to_complete",
+    "item4.summary", "item4.completeness", "item4.completeness.missing_units", "item4.indicator_table",
+    "item4.case_table", "item4.tasks", "item4.tasks.overdue", "item4.indicator_points[].missed",
+    "item4.difficulties[].units", "item4.proposals[].units",
+})
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# "1.234", "12,5", "78,45%", "-3", "15/21", "1.234 hồ sơ" is NOT a number
+_NUMBER = re.compile(r"^[+\-−]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?\s?%?$|^\d+\s?/\s?\d+$")
+_DASH = frozenset({"-", "–", "—", "x", "X", ""})
+
+
+# --------------------------------------------------------------------------------------------
+# context preparation
+# --------------------------------------------------------------------------------------------
+
+def _clean(value: Any) -> Any:
+    """Deep copy into plain dicts/lists; strip characters XML cannot hold (docxtpl would also turn
+    "\\a" and "\\f" into paragraph and page breaks)."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _looks_numeric(text: str) -> bool:
+    return bool(_NUMBER.match(text.strip()))
+
+
+def _point_labels(context: Mapping[str, Any]) -> dict[str, str]:
+    """Letters of item 4's fixed points, continuing after the indicator points a), b), …"""
+    item4 = context.get("item4") or {}
+    n = len(item4.get("indicator_points") or [])
+    keys = ("tasks", "difficulties", "proposals")
+    start = n if not item4.get("tasks") else n
+    labels: dict[str, str] = {}
+    i = start
+    for key in keys:
+        if key == "tasks" and not item4.get("tasks"):
+            continue
+        labels[key] = f"{POINT_LETTERS[min(i, len(POINT_LETTERS) - 1)]})"
+        i += 1
+    return labels
+
+
+def _normalise_case_rows(context: dict[str, Any]) -> None:
+    """Bảng 2 rows hold the 13 form columns; a 12-cell row (no STT) gets its STT, short rows are padded."""
+    table = (context.get("item4") or {}).get("case_table")
+    if not isinstance(table, dict):
+        return
+    rows = []
+    for i, row in enumerate(table.get("rows") or [], start=1):
+        cells = ["" if c is None else str(c) for c in row]
+        if len(cells) == CASE_COLUMNS - 1:
+            cells = [str(i), *cells]
+        cells = (cells + [""] * CASE_COLUMNS)[:CASE_COLUMNS]
+        rows.append(cells)
+    table["rows"] = rows
+
+
+# --------------------------------------------------------------------------------------------
+# charts
+# --------------------------------------------------------------------------------------------
+
+def _vn_number(value: float, decimals: int = 2) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
+    """Draw one chart spec into a PNG at `path` (Agg canvas, no pyplot; DejaVu Sans for the diacritics).
+
+    Kinds: "bar_target" (horizontal bars, bars under `target` in red, a dashed target line), "bar"
+    (the same without target), "line" (values over `labels`, optional target line).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    kind = str(spec.get("kind", "bar_target"))
+    labels = [str(x) for x in spec.get("labels") or []]
+    values = [float(v) for v in spec.get("values") or []]
+    if len(labels) != len(values):
+        raise ValueError(f"Biểu đồ '{spec.get('title', '')}': số nhãn ({len(labels)}) khác số giá trị ({len(values)}).")
+    target = spec.get("target")
+    target_f = float(target) if target is not None else None
+    unit = str(spec.get("unit", ""))
+    dec = int(spec.get("decimals", 2))
+
+    def fmt(v: float) -> str:
+        return f"{_vn_number(v, dec)}{unit}"
+
+    rc = {
+        # DejaVu Sans ships with matplotlib and covers Vietnamese; Liberation 1.x (Debian's
+        # fonts-liberation) lacks the precomposed letters (ư, ạ, ể…)
+        "font.family": ["DejaVu Sans", "Liberation Sans"],
+        "font.size": 8.5,
+        "axes.unicode_minus": False,
+        "text.parse_math": False,
+    }
+    width_in = CHART_WIDTH_MM / 25.4
+    with matplotlib.rc_context(rc):
+        if kind in ("bar_target", "bar"):
+            height_in = 1.1 + 0.22 * max(len(values), 1)
+            fig = Figure(figsize=(width_in, height_in), dpi=CHART_DPI)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot(1, 1, 1)
+            ypos = list(range(len(values)))
+            below = "#c0392b"
+            ok = "#1f5f99"
+            colors = [below if (target_f is not None and v < target_f) else ok for v in values]
+            ax.barh(ypos, values, color=colors, height=0.62)
+            ax.set_yticks(ypos, labels)
+            ax.invert_yaxis()
+            top = max([*values, target_f or 0, 1.0])
+            upper = 100.0 if unit == "%" and top <= 100 else top * 1.12
+            ax.set_xlim(0, upper * 1.08)
+            for y, v in zip(ypos, values):
+                ax.text(v + upper * 0.01, y, fmt(v), va="center", ha="left", fontsize=8)
+            if kind == "bar_target" and target_f is not None:
+                ax.axvline(target_f, color="#333333", linestyle="--", linewidth=1)
+                from matplotlib.patches import Patch
+
+                handles = [Patch(color=ok, label="Đạt chỉ tiêu"), Patch(color=below, label="Chưa đạt chỉ tiêu"),
+                           matplotlib.lines.Line2D([], [], color="#333333", linestyle="--",
+                                                   label=f"Chỉ tiêu {fmt(target_f)}")]
+                # legend under the plot, never over the bars
+                ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.5 / height_in),
+                          ncol=3, fontsize=8, frameon=False)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
+        elif kind == "line":
+            fig = Figure(figsize=(width_in, 2.8), dpi=CHART_DPI)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot(1, 1, 1)
+            xs = list(range(len(values)))
+            ax.plot(xs, values, marker="o", color="#1f5f99")
+            ax.set_xticks(xs, labels)
+            for x, v in zip(xs, values):
+                ax.annotate(fmt(v), (x, v), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+            if target_f is not None:
+                ax.axhline(target_f, color="#c0392b", linestyle="--", linewidth=1, label=f"Chỉ tiêu {fmt(target_f)}")
+                ax.legend(loc="lower right", fontsize=8)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
+        else:
+            raise ValueError(f"Không hỗ trợ loại biểu đồ '{kind}' (bar_target, bar, line).")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.grid(axis="x" if kind != "line" else "y", linestyle=":", linewidth=0.6, alpha=0.7)
+        ax.set_axisbelow(True)
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(str(path), dpi=CHART_DPI)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# variable-column tables, built in code (Subdoc-style)
+# --------------------------------------------------------------------------------------------
+
+def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
+                   font_pt: float = TABLE_PT, pad_mm: float = 2.2) -> list[float]:
+    """Share `total_mm` between columns. No column is narrower than its longest word (bold in the
+    header) nor than its longest short cell (cells up to 14 characters stay on one line); what is left
+    goes in proportion to each column's longest text, so long names get room and numbers stay narrow."""
+    em_mm = font_pt * 25.4 / 72
+    char_mm, bold_mm = em_mm * 0.5, em_mm * 0.62
+    mins: list[float] = []
+    wants: list[float] = []
+    for j, head in enumerate(columns):
+        cells = [str(r[j]) for r in rows if j < len(r)]
+        head_word = max((len(w) for w in str(head).split()), default=1)
+        cell_word = max((len(w) for t in cells for w in t.split()), default=1)
+        short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
+        lo = max(head_word * bold_mm, max(cell_word, short_cell) * char_mm) + pad_mm
+        longest = max((len(t) for t in cells), default=0)
+        want = max(min(longest, 45) * char_mm + pad_mm, lo)
+        mins.append(lo)
+        wants.append(want)
+    sum_min, sum_want = sum(mins), sum(wants)
+    if sum_want <= total_mm:
+        extra = total_mm - sum_want
+        return [w + extra * w / sum_want for w in wants]
+    if sum_min >= total_mm:
+        return [m * total_mm / sum_min for m in mins]
+    share = (total_mm - sum_min) / (sum_want - sum_min)
+    return [m + (w - m) * share for m, w in zip(mins, wants)]
+
+
+def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "left") -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    p = cell.paragraphs[0]
+    p.paragraph_format.first_line_indent = Mm(0)
+    p.paragraph_format.space_before = Pt(1)
+    p.paragraph_format.space_after = Pt(1)
+    p.paragraph_format.line_spacing = 1.0
+    p.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+                   "center": WD_ALIGN_PARAGRAPH.CENTER}[align]
+    run = p.add_run(text)
+    run.font.size = Pt(TABLE_PT)
+    run.bold = bold
+
+
+def _align_for(text: str, column: str, j: int) -> str:
+    if j == 0 and column.strip().upper() == "STT":
+        return "center"
+    if text.strip() in _DASH:
+        return "center"
+    return "right" if _looks_numeric(text) else "left"
+
+
+class BodyXml:
+    """A block of WordprocessingML (here: one table) that docxtpl inserts in place of a `{{p … }}`
+    paragraph. It plays the part of docxtpl's Subdoc for content without images or other parts, and
+    does not need the optional `docxcompose` package that Subdoc imports. `__html__` marks it safe
+    for the autoescaping environment; its text was escaped by python-docx/lxml when it was built."""
+
+    def __init__(self, xml: str) -> None:
+        self.xml = xml
+
+    def __html__(self) -> str:
+        return self.xml
+
+    def __str__(self) -> str:
+        return self.xml
+
+
+def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
+                 total_mm: float) -> BodyXml:
+    """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
+    Built with python-docx in a scratch document, then serialised."""
+    sd = Document()
+    ncols = len(columns)
+    all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
+    widths = _column_widths(columns, all_rows, total_mm)
+    n_rows = 1 + sum((1 if title else 0) + len(rows) for title, rows in groups)
+    table = sd.add_table(rows=n_rows, cols=ncols)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_table_borders(table, 4)
+    set_cell_margins(table, 1.0, 1.0)
+    header = table.rows[0]
+    set_repeat_header(header)
+    for j, col in enumerate(columns):
+        _cell_paragraph(header.cells[j], str(col), bold=True, align="center")
+    i = 1
+    for title, rows in groups:
+        if title:
+            merged = table.cell(i, 0).merge(table.cell(i, ncols - 1))
+            _cell_paragraph(merged, str(title), bold=True)
+            merged.paragraphs[0].paragraph_format.keep_with_next = True
+            set_cant_split(table.rows[i])
+            i += 1
+        for r in rows:
+            cells = [str(c) for c in r] + [""] * (ncols - len(r))
+            row = table.rows[i]
+            set_cant_split(row)
+            for j in range(ncols):
+                _cell_paragraph(row.cells[j], cells[j], align=_align_for(cells[j], str(columns[j]), j))
+            i += 1
+    for row in table.rows:
+        for cell in row.cells:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    set_col_widths(table, widths)
+    return BodyXml(etree.tostring(table._tbl, encoding="unicode"))
+
+
+def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> dict[str, Any]:
+    """What the renderer adds under `rendered`: chart images, code-built tables and point letters."""
+    charts = []
+    for n, spec in enumerate(ctx.get("charts") or [], start=1):
+        png = draw_chart(spec, charts_dir / f"bieu-do-{n}.png")
+        charts.append({"image": InlineImage(tpl, str(png), width=Mm(CHART_WIDTH_MM)),
+                       "caption": spec.get("caption") or f"Biểu đồ {n}. {spec.get('title', '')}".strip()})
+    item4 = ctx.get("item4") or {}
+    ind = item4.get("indicator_table")
+    indicator_table: Any = ""
+    if isinstance(ind, Mapping) and ind.get("columns"):
+        indicator_table = _table_block(ind["columns"], [("", ind.get("rows") or [])], TEXT_WIDTH_PORTRAIT_MM)
+    app = ctx.get("appendix")
+    appendix_table: Any = ""
+    if isinstance(app, Mapping) and app.get("columns"):
+        groups = [(g.get("title", ""), g.get("rows") or []) for g in app.get("groups") or []]
+        appendix_table = _table_block(app["columns"], groups, TEXT_WIDTH_LANDSCAPE_MM)
+    return {"charts": charts, "indicator_table": indicator_table, "appendix_table": appendix_table,
+            "labels": _point_labels(ctx)}
+
+
+def default_template() -> Path:
+    """The shipped template; rebuilt into a temporary folder when the file is not there (installed package)."""
+    if DEFAULT_TEMPLATE.is_file():
+        return DEFAULT_TEMPLATE
+    return build_default_template(Path(tempfile.mkdtemp(prefix="cchc_tpl_")) / DEFAULT_TEMPLATE.name)
+
+
+def _make_env() -> jinja2.Environment:
+    return jinja2.Environment(autoescape=True)
+
+
+def render_report(
+    context: Mapping[str, Any],
+    out: Path,
+    *,
+    template: Path | None = None,
+    charts_dir: Path | None = None,
+) -> Path:
+    """Render the report for `context` (see docs/report-template.md) into the .docx `out`; return `out`.
+
+    `template` defaults to templates/report/bao-cao-thang.docx. Chart PNGs go to `charts_dir` (kept) or
+    to a temporary folder removed afterwards.
+    """
+    out = Path(out)
+    ctx = _clean(context)
+    _normalise_case_rows(ctx)
+    tpl = DocxTemplate(str(template or default_template()))
+    with ExitStack() as stack:
+        if charts_dir is None:
+            charts_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc_charts_")))
+        ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir))
+        tpl.render(ctx, jinja_env=_make_env(), autoescape=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tpl.save(str(out))
+    if not ctx.get("appendix"):
+        _portrait_last_section(out)
+    return out
+
+
+def _portrait_last_section(docx: Path) -> None:
+    """Without an appendix the landscape section's settings would rule the whole document: reset them."""
+    from docx.enum.section import WD_ORIENT
+
+    doc = Document(str(docx))
+    section = doc.sections[-1]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(PAGE_W_MM), Mm(PAGE_H_MM)
+    section.top_margin, section.bottom_margin = Mm(MARGIN_TOP_MM), Mm(MARGIN_BOTTOM_MM)
+    section.left_margin, section.right_margin = Mm(MARGIN_LEFT_MM), Mm(MARGIN_RIGHT_MM)
+    pg = section._sectPr.find(qn("w:pgNumType"))
+    if pg is not None:
+        section._sectPr.remove(pg)
+    doc.save(str(docx))
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+# --------------------------------------------------------------------------------------------
+
+def to_pdf(docx: Path, out_dir: Path) -> Path | None:
+    """Convert `docx` to PDF in `out_dir` with LibreOffice (`cchc_excel.office`); None when LibreOffice
+    (or the office module) is unavailable. A failed conversion raises `office.OfficeError`."""
+    try:
+        from cchc_excel import office
+    except ImportError:
+        return None
+    if not office.available():
+        return None
+    return office.convert(Path(docx), Path(out_dir), "pdf")
+
+
+# --------------------------------------------------------------------------------------------
+# template check
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TemplateIssue:
+    """One problem of a template: `paragraph` is the index among the document's paragraphs (body and
+    table cells, in reading order; None for the header/footer or the whole document), `text` the
+    paragraph's text (or the variable's name), `message` a Vietnamese sentence."""
+
+    paragraph: int | None
+    text: str
+    message: str
+
+
+_DOCXTPL_PREFIX = re.compile(r"(\{[{%]-?)(?:p|tr|tc|r)\s+")
+_BLOCK_TAG = re.compile(r"\{%-?(.*?)-?%\}", re.S)
+_DOCXTPL_ONLY = frozenset({"colspan", "cellbg", "vm", "hm"})
+_INNER_ONLY = frozenset({"elif", "else", "endif", "endfor", "endwith", "endmacro", "endblock", "endfilter",
+                         "endcall", "endset", "endautoescape", "endraw", "break", "continue"})
+
+
+def _syntax_message(exc: jinja2.TemplateSyntaxError) -> str:
+    detail = exc.message or str(exc)
+    low = detail.lower()
+    if "unexpected end of template" in low:
+        hint = "thẻ mở chưa được đóng (thiếu '}}', '%}' hoặc thẻ kết thúc)"
+    elif "unexpected '}'" in low or "unexpected char" in low:
+        hint = "có ký tự không hợp lệ trong thẻ"
+    elif "expected token" in low:
+        hint = "biểu thức trong thẻ viết sai"
+    elif "tag name expected" in low:
+        hint = "thẻ '{%' thiếu tên lệnh hoặc chưa được đóng"
+    elif "unknown tag" in low:
+        hint = "lệnh không được hỗ trợ"
+    else:
+        hint = "cú pháp thẻ không hợp lệ"
+    return f"Lỗi cú pháp mẫu: {hint} ({detail})."
+
+
+def _paragraph_syntax_errors(env: jinja2.Environment, text: str) -> list[str]:
+    """Errors jinja finds in one paragraph's text, judged on its own (loops may open here and close later)."""
+    if "{" not in text:
+        return []
+    norm = _DOCXTPL_PREFIX.sub(r"\1 ", text)
+    errors: list[str] = []
+    for m in _BLOCK_TAG.finditer(norm):
+        inner = m.group(1).strip()
+        word = inner.split()[0] if inner else ""
+        if word in _DOCXTPL_ONLY or word in _INNER_ONLY:
+            continue
+        if word in ("for", "if", "with", "filter", "macro", "call", "block", "autoescape"):
+            probe = f"{{% {inner} %}}{{% end{word} %}}"
+        else:
+            probe = m.group(0)
+        try:
+            env.parse(probe)
+        except jinja2.TemplateSyntaxError as exc:
+            errors.append(_syntax_message(exc))
+    rest = _BLOCK_TAG.sub("", norm)
+    try:
+        env.parse(rest)
+    except jinja2.TemplateSyntaxError as exc:
+        errors.append(_syntax_message(exc))
+    return errors
+
+
+def _iter_paragraphs(doc: Any) -> Iterator[tuple[int | None, str]]:
+    """(index, text) of every paragraph: body and nested table cells in reading order, then headers/footers."""
+    w_p, w_t = qn("w:p"), qn("w:t")
+    for i, p in enumerate(doc.element.body.iter(w_p)):
+        yield i, "".join(t.text or "" for t in p.iter(w_t))
+    for section in doc.sections:
+        for part in (section.header, section.first_page_header, section.footer, section.first_page_footer):
+            if part.is_linked_to_previous:
+                continue
+            for p in part._element.iter(w_p):
+                yield None, "".join(t.text or "" for t in p.iter(w_t))
+
+
+def _locate(line_text: str, paragraphs: Sequence[tuple[int | None, str]]) -> tuple[int | None, str]:
+    probe = re.sub(r"\s+", " ", _DOCXTPL_PREFIX.sub(r"\1 ", line_text)).strip()
+    if probe:
+        for idx, text in paragraphs:
+            norm = re.sub(r"\s+", " ", _DOCXTPL_PREFIX.sub(r"\1 ", text)).strip()
+            if norm and (norm in probe or probe in norm):
+                return idx, text
+    return None, line_text.strip()
+
+
+def _path_index(value: Any, path: str, out: dict[int, str]) -> None:
+    if isinstance(value, Mapping):
+        out[id(value)] = path
+        for k, v in value.items():
+            _path_index(v, f"{path}.{k}" if path else str(k), out)
+    elif isinstance(value, list):
+        out[id(value)] = path
+        for i, v in enumerate(value):
+            _path_index(v, f"{path}[{i}]", out)
+
+
+def _missing_nested(tpl: DocxTemplate, env: jinja2.Environment, context: Mapping[str, Any]) -> list[str]:
+    """Fields the template reads that the context's objects lack (`report.subject`, `item4.tasks.summary`…),
+    found by a dry run of the jinja source with an Undefined that records each miss."""
+    ctx = _clean(context)
+    _normalise_case_rows(ctx)
+    ctx["rendered"] = {"charts": [{"image": "", "caption": c.get("caption", "")} for c in ctx.get("charts") or []],
+                       "indicator_table": "", "appendix_table": "", "labels": _point_labels(ctx)}
+    paths: dict[int, str] = {}
+    _path_index(ctx, "", paths)
+    missing: dict[str, None] = {}
+
+    class Recording(jinja2.ChainableUndefined):
+        def __init__(self, hint: str | None = None, obj: Any = jinja2.utils.missing, name: str | None = None,
+                     exc: type[jinja2.exceptions.TemplateRuntimeError] = jinja2.UndefinedError) -> None:
+            super().__init__(hint, obj, name, exc)
+            if name is not None and obj is not jinja2.utils.missing and id(obj) in paths:
+                owner = re.sub(r"\[\d+\]", "[]", paths[id(obj)])
+                if f"{owner}.{name}" not in OPTIONAL_FIELDS:
+                    missing[f"{owner}.{name}"] = None
+
+    dry = jinja2.Environment(autoescape=True, undefined=Recording)
+    sources = [tpl.patch_xml(tpl.get_xml())]
+    for _key, part in tpl.get_headers_footers(tpl.HEADER_URI):
+        sources.append(tpl.patch_xml(tpl.get_part_xml(part)))
+    for src in sources:
+        dry.from_string(src).render(ctx)
+    return list(missing)
+
+
+def check_template(template: Path, context: Mapping[str, Any] | None = None) -> list[TemplateIssue]:
+    """Problems that would stop `template` from rendering: jinja syntax errors (with the paragraph's
+    index and text) and, given a `context`, variables the template uses that the context lacks."""
+    template = Path(template)
+    try:
+        doc = Document(str(template))
+        tpl = DocxTemplate(str(template))
+        tpl.init_docx()
+    except Exception as exc:  # a file that is not a .docx is a finding, not a crash
+        return [TemplateIssue(None, str(template), f"Không mở được tệp mẫu {template.name}: {exc}.")]
+    env = _make_env()
+    paragraphs = list(_iter_paragraphs(doc))
+    issues: list[TemplateIssue] = []
+    for idx, text in paragraphs:
+        for message in _paragraph_syntax_errors(env, text):
+            where = f"Đoạn {idx}" if idx is not None else "Đầu trang/chân trang"
+            issues.append(TemplateIssue(idx, text, f"{where}: {message}"))
+
+    # the whole document as docxtpl sees it: catches loops/ifs left open across paragraphs
+    sources = [("body", tpl.patch_xml(tpl.get_xml()))]
+    for _key, part in tpl.get_headers_footers(tpl.HEADER_URI):
+        sources.append(("header", tpl.patch_xml(tpl.get_part_xml(part))))
+    for _key, part in tpl.get_headers_footers(tpl.FOOTER_URI):
+        sources.append(("footer", tpl.patch_xml(tpl.get_part_xml(part))))
+    whole_ok = True
+    for _kind, src in sources:
+        src = re.sub(r"<w:p([ >])", r"\n<w:p\1", src)  # one paragraph a line, as docxtpl renders
+        try:
+            env.parse(src)
+        except jinja2.TemplateSyntaxError as exc:
+            whole_ok = False
+            if issues:
+                continue  # already reported, paragraph by paragraph
+            lines = src.splitlines()
+            line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
+            idx, text = _locate(re.sub(r"<[^>]+>", "", line), paragraphs)
+            where = f"Đoạn {idx}" if idx is not None else "Mẫu"
+            issues.append(TemplateIssue(idx, text, f"{where}: {_syntax_message(exc)}"))
+
+    if context is not None and whole_ok and not issues:
+        provided = set(context.keys()) | RENDERER_NAMES
+        undeclared = tpl.get_undeclared_template_variables(jinja_env=_make_env(), context=dict(context))
+        for name in sorted(set(undeclared) - provided):
+            issues.append(TemplateIssue(None, name, f"Mẫu dùng biến '{name}' nhưng dữ liệu báo cáo không có biến này."))
+        try:
+            nested = _missing_nested(tpl, env, context)
+        except Exception as exc:  # data of the wrong shape (e.g. a number where a list is expected)
+            issues.append(TemplateIssue(None, "", f"Không điền thử được dữ liệu vào mẫu: {exc}."))
+        else:
+            for name in nested:
+                issues.append(TemplateIssue(None, name, f"Mẫu dùng mục '{name}' nhưng dữ liệu báo cáo không có mục này."))
+    return issues

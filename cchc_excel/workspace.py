@@ -1,0 +1,136 @@
+"""Edge: a workspace is a folder with `cchc.yaml` naming the plan, the registry, the store and the office.
+
+    cchc.yaml
+    plan.yaml, registry.yaml (+ its CSV)   — or paths elsewhere
+    store.sqlite                            — the archive (created on first import)
+    archive/                                — every file received, by content hash
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .datafiles import DataFileError, load_plan, load_registry, read_yaml
+from .plan import Plan
+from .problems import ValidationReport, problem
+from .units import Registry, check_against_plan
+
+CONFIG_NAME = "cchc.yaml"
+
+DEFAULT_OFFICE: dict[str, Any] = {
+    "name": "Trung tâm Phục vụ hành chính công tỉnh",
+    "contact": "Bộ phận Kiểm soát thủ tục hành chính",
+    "phone": "",
+    "email": "",
+}
+DEFAULT_REPORT: dict[str, Any] = {
+    "superior": "",
+    "issuer": "ỦY BAN NHÂN DÂN TỈNH",
+    "issuer_short": "UBND",
+    "doc_symbol": "BC-UBND",
+    "place": "",
+    "signer_authority": "KT. CHỦ TỊCH",
+    "signer_title": "PHÓ CHỦ TỊCH",
+    "signer_name": "",
+    "recipients": ["Văn phòng Chính phủ (b/c)", "Thường trực Tỉnh ủy (b/c)", "Chủ tịch, các PCT UBND tỉnh",
+                   "Các Sở, ban, ngành tỉnh"],
+    "archive": "Lưu: VT, KSTT",
+    "kinh_gui": [],
+}
+
+
+@dataclass
+class Workspace:
+    root: Path
+    plan: Plan
+    registry: Registry
+    store_url: str
+    secret: str
+    office: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    protect_password: str | None = None
+    plan_path: Path | None = None
+    registry_path: Path | None = None
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"
+
+
+def _store_url(root: Path, value: str | None) -> str:
+    value = value or "store.sqlite"
+    if "://" in value:
+        return value
+    path = Path(value)
+    if not path.is_absolute():
+        path = root / path
+    return f"sqlite:///{path.resolve().as_posix()}"
+
+
+def open_workspace(root: Path) -> tuple[Workspace | None, ValidationReport]:
+    """Load a workspace's config, plan and registry; every problem of all three at once."""
+    root = Path(root)
+    cfg_path = root / CONFIG_NAME
+    report = ValidationReport()
+    if not cfg_path.exists():
+        report.add(problem("file-missing", file=str(cfg_path)))
+        return None, report
+    try:
+        cfg = read_yaml(cfg_path) or {}
+    except DataFileError as exc:
+        report.add(problem("file-syntax", file=str(cfg_path), cell=f"dòng {exc.line or '?'}", detail=str(exc)))
+        return None, report
+    plan_path = root / str(cfg.get("plan") or "plan.yaml")
+    registry_path = root / str(cfg.get("registry") or "registry.yaml")
+    plan, plan_report = load_plan(plan_path)
+    registry, reg_report = load_registry(registry_path)
+    report.extend(plan_report.problems)
+    report.extend(reg_report.problems)
+    if plan is not None and registry is not None:
+        report.extend(check_against_plan(registry, plan.tiers, source=str(registry_path)))
+    if not cfg.get("secret"):
+        report.add(problem("field-missing", file=str(cfg_path), cell="secret", name="secret"))
+    if plan is None or registry is None or not report.ok:
+        return None, report
+    office = {**DEFAULT_OFFICE, **(cfg.get("office") or {})}
+    rep = {**DEFAULT_REPORT, **(cfg.get("report") or {})}
+    return Workspace(root=root, plan=plan, registry=registry, store_url=_store_url(root, cfg.get("store")),
+                     secret=str(cfg["secret"]), office=office, report=rep,
+                     protect_password=(str(cfg["protect_password"]) if cfg.get("protect_password") else None),
+                     plan_path=plan_path, registry_path=registry_path), report
+
+
+def init_workspace(root: Path, *, plan: Path, registry: Path, office: dict[str, Any] | None = None,
+                   report: dict[str, Any] | None = None) -> Path:
+    """Create a workspace folder: copy the plan and registry (with its CSV) and write cchc.yaml with a
+    fresh signing key. Refuses to overwrite an existing config."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    cfg_path = root / CONFIG_NAME
+    if cfg_path.exists():
+        raise FileExistsError(f"Đã có tệp cấu hình {cfg_path}; không ghi đè.")
+    shutil.copy2(plan, root / "plan.yaml")
+    reg_data = read_yaml(registry) if Path(registry).suffix.lower() != ".csv" else None
+    if reg_data is not None and reg_data.get("units_csv"):
+        csv_src = Path(registry).parent / str(reg_data["units_csv"])
+        shutil.copy2(csv_src, root / csv_src.name)
+    shutil.copy2(registry, root / ("registry" + Path(registry).suffix.lower()))
+    config = {
+        "plan": "plan.yaml",
+        "registry": "registry" + Path(registry).suffix.lower(),
+        "store": "store.sqlite",
+        "secret": secrets.token_hex(16),
+        "protect_password": "",
+        "office": {**DEFAULT_OFFICE, **(office or {})},
+        "report": {**DEFAULT_REPORT, **(report or {})},
+    }
+    header = ("# Cấu hình không gian làm việc cchc_excel. 'secret' là khóa ký biểu mẫu: giữ kín, không đổi giữa\n"
+              "# các kỳ (đổi khóa thì biểu mẫu đã phát ra sẽ không còn xác thực được).\n")
+    cfg_path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return cfg_path
