@@ -97,14 +97,12 @@ def _looks_numeric(text: str) -> bool:
 
 
 def _point_labels(context: Mapping[str, Any]) -> dict[str, str]:
-    """Letters of item 4's fixed points, continuing after the indicator points a), b), …"""
+    """Letters of item 4's fixed points (tasks, difficulties, proposals), continuing after the
+    indicator points a), b), …; the tasks point takes no letter when there are no tasks."""
     item4 = context.get("item4") or {}
-    n = len(item4.get("indicator_points") or [])
-    keys = ("tasks", "difficulties", "proposals")
-    start = n if not item4.get("tasks") else n
+    i = len(item4.get("indicator_points") or [])
     labels: dict[str, str] = {}
-    i = start
-    for key in keys:
+    for key in ("tasks", "difficulties", "proposals"):
         if key == "tasks" and not item4.get("tasks"):
             continue
         labels[key] = f"{POINT_LETTERS[min(i, len(POINT_LETTERS) - 1)]})"
@@ -160,6 +158,9 @@ def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
     def fmt(v: float) -> str:
         return f"{_vn_number(v, dec)}{unit}"
 
+    def fmt_target(v: float) -> str:
+        return f"{_vn_number(v, 0 if float(v).is_integer() else dec)}{unit}"
+
     rc = {
         # DejaVu Sans ships with matplotlib and covers Vietnamese; Liberation 1.x (Debian's
         # fonts-liberation) lacks the precomposed letters (ư, ạ, ể…)
@@ -185,18 +186,19 @@ def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
             top = max([*values, target_f or 0, 1.0])
             upper = 100.0 if unit == "%" and top <= 100 else top * 1.12
             ax.set_xlim(0, upper * 1.08)
-            for y, v in zip(ypos, values):
-                ax.text(v + upper * 0.01, y, fmt(v), va="center", ha="left", fontsize=8)
+            for y, v in zip(ypos, values, strict=True):
+                ax.text(v + upper * 0.01, y, fmt(v), va="center", ha="left", fontsize=8,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
             if kind == "bar_target" and target_f is not None:
                 ax.axvline(target_f, color="#333333", linestyle="--", linewidth=1)
                 from matplotlib.patches import Patch
 
                 handles = [Patch(color=ok, label="Đạt chỉ tiêu"), Patch(color=below, label="Chưa đạt chỉ tiêu"),
                            matplotlib.lines.Line2D([], [], color="#333333", linestyle="--",
-                                                   label=f"Chỉ tiêu {fmt(target_f)}")]
-                # legend under the plot, never over the bars
-                ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.5 / height_in),
-                          ncol=3, fontsize=8, frameon=False)
+                                                   label=f"Chỉ tiêu {fmt_target(target_f)}")]
+                # legend above the plot, never over the bars
+                ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
+                          frameon=False)
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
         elif kind == "line":
             fig = Figure(figsize=(width_in, 2.8), dpi=CHART_DPI)
@@ -205,10 +207,10 @@ def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
             xs = list(range(len(values)))
             ax.plot(xs, values, marker="o", color="#1f5f99")
             ax.set_xticks(xs, labels)
-            for x, v in zip(xs, values):
+            for x, v in zip(xs, values, strict=True):
                 ax.annotate(fmt(v), (x, v), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
             if target_f is not None:
-                ax.axhline(target_f, color="#c0392b", linestyle="--", linewidth=1, label=f"Chỉ tiêu {fmt(target_f)}")
+                ax.axhline(target_f, color="#c0392b", linestyle="--", linewidth=1, label=f"Chỉ tiêu {fmt_target(target_f)}")
                 ax.legend(loc="lower right", fontsize=8)
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
         else:
@@ -233,7 +235,7 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     header) nor than its longest short cell (cells up to 14 characters stay on one line); what is left
     goes in proportion to each column's longest text, so long names get room and numbers stay narrow."""
     em_mm = font_pt * 25.4 / 72
-    char_mm, bold_mm = em_mm * 0.5, em_mm * 0.62
+    char_mm, bold_mm = em_mm * 0.55, em_mm * 0.62
     mins: list[float] = []
     wants: list[float] = []
     for j, head in enumerate(columns):
@@ -253,7 +255,7 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     if sum_min >= total_mm:
         return [m * total_mm / sum_min for m in mins]
     share = (total_mm - sum_min) / (sum_want - sum_min)
-    return [m + (w - m) * share for m, w in zip(mins, wants)]
+    return [m + (w - m) * share for m, w in zip(mins, wants, strict=True)]
 
 
 def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "left") -> None:
@@ -527,7 +529,7 @@ def _path_index(value: Any, path: str, out: dict[int, str]) -> None:
             _path_index(v, f"{path}[{i}]", out)
 
 
-def _missing_nested(tpl: DocxTemplate, env: jinja2.Environment, context: Mapping[str, Any]) -> list[str]:
+def _missing_nested(tpl: DocxTemplate, context: Mapping[str, Any]) -> list[str]:
     """Fields the template reads that the context's objects lack (`report.subject`, `item4.tasks.summary`…),
     found by a dry run of the jinja source with an Undefined that records each miss."""
     ctx = _clean(context)
@@ -601,7 +603,7 @@ def check_template(template: Path, context: Mapping[str, Any] | None = None) -> 
         for name in sorted(set(undeclared) - provided):
             issues.append(TemplateIssue(None, name, f"Mẫu dùng biến '{name}' nhưng dữ liệu báo cáo không có biến này."))
         try:
-            nested = _missing_nested(tpl, env, context)
+            nested = _missing_nested(tpl, context)
         except Exception as exc:  # data of the wrong shape (e.g. a number where a list is expected)
             issues.append(TemplateIssue(None, "", f"Không điền thử được dữ liệu vào mẫu: {exc}."))
         else:

@@ -1,0 +1,347 @@
+"""Word report: the default template (NĐ 30 layout), rendering the sample context, escaping of clerk
+text, template checks and the LibreOffice PDF round trip."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from lxml import etree
+
+from cchc_excel.report import TemplateIssue, check_template, render_report, to_pdf
+from cchc_excel.report_template import DEFAULT_TEMPLATE, build_default_template
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "templates" / "report" / "sample-context.json"
+ITEM4 = "4. Tình hình, kết quả triển khai nhiệm vụ cải cách thủ tục hành chính"
+TNR = "Times New Roman"
+
+
+def load_sample() -> dict[str, Any]:
+    return json.loads(SAMPLE.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly built default template (the shipped file must be the same build)."""
+    return build_default_template(tmp_path_factory.mktemp("tpl") / "bao-cao-thang.docx")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Path:
+    out = tmp_path_factory.mktemp("render") / "bao-cao.docx"
+    return render_report(load_sample(), out, template=template)
+
+
+def body_text(doc: Any) -> str:
+    return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in doc.element.body.iter(qn("w:p")))
+
+
+def paragraph_texts(doc: Any) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def table_texts(doc: Any) -> list[str]:
+    return [cell.text for t in doc.tables for row in t.rows for cell in row.cells]
+
+
+# --------------------------------------------------------------------------------------------
+# template
+# --------------------------------------------------------------------------------------------
+
+def test_shipped_template_exists_and_checks_clean(template: Path) -> None:
+    assert DEFAULT_TEMPLATE.is_file(), "run python -m cchc_excel.report_template"
+    assert check_template(DEFAULT_TEMPLATE, load_sample()) == []
+    assert check_template(template, load_sample()) == []
+
+
+def test_template_uses_tr_loop_and_p_loops(template: Path) -> None:
+    text = body_text(Document(str(template)))
+    assert "{%tr for row in item4.case_table.rows %}" in text
+    assert "{%p for part in parts %}" in text
+    assert "{{p rendered.appendix_table }}" in text
+
+
+# --------------------------------------------------------------------------------------------
+# rendered layout
+# --------------------------------------------------------------------------------------------
+
+def test_page_setup_a4_margins(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    main = doc.sections[0]
+    assert abs(main.page_width - Mm(210)) <= Mm(1) and abs(main.page_height - Mm(297)) <= Mm(1)
+    assert main.orientation == WD_ORIENT.PORTRAIT
+    for value, mm in ((main.top_margin, 20), (main.bottom_margin, 20), (main.left_margin, 30), (main.right_margin, 15)):
+        assert abs(value - Mm(mm)) <= Mm(0.5)
+    appendix = doc.sections[-1]
+    assert len(doc.sections) == 2
+    assert appendix.orientation == WD_ORIENT.LANDSCAPE
+    assert abs(appendix.page_width - Mm(297)) <= Mm(1)
+    assert appendix._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+
+
+def test_times_new_roman_in_styles_and_defaults(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    styles = doc.styles.element
+    default_fonts = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:rFonts"))
+    normal_fonts = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    for rfonts in (default_fonts, normal_fonts):
+        for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
+            assert rfonts.get(qn(f"w:{attr}")) == TNR
+        assert rfonts.get(qn("w:asciiTheme")) is None
+    normal = doc.styles["Normal"]
+    assert normal.font.size.pt == 14
+    pf = normal.paragraph_format
+    assert pf.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+    assert abs(pf.first_line_indent.cm - 1.27) < 0.01
+    assert pf.space_after.pt >= 6
+    assert 1.0 <= (pf.line_spacing or 1.0) <= 1.15
+
+
+def test_header_block(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    header = doc.tables[0]
+    texts = [p.text for cell in header._cells for p in cell.paragraphs]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts
+    assert "Độc lập - Tự do - Hạnh phúc" in texts
+    assert "Số:      /BC-UBND" in texts
+    assert "Ninh Thuận, ngày 20 tháng 3 năm 2025" in texts
+    issuer = next(p for cell in header._cells for p in cell.paragraphs if p.text == "ỦY BAN NHÂN DÂN TỈNH NINH THUẬN")
+    assert all(r.bold for r in issuer.runs if r.text)
+    assert header.cell(0, 0).paragraphs[0].text == "ỦY BAN NHÂN DÂN TỈNH NINH THUẬN"  # empty superior: no line
+    # borderless
+    borders = header._tbl.tblPr.find(qn("w:tblBorders"))
+    assert all(b.get(qn("w:val")) in ("nil", "none") for b in borders)
+
+
+def test_body_outline_and_numbers(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    paras = paragraph_texts(doc)
+    assert "BÁO CÁO" in paras
+    assert "I. TÌNH HÌNH, KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH THỦ TỤC HÀNH CHÍNH" in paras
+    assert ITEM4 in paras
+    assert any(p.startswith("a) Tỷ lệ hồ sơ trực tuyến") for p in paras)
+    assert any("cấp tỉnh đạt 78,45% (chỉ tiêu tối thiểu 75%)" in p for p in paras)
+    assert any("Sở Tư pháp: 27,74%" in p for p in paras)
+    assert any(p.startswith("d) Tình hình thực hiện nhiệm vụ") for p in paras)  # letters continue after c)
+    assert "II. ĐÁNH GIÁ CHUNG" in paras
+    cells = table_texts(doc)
+    for number in ("12.846", "28.533", "78,45%", "17/21", "27,74%", "48,30%", "Quý I/2025"):
+        assert number in cells, number
+    assert "Phụ lục" in paras
+    assert not any("{{" in t or "{%" in t for t in paras + cells)
+
+
+def test_to_complete_paragraphs_are_marked(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    marked = [p for p in doc.paragraphs if p.text.startswith("[Nội dung cần bổ sung")]
+    assert len(marked) >= 4
+    for p in marked:
+        assert all(r.italic and r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in p.runs if r.text)
+    assert not any(p.text.startswith("[Nội dung cần bổ sung: Trong tháng, Chủ tịch") for p in doc.paragraphs)
+
+
+def test_tables_bordered_header_repeated_numbers_right(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    appendix = doc.tables[-1]
+    assert appendix.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert appendix._tbl.tblPr.find(qn("w:tblBorders")).find(qn("w:top")).get(qn("w:val")) == "single"
+    assert all(r.bold for r in appendix.rows[0].cells[1].paragraphs[0].runs)
+    row = next(r for r in appendix.rows if r.cells[1].text == "Sở Tư pháp")
+    assert row.cells[3].text == "27,74%"
+    assert row.cells[3].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert row.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+    case = next(t for t in doc.tables if any(c.text == "Tổng cộng" for c in t._cells))
+    assert len(case.columns) == 13 and case.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+def test_page_number_field_in_header_from_page_two(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    section = doc.sections[0]
+    assert section.different_first_page_header_footer
+    header_xml = etree.tostring(section.header._element, encoding="unicode")
+    assert "PAGE" in header_xml and "fldChar" in header_xml
+    first_xml = etree.tostring(section.first_page_header._element, encoding="unicode")
+    assert "PAGE" not in first_xml
+
+
+def test_signature_band(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    sign = next(t for t in doc.tables if "Nơi nhận:" in t.cell(0, 0).text)
+    left = [p.text for p in sign.cell(0, 0).paragraphs]
+    assert left[0] == "Nơi nhận:" and left[1] == "- Văn phòng Chính phủ (b/c);" and left[-1] == "- Lưu: VT, TTPVHCC."
+    right = [p.text for p in sign.cell(0, 1).paragraphs if p.text]
+    assert right == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Long Biên"]
+
+
+def test_charts_inserted_with_captions(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    assert len(doc.inline_shapes) == 2
+    assert abs(doc.inline_shapes[0].width - Mm(160)) <= Mm(1)
+    paras = paragraph_texts(doc)
+    assert any(p.startswith("Biểu đồ 1. Tỷ lệ hồ sơ trực tuyến") for p in paras)
+    assert any(p.startswith("Biểu đồ 2.") for p in paras)
+
+
+def test_charts_dir_keeps_pngs(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    render_report(ctx, tmp_path / "r.docx", template=template, charts_dir=tmp_path / "charts")
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["bieu-do-1.png", "bieu-do-2.png"]
+
+
+# --------------------------------------------------------------------------------------------
+# escaping
+# --------------------------------------------------------------------------------------------
+
+def test_clerk_text_is_literal(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    ctx["office"]["issuer"] = "Sở A & B <test>"
+    ctx["item4"]["difficulties"][0]["text"] = "{{ 7*7 }}"
+    ctx["item4"]["difficulties"][0]["units"] = "{% if %} x"
+    ctx["parts"][1]["paragraphs"] = ['Báo cáo "{%p endfor %}" & <b>đậm</b>\x07\x0c']
+    ctx["appendix"]["groups"][0]["rows"][0][1] = "Sở Tư pháp & <Hộ tịch> {{ x }}"
+    out = render_report(ctx, tmp_path / "escaped.docx", template=template)
+
+    with zipfile.ZipFile(out) as z:
+        for name in z.namelist():
+            if name.endswith(".xml"):
+                etree.fromstring(z.read(name))  # every part is still well-formed XML
+    doc = Document(str(out))
+    texts = paragraph_texts(doc) + [p.text for c in doc.tables[0]._cells for p in c.paragraphs]
+    assert "Sở A & B <test>" in texts
+    assert "- {{ 7*7 }} (đơn vị phản ánh: {% if %} x);" in texts
+    assert 'Báo cáo "{%p endfor %}" & <b>đậm</b>' in texts
+    assert "Sở Tư pháp & <Hộ tịch> {{ x }}" in table_texts(doc)
+    assert not any("49" in t for t in texts if "đơn vị phản ánh" in t)
+
+
+# --------------------------------------------------------------------------------------------
+# check_template
+# --------------------------------------------------------------------------------------------
+
+def test_check_template_names_broken_paragraph(tmp_path: Path, template: Path) -> None:
+    broken = tmp_path / "broken.docx"
+    doc = Document(str(template))
+    target = next(p for c in doc.tables[0]._cells for p in c.paragraphs if p.text == "{{ office.issuer }}")
+    target.runs[0].text = "{{ office.issuer "
+    doc.save(str(broken))
+
+    issues = check_template(broken)
+    assert issues and all(isinstance(i, TemplateIssue) for i in issues)
+    hit = next(i for i in issues if i.paragraph is not None)
+    assert hit.text == "{{ office.issuer "
+    assert "Lỗi cú pháp" in hit.message and f"Đoạn {hit.paragraph}" in hit.message
+    all_paras = list(Document(str(broken)).element.body.iter(qn("w:p")))
+    assert "".join(t.text for t in all_paras[hit.paragraph].iter(qn("w:t"))) == "{{ office.issuer "
+    with pytest.raises(Exception):  # noqa: B017 - docxtpl/jinja raise their own syntax error
+        render_report(load_sample(), tmp_path / "x.docx", template=broken)
+
+
+def test_check_template_finds_unclosed_loop(tmp_path: Path, template: Path) -> None:
+    broken = tmp_path / "open-loop.docx"
+    doc = Document(str(template))
+    endfor = next(p for p in doc.paragraphs if p.text == "{%p endfor %}")
+    endfor.runs[0].text = "Đã xóa nhầm"
+    doc.save(str(broken))
+    issues = check_template(broken)
+    assert len(issues) == 1 and "Lỗi cú pháp" in issues[0].message
+
+
+def test_check_template_reports_missing_variables(template: Path) -> None:
+    ctx = load_sample()
+    del ctx["appendix"]
+    del ctx["report"]["subject"]
+    issues = check_template(template, ctx)
+    names = {i.text for i in issues}
+    assert "appendix" in names
+    assert "report.subject" in names
+    assert all(i.message for i in issues)
+    assert check_template(template, load_sample()) == []
+
+
+def test_check_template_unreadable_file(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-docx.docx"
+    bad.write_text("xin chào", "utf-8")
+    issues = check_template(bad)
+    assert len(issues) == 1 and issues[0].message.startswith("Không mở được tệp mẫu")
+
+
+def test_without_appendix_stays_portrait(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    ctx["appendix"] = None
+    doc = Document(str(render_report(ctx, tmp_path / "no-appendix.docx", template=template)))
+    assert len(doc.sections) == 1
+    assert doc.sections[0].orientation == WD_ORIENT.PORTRAIT
+    assert abs(doc.sections[0].page_width - Mm(210)) <= Mm(1)
+    assert "Phụ lục" not in paragraph_texts(doc)
+
+
+def test_kinh_gui_and_superior(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    ctx["office"]["superior"] = "UBND TỈNH NINH THUẬN"
+    ctx["office"]["kinh_gui"] = ["Văn phòng Chính phủ", "Bộ Nội vụ"]
+    doc = Document(str(render_report(ctx, tmp_path / "kg.docx", template=template)))
+    header = [p.text for c in doc.tables[0]._cells for p in c.paragraphs]
+    assert header.index("UBND TỈNH NINH THUẬN") < header.index("ỦY BAN NHÂN DÂN TỈNH NINH THUẬN")
+    paras = paragraph_texts(doc)
+    assert "Kính gửi:" in paras and "- Văn phòng Chính phủ;" in paras and "- Bộ Nội vụ." in paras
+
+
+# --------------------------------------------------------------------------------------------
+# LibreOffice
+# --------------------------------------------------------------------------------------------
+
+def _fallback_pdf(docx: Path, out_dir: Path) -> Path:
+    """soffice --convert-to pdf with a private profile (used only if cchc_excel.office is unavailable)."""
+    profile = Path(tempfile.mkdtemp(prefix="lo_report_"))
+    try:
+        with open(profile / "log", "wb") as log:
+            subprocess.run(
+                [shutil.which("soffice") or "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                 "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)],
+                stdout=log, stderr=subprocess.STDOUT, timeout=180, check=False,
+                env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
+            )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return out_dir / f"{docx.stem}.pdf"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice (soffice) and poppler-utils")
+def test_pdf_round_trip(tmp_path: Path, rendered: Path) -> None:
+    pdf = to_pdf(rendered, tmp_path) or _fallback_pdf(rendered, tmp_path)
+    assert pdf.is_file()
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= 2
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", text)
+    assert "BÁO CÁO" in flat
+    assert "Sở Tư pháp: 27,74%" in flat
+    assert "Phụ lục" in flat
+    assert ITEM4 in flat
+    assert "{{" not in flat and "{%" not in flat
+
+
+def test_render_does_not_mutate_context(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    before = copy.deepcopy(ctx)
+    render_report(ctx, tmp_path / "r.docx", template=template)
+    assert ctx == before
