@@ -138,7 +138,7 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
             printed = target.printed_id if target and target.printed_id else ind.id
             reported = int(r["units_reported"])
             rows.append([printed if first or (target and target.printed_id) else "",
-                         ind.name if first else "", tier.name, r["target_label"] or "",
+                         (ind.short or ind.name) if first else "", tier.name, r["target_label"] or "",
                          _pct(r["value"]), _pct(r.get("value_prev")), _pct(r.get("value_ytd")),
                          f"{int(r['units_met'])}/{reported}" if reported else "0/0"])
             first = False
@@ -193,13 +193,15 @@ def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[s
         if r.expected:
             per_tier.append(f"{r.on_time + r.late}/{r.expected} đơn vị {_lower_first(r.tier_name)}")
     summary = (f"Trong kỳ báo cáo, {submitted}/{int(total['expected'])} cơ quan, đơn vị, địa phương đã gửi báo cáo "
-               f"hợp lệ ({', '.join(per_tier)}); {int(total['late'])} đơn vị gửi muộn, {int(total['rejected'])} "
-               f"đơn vị có báo cáo bị trả lại để hoàn thiện, {int(total['missing'])} đơn vị chưa gửi báo cáo.")
+               f"hợp lệ ({', '.join(per_tier)}).")
     missing = agg.unit_status[agg.unit_status["status"].isin(["Chưa nộp", "Bị trả lại"])]
     names = [unit_label(registry, registry.get(c)) for c in missing["unit_code"] if registry.get(c)]
+    shown = "; ".join(names[:MISSED_LIST_LIMIT])
+    if len(names) > MISSED_LIST_LIMIT:
+        shown += f" và {len(names) - MISSED_LIST_LIMIT} đơn vị khác (danh sách tại bảng tổng hợp Excel)"
     return summary, {"expected": str(int(total["expected"])), "on_time": str(int(total["on_time"])),
                      "late": str(int(total["late"])), "rejected": str(int(total["rejected"])),
-                     "missing": str(int(total["missing"])), "missing_units": "; ".join(names)}
+                     "missing": str(int(total["missing"])), "missing_units": shown}
 
 
 def charts(plan: Plan, registry: Registry, agg: Aggregation, limit: int = 2) -> list[dict[str, Any]]:
@@ -228,7 +230,8 @@ def charts(plan: Plan, registry: Registry, agg: Aggregation, limit: int = 2) -> 
 
 def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str, office: Mapping[str, Any]
              ) -> dict[str, Any]:
-    inds = [i for i in plan.indicators if i.kind in ("rate", "percent")]
+    # Indicators given to whole tiers; those of one or two named agencies are in Bảng 1 already.
+    inds = [i for i in plan.indicators if i.kind in ("rate", "percent") and any(a in plan.tiers for a in i.applies_to)]
     columns = ["STT", "Đơn vị", *[f"CT {_printed(i)}" for i in inds]]
     values = {(r.unit_code, r.indicator): r for r in agg.units.itertuples(index=False)}
     groups = []
@@ -251,7 +254,7 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
             "note": f"(Kèm theo Báo cáo số      /{office.get('doc_symbol', 'BC-UBND')} ngày      "
                     f"của {office.get('issuer_short', 'UBND')} {plan.province})",
             "legend": "Ghi chú: * chưa đạt chỉ tiêu của đơn vị; x chưa báo cáo; - chỉ tiêu không giao cho đơn vị. "
-                      + "; ".join(f"CT {_printed(i)}: {i.name}" for i in inds) + ".",
+                      + "; ".join(f"CT {_printed(i)}: {i.short or i.name}" for i in inds) + ".",
             "columns": columns, "groups": groups}
 
 
@@ -320,10 +323,8 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             "period_label": period.label,
             "window_label": f"từ ngày {format_short_date(window[0])} đến ngày {format_short_date(window[1])}",
             "plan_title": plan.title,
-            "intro": (f"Thực hiện {plan.title}, {office.get('issuer_short') or 'UBND'} tỉnh {plan.province} báo cáo "
-                      f"tình hình, kết quả thực hiện công tác cải cách thủ tục hành chính {period.label} (số liệu "
-                      f"{'từ ngày ' + format_short_date(window[0]) + ' đến ngày ' + format_short_date(window[1])}) "
-                      "như sau:"),
+            "intro": (f"{office.get('issuer_short') or 'UBND'} tỉnh {plan.province} báo cáo tình hình, kết quả thực "
+                      f"hiện công tác cải cách thủ tục hành chính {period.label} như sau:"),
         },
         "parts": parts,
         "item4": {

@@ -67,6 +67,7 @@ class Indicator:
     code: str                     # ASCII, for defined names: "3", "NQ01_9"
     name: str
     kind: str                     # rate | percent | yesno | task
+    short: str | None = None      # short name for narrow table columns ("Tỷ lệ hồ sơ trực tuyến")
     unit: str = "%"
     group: str | None = None
     numerator_label: str | None = None
@@ -81,6 +82,7 @@ class Indicator:
     evaluator: str | None = None
     deadline: Deadline | None = None
     note: str | None = None
+    coordinators: str | None = None       # "Cơ quan phối hợp", as text (optional)
 
     def target_for_tier(self, tier: str) -> Target | None:
         for target in self.targets:
@@ -106,6 +108,7 @@ class Task:
     group: str | None = None
     source: str | None = None
     product: str | None = None
+    note: str | None = None               # status note printed beside the task ("Ghi chú"), optional
 
 
 @dataclass(frozen=True)
@@ -280,11 +283,11 @@ def _list(node: Mapping, key: str) -> tuple[str, ...]:
     return (as_id(value),)
 
 
-_INDICATOR_KEYS = {"id", "name", "kind", "unit", "group", "numerator", "denominator", "weight", "applies_to",
+_INDICATOR_KEYS = {"id", "name", "short", "kind", "unit", "group", "numerator", "denominator", "weight", "applies_to",
                    "target", "targets", "combine", "denominator_equals", "source", "host", "evaluator",
-                   "deadline", "note"}
+                   "deadline", "note", "coordinators"}
 _TASK_KEYS = {"id", "text", "deadline", "host", "coordinators", "assigned_to", "coordinating", "group",
-              "source", "product"}
+              "source", "product", "note"}
 _PLAN_KEYS = {"id", "title", "province", "year", "tiers", "indicators", "tasks", "adjustments", "groups",
               "reporting", "case_fields", "document", "issuer", "format"}
 
@@ -395,11 +398,12 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
         if deadline is None:
             ctx.add("bad-deadline", node, path, "deadline", value=node["deadline"])
     return Indicator(
-        key=key, id=ind_id, code=code_of(key), name=str(node["name"]).strip(), kind=kind,
+        key=key, id=ind_id, code=code_of(key), name=str(node["name"]).strip(), kind=kind, short=_str(node, "short"),
         unit=_str(node, "unit") or "%", group=group, numerator_label=numerator, denominator_label=denominator,
         weight_label=_str(node, "weight"), applies_to=applies, targets=tuple(targets), combine=combine,
         denominator_equals=den_eq, source=_str(node, "source"), host=_str(node, "host"),
-        evaluator=_str(node, "evaluator"), deadline=deadline, note=_str(node, "note"))
+        evaluator=_str(node, "evaluator"), deadline=deadline, note=_str(node, "note"),
+        coordinators=_str(node, "coordinators"))
 
 
 def _parse_task(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int) -> Task | None:
@@ -430,7 +434,7 @@ def _parse_task(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], defa
     return Task(key=key, id=task_id, code=code_of(key), text=" ".join(str(node["text"]).split()),
                 deadline=deadline, host=_str(node, "host"), coordinators=_str(node, "coordinators"),
                 assigned_to=assigned, coordinating=coordinating, group=group, source=_str(node, "source"),
-                product=_str(node, "product"))
+                product=_str(node, "product"), note=_str(node, "note"))
 
 
 def _parse_adjustment(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str]) -> Adjustment | None:

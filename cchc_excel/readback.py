@@ -386,8 +386,12 @@ def _check_fixed(raw: RawWorkbook, lay: Layout, loc: _Locator, file: str) -> Ite
         same = (found == expected) if not isinstance(expected, float) else (
             isinstance(found, (int, float)) and abs(float(found) - expected) < 1e-9)
         if not same and str(found).strip() != str(expected):
+            # Whole numbers as the clerk saw them ("20", not "20.0") in the message.
+            if isinstance(found, float) and found.is_integer():
+                found = int(found)
+            shown = f"{expected:g}" if isinstance(expected, float) else expected
             yield problem("locked-cell-changed", file=file, sheet=sheet, cell=a1(row, col), name=fixed.name,
-                          value=found, detail=expected)
+                          value=found, detail=shown)
 
 
 def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Submission:
@@ -480,6 +484,7 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
     slots = {s.role: s for s in L.case_slots(table)}
     col_cells = {key: loc.cells(slots[key]) for key in columns}
     n_rows = len(col_cells["field"])
+    cases_bad = False
     for i in range(n_rows):
         cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in columns}
         if all(c is None or c[3] is None for c in cells.values()):
@@ -499,13 +504,15 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         if not fname:
             report.add(_p("required-missing", file, fsheet, frow, fcol, slots["field"], detail="tên lĩnh vực"))
             fname = f"(dòng {frow + 1})"
+        cases_bad = cases_bad or bad
         case = CaseRow(field=fname, row=frow + 1, **counts)
         if not bad and case.resolved + case.pending != case.received:
             report.add(problem("case-balance", file=file, sheet=fsheet, cell=str(frow + 1), name=fname,
                                value=case.resolved + case.pending, detail=case.received))
         sub.cases.append(case)
 
-    if sub.cases:
+    # A case count that could not be read was taken as 0: comparing totals would only add noise.
+    if sub.cases and not cases_bad:
         totals = {"received": sum(c.received for c in sub.cases), "resolved": sum(c.resolved for c in sub.cases),
                   "pending": sum(c.pending for c in sub.cases)}
         for block in lay.indicators:
@@ -538,8 +545,8 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         if got["status"] is None and value is None:
             report.add(_p("required-missing", file, sheet, row, col, trow.status,
                           detail=f"tình trạng nhiệm vụ {trow.item.task.id}"))
-        if got["status"] == L.STATUSES[0] and got["done_date"] is None:
-            s2, r2, c2, _ = loc.cell(trow.done_date)
+        s2, r2, c2, date_raw = loc.cell(trow.done_date)
+        if got["status"] == L.STATUSES[0] and date_raw is None:  # a bad date has its own problem
             report.add(_p("status-date-missing", file, s2, r2, c2, trow.done_date))
         sub.tasks[trow.item.task.key] = TaskStatus(trow.item.task.key, got["status"], got["done_date"],
                                                    got["document"], got["note"])
@@ -570,7 +577,8 @@ def read_workbook(path: Path, ctx: ReadContext, *, data: bytes | None = None) ->
     if data is None:
         data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    raw = read_raw(path, data, ctx.limits)
+    # Problems name the file as received (its name), like every cell-level problem, not our folder.
+    raw = read_raw(Path(path.name), data, ctx.limits)
     return interpret(raw, ctx, path.name, sha)
 
 

@@ -245,7 +245,8 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
         short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
         lo = max(head_word * bold_mm, max(cell_word, short_cell) * char_mm) + pad_mm
         longest = max((len(t) for t in cells), default=0)
-        want = max(min(longest, 45) * char_mm + pad_mm, lo)
+        # a header should need at most two lines when there is room
+        want = max(min(longest, 45) * char_mm + pad_mm, len(str(head)) * bold_mm / 2 + pad_mm, lo)
         mins.append(lo)
         wants.append(want)
     sum_min, sum_want = sum(mins), sum(wants)

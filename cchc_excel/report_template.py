@@ -12,13 +12,14 @@ Design of the variable parts:
 - Tables whose columns are fixed by an official form (Bảng 2, the 13-column case sheet of TT 01/2020;
   the overdue-task list) live in the template with a `{%tr for %}` row loop, so the officer can edit
   their headers, widths and fonts in Word.
-- Tables whose column set is data (Bảng 1, the appendix) are built in code as docxtpl Subdocs and
-  inserted with `{{p rendered.… }}` (see `report.py`): a `{%tc %}` column loop cannot give each column
-  its own width (docxtpl spreads the grid evenly), cannot right-align numbers cell by cell, and cannot
-  emit the merged group rows of the appendix, so the code path renders far more robustly.
+- Tables whose column set is data (Bảng 1, the appendix) are built in code and inserted with
+  `{{p rendered.… }}` (see `report.py`; the Subdoc approach, as a plain XML block because docxtpl's
+  Subdoc class needs the optional `docxcompose` package): a `{%tc %}` column loop cannot give each
+  column its own width (docxtpl spreads the grid evenly), cannot right-align numbers cell by cell, and
+  cannot emit the merged group rows of the appendix, so the code path renders far more robustly.
 
 This module has no jinja logic of its own; the helpers for borders, widths and header rows are shared
-with `report.py`, which builds the Subdoc tables.
+with `report.py`, which builds the code-built tables.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
@@ -347,6 +348,7 @@ def _setup_styles(doc: DocxDocument) -> None:
     _add_style(doc, "Table Heading", size=TABLE_PT, align=center, bold=True, before=1, after=1)
     _add_style(doc, "Recipients", size=11, align=left)
     _add_style(doc, "Jinja Tag", size=8, align=left)  # paragraphs holding {%p %} tags (removed on render)
+    doc.styles["Jinja Tag"].font.color.rgb = RGBColor(0x80, 0x80, 0x80)
 
 
 def _add_page_number_field(paragraph: Paragraph, size_pt: float = 13) -> None:
@@ -615,7 +617,7 @@ def _item4(doc: DocxDocument) -> None:
     _p(doc, "{{ chart.caption }}", style="Figure Caption")
     _tag(doc, "{%p endfor %}")
 
-    # Bảng 1: indicator results by tier (variable columns: a Subdoc built by report.py)
+    # Bảng 1: indicator results by tier (variable columns: a table built by report.py)
     _tag(doc, "{%p if item4.indicator_table %}")
     _p(doc, "{{ item4.indicator_table.caption }}", style="Table Caption")
     _p(doc, "{{p rendered.indicator_table }}")
@@ -679,8 +681,9 @@ def _body(doc: DocxDocument) -> None:
     _p(doc, "{{ sec.number }}. {{ sec.heading }}", style="Report Section")
     _paragraph_list(doc, "sec")
     _tag(doc, "{%p endfor %}")
-    _p(doc, "Trên đây là báo cáo tình hình, kết quả thực hiện công tác cải cách thủ tục hành chính "
-            "{{ report.period_label }} của {{ office.issuer_short }} tỉnh {{ office.place }}./.")
+    p = _p(doc, "Trên đây là báo cáo tình hình, kết quả thực hiện công tác cải cách thủ tục hành chính "
+                "{{ report.period_label }} của {{ office.issuer_short }} tỉnh {{ office.place }}./.")
+    p.paragraph_format.keep_with_next = True  # never leave the signature band alone on a page
 
 
 def _signature_block(doc: DocxDocument) -> None:
@@ -697,7 +700,7 @@ def _signature_block(doc: DocxDocument) -> None:
     p.paragraph_format.space_before = Pt(6)
     _p(right, "{{ office.signer_title }}", style="Header Block", bold=True, size=14)
     p = _p(right, "{{ office.signer_name }}", style="Header Block", bold=True, size=14)
-    p.paragraph_format.space_before = Pt(80)
+    p.paragraph_format.space_before = Pt(64)  # room for signature and seal (about 4 lines of 14 pt)
     for row in table.rows:
         set_cant_split(row)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def inspect(path: Path, data: bytes | None = None, *, limits: Limits | None = No
             if out.external_links:
                 out.problems.append(problem("file-external-links", file=name))
             out.sheets, out.defined_names = _workbook_xml(zf.read("xl/workbook.xml"))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             out.problems.append(problem("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({exc})"))
             return out
         except SafeET.ParseError as exc:

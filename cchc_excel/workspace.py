@@ -116,6 +116,14 @@ def init_workspace(root: Path, *, plan: Path, registry: Path, office: dict[str, 
     if cfg_path.exists():
         raise FileExistsError(f"Đã có tệp cấu hình {cfg_path}; không ghi đè.")
     shutil.copy2(plan, root / "plan.yaml")
+    plan_data = read_yaml(plan) or {}
+    province = str(plan_data.get("province") or "").strip()
+    derived_report: dict[str, Any] = {}
+    derived_office: dict[str, Any] = {}
+    if province:
+        # Sensible defaults from the plan; the officer edits cchc.yaml for the real letterhead and signer.
+        derived_report = {"issuer": f"ỦY BAN NHÂN DÂN TỈNH {province.upper()}", "place": province}
+        derived_office = {"name": f"Văn phòng UBND tỉnh {province}"}
     reg_data = read_yaml(registry) if Path(registry).suffix.lower() != ".csv" else None
     if reg_data is not None and reg_data.get("units_csv"):
         csv_src = Path(registry).parent / str(reg_data["units_csv"])
@@ -127,8 +135,8 @@ def init_workspace(root: Path, *, plan: Path, registry: Path, office: dict[str, 
         "store": "store.sqlite",
         "secret": secrets.token_hex(16),
         "protect_password": "",
-        "office": {**DEFAULT_OFFICE, **(office or {})},
-        "report": {**DEFAULT_REPORT, **(report or {})},
+        "office": {**DEFAULT_OFFICE, **derived_office, **(office or {})},
+        "report": {**DEFAULT_REPORT, **derived_report, **(report or {})},
     }
     header = ("# Cấu hình không gian làm việc cchc_excel. 'secret' là khóa ký biểu mẫu: giữ kín, không đổi giữa\n"
               "# các kỳ (đổi khóa thì biểu mẫu đã phát ra sẽ không còn xác thực được).\n")

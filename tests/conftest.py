@@ -221,3 +221,13 @@ def unit_of(registry: Registry, code: str) -> Unit:
     unit = registry.get(code)
     assert unit is not None, code
     return unit
+
+
+def ws_form(ws: Workspace, unit_code: str, out_dir: Path, values: Mapping[str, Any] | None = None, *,
+            name: str | None = None, period: Period = MARCH) -> Path:
+    """A unit's form signed with the workspace's key, filled with `values` (default: none), optionally
+    saved under another file name."""
+    path = write_form(ws.plan, ws.registry, unit_code, out_dir, period=period, secret=ws.secret)
+    if name is not None:
+        path = path.rename(path.with_name(name))
+    return fill(path, values) if values else path

@@ -1,0 +1,549 @@
+"""The `cchc` command line: thin commands over the library.
+
+Typer (on Click) gives typed options, `--help` on every command and proper usage errors (exit 2); Rich
+gives tables and progress bars that turn themselves off (and drop colour) when output is not a terminal.
+Exit codes: 0 ok; 1 the input had errors (a plan, a registry, a rejected file); 2 bad usage.
+Every command that a script may call takes `--json` and prints {"ok": …, "result": …, "problems": […]}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .period import Period
+from .problems import ValidationReport
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="cchc_excel — báo cáo cải cách thủ tục hành chính hằng tháng: tạo biểu mẫu Excel cho "
+                       "đơn vị, nhập biểu mẫu đã điền, tổng hợp và lập báo cáo Word. Mã thoát: 0 thành công; "
+                       "1 dữ liệu có lỗi; 2 sai cách dùng lệnh.")
+plan_app = typer.Typer(no_args_is_help=True, help="Kiểm tra kế hoạch (chỉ tiêu, nhiệm vụ, điều chỉnh).")
+units_app = typer.Typer(no_args_is_help=True, help="Kiểm tra danh mục đơn vị báo cáo.")
+app.add_typer(plan_app, name="plan")
+app.add_typer(units_app, name="units")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+JSON_OPT = typer.Option(False, "--json", help="In kết quả dạng JSON (cho script).")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Chỉ in các vấn đề.")
+WS_OPT = typer.Option(..., "--workspace", "-w", help="Thư mục làm việc (có tệp cchc.yaml).")
+PERIOD_OPT = typer.Option(..., "--period", "-p", help="Kỳ báo cáo, ví dụ 2025-03.")
+
+
+def emit(ok: bool, result: Any, problems: ValidationReport | list[dict[str, Any]] | None = None) -> None:
+    """The one JSON shape of every command."""
+    plist = problems.to_list() if isinstance(problems, ValidationReport) else (problems or [])
+    print(json.dumps({"ok": ok, "result": result, "problems": plist}, ensure_ascii=False, indent=2, default=str))
+
+
+def print_problems(report: ValidationReport | list[dict[str, Any]], *, limit: int = 200) -> None:
+    items = report.to_list() if isinstance(report, ValidationReport) else report
+    if not items:
+        return
+    table = Table(title=f"{len(items)} vấn đề", show_lines=False)
+    for col in ("Mức độ", "Vị trí", "Nội dung"):
+        table.add_column(col, overflow="fold")
+    for p in items[:limit]:
+        where = " ".join(x for x in (p.get("file") and Path(str(p["file"])).name, p.get("sheet"), p.get("cell"))
+                         if x)
+        style = "red" if p["severity"] == "error" else "yellow"
+        table.add_row(f"[{style}]{'Lỗi' if p['severity'] == 'error' else 'Cảnh báo'}[/]", where, p["message"])
+    console.print(table)
+    if len(items) > limit:
+        console.print(f"... và {len(items) - limit} vấn đề khác (dùng --json để xem tất cả).")
+
+
+def parse_period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def open_ws(path: Path, as_json: bool) -> Any:
+    from .workspace import open_workspace
+
+    ws, report = open_workspace(path)
+    if ws is None:
+        if as_json:
+            emit(False, None, report)
+        else:
+            err.print(f"Không mở được thư mục làm việc {path}.")
+            print_problems(report)
+            err.print("Gợi ý: tạo thư mục làm việc bằng 'cchc init', hoặc sửa các lỗi trên rồi chạy lại.")
+        raise typer.Exit(1)
+    return ws
+
+
+def progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterator[T]:
+    if quiet or not console.is_terminal:
+        yield from items
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+# ------------------------------------------------------------------------------------------------
+# plan / units
+
+
+@plan_app.command("check")
+def plan_check(file: Path = typer.Argument(..., help="Tệp kế hoạch (.yaml)."), as_json: bool = JSON_OPT) -> None:
+    """Kiểm tra tệp kế hoạch và in các chỉ tiêu, chỉ tiêu theo cấp, điều chỉnh, nhiệm vụ.
+
+    Ví dụ: cchc plan check templates/plans/ninh-thuan-2025.yaml
+    """
+    from .datafiles import load_plan
+
+    plan, report = load_plan(file)
+    if as_json:
+        emit(plan is not None, _plan_dict(plan) if plan else None, report)
+        raise typer.Exit(0 if plan else 1)
+    if plan is not None:
+        table = Table(title=f"{plan.title} ({plan.id}) — {len(plan.indicators)} chỉ tiêu", show_lines=True)
+        for col in ("Mã", "Chỉ tiêu", "Loại", "Áp dụng", "Chỉ tiêu theo cấp", "Nguồn"):
+            table.add_column(col, overflow="fold")
+        for ind in plan.indicators:
+            targets = "; ".join(f"{t.printed_id or ind.id} {t.tier or 'mọi cấp'}: {t.label}" for t in ind.targets)
+            table.add_row(ind.key, ind.name, ind.kind, ", ".join(ind.applies_to), targets, ind.source or "")
+        console.print(table)
+        if plan.adjustments:
+            adj = Table(title="Điều chỉnh chỉ tiêu")
+            for col in ("Mã", "Cờ đơn vị", "Chỉ tiêu", "Thay đổi", "Nội dung"):
+                adj.add_column(col, overflow="fold")
+            for a in plan.adjustments:
+                adj.add_row(a.id, a.flag, ", ".join(a.indicators), f"{a.delta:+g}", a.text or "")
+            console.print(adj)
+        tasks = Table(title=f"{len(plan.tasks)} nhiệm vụ")
+        for col in ("Mã", "Nhiệm vụ", "Chủ trì", "Thời hạn"):
+            tasks.add_column(col, overflow="fold")
+        for t in plan.tasks:
+            tasks.add_row(t.id, t.text, t.host or "", t.deadline.label)
+        console.print(tasks)
+    print_problems(report)
+    raise typer.Exit(0 if plan else 1)
+
+
+def _plan_dict(plan: Any) -> dict[str, Any]:
+    return {
+        "id": plan.id, "title": plan.title, "year": plan.year, "tiers": list(plan.tiers),
+        "indicators": [{"key": i.key, "id": i.id, "group": i.group, "name": i.name, "kind": i.kind,
+                        "applies_to": list(i.applies_to), "numerator": i.numerator_label,
+                        "denominator": i.denominator_label, "combine": i.combine,
+                        "targets": [{"tier": t.tier, "id": t.printed_id, "comparison": t.comparison, "value": t.value}
+                                    for t in i.targets]} for i in plan.indicators],
+        "adjustments": [{"id": a.id, "flag": a.flag, "delta": a.delta, "indicators": list(a.indicators)}
+                        for a in plan.adjustments],
+        "tasks": [{"id": t.id, "text": t.text, "host": t.host, "deadline": t.deadline.label,
+                   "due": t.deadline.due} for t in plan.tasks],
+    }
+
+
+@units_app.command("check")
+def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn vị (.yaml hoặc .csv)."),
+                as_json: bool = JSON_OPT) -> None:
+    """Kiểm tra danh mục đơn vị: số đơn vị theo cấp, cờ (vùng DTTS, miền núi...).
+
+    Ví dụ: cchc units check templates/registries/ninh-thuan-2025.yaml
+    """
+    from .datafiles import load_registry
+
+    reg, report = load_registry(file)
+    result = None
+    if reg is not None:
+        flags: dict[str, int] = {}
+        for u in reg.units:
+            for f in u.flags:
+                flags[f] = flags.get(f, 0) + 1
+        result = {"id": reg.id, "province": reg.province,
+                  "tiers": [{"code": t.code, "name": t.name, "units": len(reg.in_tier(t.code))} for t in reg.tiers],
+                  "flags": flags, "units": len(reg.units)}
+    if as_json:
+        emit(reg is not None and report.ok, result, report)
+    elif result:
+        table = Table(title=f"Danh mục {reg.id} — {reg.province}: {len(reg.units)} đơn vị")
+        table.add_column("Cấp")
+        table.add_column("Tên")
+        table.add_column("Số đơn vị", justify="right")
+        for t in result["tiers"]:
+            table.add_row(t["code"], t["name"], str(t["units"]))
+        console.print(table)
+        for flag, n in flags.items():
+            console.print(f"Cờ {flag}: {n} đơn vị")
+    if not as_json:
+        print_problems(report)
+    raise typer.Exit(0 if reg is not None else 1)
+
+
+@plan_app.command("targets")
+def plan_targets(plan_file: Path = typer.Argument(..., help="Tệp kế hoạch."),
+                 registry_file: Path = typer.Argument(..., help="Tệp danh mục đơn vị."),
+                 as_json: bool = JSON_OPT) -> None:
+    """In chỉ tiêu của từng đơn vị sau khi áp dụng điều chỉnh.
+
+    Ví dụ: cchc plan targets templates/plans/ninh-thuan-2025.yaml templates/registries/ninh-thuan-2025.yaml
+    """
+    from .datafiles import load_plan, load_registry
+    from .plan import indicators_for, tasks_for
+
+    plan, r1 = load_plan(plan_file)
+    reg, r2 = load_registry(registry_file)
+    report = ValidationReport(r1.problems + r2.problems)
+    if plan is None or reg is None:
+        if as_json:
+            emit(False, None, report)
+        else:
+            print_problems(report)
+        raise typer.Exit(1)
+    rows = []
+    for u in reg.units:
+        for item in indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags):
+            t = item.target
+            rows.append({"unit": u.code, "name": u.name, "tier": u.tier, "indicator": item.indicator.key,
+                         "printed_id": t.printed_id if t and t.printed_id else item.indicator.id,
+                         "comparison": t.comparison if t else None, "target": t.value if t else None,
+                         "adjusted_by": list(t.adjusted_by) if t else [],
+                         "tasks": len(tasks_for(plan, unit_code=u.code, tier=u.tier))})
+    if as_json:
+        emit(True, rows, report)
+        raise typer.Exit(0)
+    table = Table(title="Chỉ tiêu theo đơn vị")
+    for col in ("Mã ĐV", "Đơn vị", "Cấp", "Chỉ tiêu", "Giao", "Điều chỉnh"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["unit"], r["name"], r["tier"], r["printed_id"],
+                      "" if r["target"] is None else f"{r['comparison']} {r['target']:g}", ", ".join(r["adjusted_by"]))
+    console.print(table)
+    raise typer.Exit(0)
+
+
+# ------------------------------------------------------------------------------------------------
+# workspace cycle
+
+
+@app.command("init")
+def init_cmd(directory: Path = typer.Argument(..., help="Thư mục làm việc mới."),
+             plan: Path = typer.Option(..., "--plan", help="Tệp kế hoạch (.yaml)."),
+             registry: Path = typer.Option(..., "--registry", help="Tệp danh mục đơn vị (.yaml/.csv)."),
+             office: str = typer.Option("", "--office", help="Tên cơ quan tổng hợp (hiện trên biểu mẫu)."),
+             phone: str = typer.Option("", "--phone", help="Điện thoại hỗ trợ đơn vị."),
+             as_json: bool = JSON_OPT) -> None:
+    """Tạo thư mục làm việc: sao chép kế hoạch, danh mục và ghi cchc.yaml (có khóa ký biểu mẫu).
+
+    Ví dụ: cchc init ws --plan templates/plans/ninh-thuan-2025.yaml --registry templates/registries/ninh-thuan-2025.yaml
+    """
+    from .workspace import init_workspace, open_workspace
+
+    extra = {k: v for k, v in (("name", office), ("phone", phone)) if v}
+    try:
+        cfg = init_workspace(directory, plan=plan, registry=registry, office=extra)
+    except (FileExistsError, FileNotFoundError) as exc:
+        if as_json:
+            emit(False, None, [{"code": "usage", "severity": "error", "message": str(exc)}])
+        else:
+            err.print(str(exc))
+        raise typer.Exit(2) from exc
+    ws, report = open_workspace(directory)
+    if as_json:
+        emit(ws is not None, {"config": str(cfg)}, report)
+    else:
+        console.print(f"Đã tạo {cfg}. Bước tiếp theo: cchc generate --workspace {directory} --period 2025-03 "
+                      f"--out {directory}/bieu-mau")
+        print_problems(report)
+    raise typer.Exit(0 if ws else 1)
+
+
+@app.command("generate")
+def generate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
+                 unit: list[str] = typer.Option(None, "--unit", "-u", help="Mã đơn vị (lặp lại được); mặc định: tất cả."),
+                 out: Path = typer.Option(..., "--out", "-o", help="Thư mục ghi biểu mẫu."),
+                 quiet: bool = QUIET_OPT, as_json: bool = JSON_OPT) -> None:
+    """Tạo biểu mẫu Excel cho từng đơn vị của kỳ báo cáo.
+
+    Ví dụ: cchc generate --workspace ws --period 2025-03 --out ws/bieu-mau/2025-03
+    """
+    from .intake import generate, units_for
+
+    p = parse_period(period)
+    ws = open_ws(workspace, as_json)
+    units, unknown = units_for(ws.registry, unit)
+    if unknown:
+        msg = f"Không có đơn vị mã {', '.join(unknown)} trong danh mục."
+        if as_json:
+            emit(False, None, [{"code": "unknown-unit", "severity": "error", "message": msg}])
+        else:
+            err.print(msg)
+        raise typer.Exit(2)
+    written = []
+    gen = generate(ws.plan, ws.registry, p, units, out, secret=ws.secret, office=ws.office,
+                   protect_password=ws.protect_password)
+    for g in progress(gen, len(units), "Tạo biểu mẫu", quiet or as_json):
+        written.append({"unit": g.unit.code, "name": g.unit.name, "file": str(g.path)})
+    if as_json:
+        emit(True, written)
+    elif not quiet:
+        console.print(f"Đã tạo {len(written)} biểu mẫu trong {out}.")
+        console.print("Gửi mỗi đơn vị tệp của mình; khi nhận lại: cchc import --workspace "
+                      f"{workspace} <thư mục tệp nhận>")
+
+
+@app.command("import")
+def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư mục tệp đã nhận."),
+               workspace: Path = WS_OPT,
+               period: str = typer.Option(None, "--period", "-p", help="Chỉ nhận biểu mẫu của kỳ này."),
+               received_at: str = typer.Option(None, "--received-at",
+                                               help="Thời điểm nhận (YYYY-MM-DD[THH:MM]); mặc định: sổ nhận "
+                                                    "so-nhan.csv trong thư mục, nếu không có thì lúc nhập."),
+               errors_xlsx: Path = typer.Option(None, "--errors-xlsx", help="Ghi bảng lỗi để gửi lại đơn vị."),
+               quiet: bool = QUIET_OPT, as_json: bool = JSON_OPT) -> None:
+    """Nhập các tệp đơn vị gửi về: kiểm tra, lưu trữ (không mất tệp nào), báo lỗi theo ô.
+
+    Ví dụ: cchc import --workspace ws nhan/2025-03/ --errors-xlsx loi-2025-03.xlsx
+    Mã thoát: 0 mọi tệp được chấp nhận; 1 có tệp bị trả lại; 2 sai cách dùng.
+    """
+    from .importing import collect_files, import_files
+    from .summary import write_error_report
+
+    p = parse_period(period) if period else None
+    when = None
+    if received_at:
+        try:
+            when = datetime.fromisoformat(received_at)
+        except ValueError as exc:
+            raise typer.BadParameter(f"Thời điểm nhận không hợp lệ: {received_at}") from exc
+    missing = [str(x) for x in paths if not Path(x).exists()]
+    if missing:
+        raise typer.BadParameter(f"Không tìm thấy: {', '.join(missing)}")
+    ws = open_ws(workspace, as_json)
+    files = collect_files(paths)
+    outcomes = []
+    for _path, outcome in progress(import_files(ws, files, period=p, received_at=when), len(files), "Nhập tệp",
+                                   quiet or as_json):
+        outcomes.append(outcome)
+    ok = all(o.status == "accepted" for o in outcomes)
+    if errors_xlsx:
+        write_error_report(outcomes, errors_xlsx, ws.registry)
+    if as_json:
+        emit(ok, [{"file": o.file_name, "unit": o.unit_code, "period": o.period_code, "status": o.status,
+                   "duplicate": o.duplicate, "current": o.is_current, "version": o.version, "errors": o.errors,
+                   "warnings": o.warnings, "problems": o.problems} for o in outcomes])
+        raise typer.Exit(0 if ok else 1)
+    if not quiet:
+        table = Table(title=f"Đã nhập {len(outcomes)} tệp")
+        for col in ("Tệp", "Đơn vị", "Kỳ", "Kết quả", "Lỗi", "Cảnh báo"):
+            table.add_column(col, overflow="fold")
+        for o in outcomes:
+            unit = ws.registry.get(o.unit_code) if o.unit_code else None
+            status = "[green]Chấp nhận[/]" if o.status == "accepted" else "[red]Trả lại[/]"
+            if o.duplicate:
+                status += " (đã nhập trước đó)"
+            table.add_row(o.file_name, unit.name if unit else (o.unit_code or "?"), o.period_code or "?", status,
+                          str(o.errors), str(o.warnings))
+        console.print(table)
+    problems = [p for o in outcomes for p in o.problems if not quiet or p["severity"] == "error"]
+    print_problems(problems)
+    if not ok and not quiet:
+        console.print("Có tệp bị trả lại: gửi bảng lỗi (--errors-xlsx) cho đơn vị để sửa và gửi lại.")
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command("status")
+def status_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: bool = JSON_OPT) -> None:
+    """Tình hình nộp báo cáo của từng đơn vị: đúng hạn, muộn, bị trả lại, chưa nộp.
+
+    Ví dụ: cchc status --workspace ws --period 2025-03
+    """
+    from .reporting import aggregate_period
+
+    p = parse_period(period)
+    ws = open_ws(workspace, as_json)
+    agg = aggregate_period(ws, p)
+    rows = [{"unit": r.unit_code, "name": r.unit_name, "tier": r.tier, "status": r.status,
+             "received_at": None if r.received_at is None or str(r.received_at) == "NaT" else str(r.received_at),
+             "versions": int(r.versions), "file": r.file_name} for r in agg.unit_status.itertuples(index=False)]
+    if as_json:
+        emit(True, {"units": rows, "completeness": agg.completeness.to_dict(orient="records")})
+        raise typer.Exit(0)
+    table = Table(title=f"Tình hình nộp báo cáo {p.label} (hạn {agg.unit_status['due_date'].iloc[0]:%d/%m/%Y})"
+                  if len(agg.unit_status) else "Không có đơn vị")
+    for col in ("Mã", "Đơn vị", "Cấp", "Tình trạng", "Bản mới nhất", "Số lần gửi"):
+        table.add_column(col, overflow="fold")
+    colors = {"Đúng hạn": "green", "Muộn": "yellow", "Bị trả lại": "red", "Chưa nộp": "red"}
+    for r in rows:
+        table.add_row(r["unit"], r["name"], r["tier"], f"[{colors.get(r['status'], 'white')}]{r['status']}[/]",
+                      r["received_at"] or "", str(r["versions"]))
+    console.print(table)
+    _print_completeness(agg)
+
+
+def _print_completeness(agg: Any) -> None:
+    table = Table(title="Tổng hợp theo cấp")
+    for col in ("Cấp", "Phải nộp", "Đúng hạn", "Muộn", "Bị trả lại", "Chưa nộp"):
+        table.add_column(col, justify="right" if col != "Cấp" else "left")
+    for r in agg.completeness.itertuples(index=False):
+        table.add_row(r.tier_name, str(r.expected), str(r.on_time), str(r.late), str(r.rejected), str(r.missing))
+    console.print(table)
+
+
+@app.command("aggregate")
+def aggregate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: bool = JSON_OPT,
+                  csv_dir: Path = typer.Option(None, "--csv", help="Ghi mỗi bảng thành một tệp CSV trong thư mục này.")
+                  ) -> None:
+    """Tổng hợp số liệu: theo đơn vị, cấp, huyện, toàn tỉnh; kỳ trước, cùng kỳ, lũy kế.
+
+    Ví dụ: cchc aggregate --workspace ws --period 2025-03 --json
+    """
+    from .reporting import aggregate_period
+
+    p = parse_period(period)
+    ws = open_ws(workspace, as_json)
+    agg = aggregate_period(ws, p)
+    tables = {k: v for k, v in agg.tables().items() if k != "long"}
+    if csv_dir:
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        for name, frame in agg.tables().items():
+            _safe_frame(frame).to_csv(csv_dir / f"{name}-{p.code}.csv", index=False, encoding="utf-8-sig")
+    if as_json:
+        emit(True, {name: json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+                    for name, frame in tables.items()})
+        raise typer.Exit(0)
+    from .vntext import format_percent
+
+    table = Table(title=f"Kết quả theo cấp {p.label} (tỷ lệ gộp)")
+    for col in ("Chỉ tiêu", "Cấp", "Kết quả", "Chỉ tiêu giao", "Kỳ trước", "Lũy kế", "Đạt/Báo cáo"):
+        table.add_column(col, overflow="fold")
+    g = agg.groups
+    for r in g[g["level"] == "tier"].itertuples(index=False):
+        table.add_row(r.indicator, r.group_name, format_percent(None if r.value != r.value else r.value),
+                      r.target_label, format_percent(None if r.value_prev != r.value_prev else r.value_prev),
+                      format_percent(None if r.value_ytd != r.value_ytd else r.value_ytd),
+                      f"{r.units_met}/{r.units_reported}")
+    console.print(table)
+    _print_completeness(agg)
+    if csv_dir:
+        console.print(f"Đã ghi các bảng CSV vào {csv_dir}.")
+
+
+def _safe_frame(frame: Any) -> Any:
+    """CSV cells from clerks' text must not start a formula when the CSV is opened in Excel."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t",
+                                                                                          "\r") else v)
+    return out
+
+
+@app.command("report")
+def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
+               out: Path = typer.Option(..., "--out", "-o", help="Thư mục ghi báo cáo."),
+               on: str = typer.Option(None, "--date", help="Ngày ký báo cáo (YYYY-MM-DD); mặc định: hạn báo cáo."),
+               no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển sang PDF."),
+               template: Path = typer.Option(None, "--template", help="Mẫu Word (.docx) thay cho mẫu mặc định."),
+               as_json: bool = JSON_OPT) -> None:
+    """Lập báo cáo Word (và PDF nếu có LibreOffice) cùng bảng tổng hợp Excel.
+
+    Ví dụ: cchc report --workspace ws --period 2025-03 --out bao-cao/
+    """
+    from .reporting import write_reports
+
+    p = parse_period(period)
+    issue = None
+    if on:
+        try:
+            issue = date.fromisoformat(on)
+        except ValueError as exc:
+            raise typer.BadParameter(f"Ngày không hợp lệ: {on}") from exc
+    ws = open_ws(workspace, as_json)
+    files = write_reports(ws, p, out, issue_date=issue, pdf=not no_pdf, template=template)
+    result = {"docx": str(files.docx), "xlsx": str(files.xlsx), "pdf": str(files.pdf) if files.pdf else None}
+    if as_json:
+        emit(True, result)
+        raise typer.Exit(0)
+    console.print(f"Báo cáo Word: {files.docx}")
+    console.print(f"Bảng tổng hợp Excel: {files.xlsx}")
+    console.print(f"PDF: {files.pdf}" if files.pdf else "PDF: không tạo (chưa cài LibreOffice hoặc dùng --no-pdf).")
+
+
+@app.command("check-template")
+def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cáo Word (.docx)."),
+                       workspace: Path = typer.Option(None, "--workspace", "-w",
+                                                      help="Kiểm tra thêm các trường mẫu dùng mà dữ liệu không có."),
+                       period: str = typer.Option(None, "--period", "-p"), as_json: bool = JSON_OPT) -> None:
+    """Kiểm tra mẫu Word: thẻ {{ }} / {% %} hỏng (kèm số đoạn), trường dữ liệu không có.
+
+    Ví dụ: cchc check-template templates/report/bao-cao-thang.docx
+    """
+    from .report import check_template
+
+    context = None
+    if workspace and period:
+        from .narrative import build_context
+        from .reporting import aggregate_period, default_issue_date
+
+        ws = open_ws(workspace, as_json)
+        p = parse_period(period)
+        context = build_context(ws.plan, ws.registry, aggregate_period(ws, p), report_cfg=ws.report,
+                                issue_date=default_issue_date(ws, p))
+    else:
+        context = json.loads((Path(__file__).resolve().parent.parent / "templates" / "report" /
+                              "sample-context.json").read_text(encoding="utf-8")) if (
+            Path(__file__).resolve().parent.parent / "templates" / "report" / "sample-context.json").exists() else None
+    issues = check_template(template, context)
+    rows = [{"paragraph": i.paragraph, "text": i.text, "message": i.message} for i in issues]
+    if as_json:
+        emit(not issues, rows)
+    elif issues:
+        table = Table(title=f"{len(issues)} vấn đề trong mẫu {template.name}")
+        for col in ("Đoạn", "Nội dung đoạn", "Vấn đề"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row("" if r["paragraph"] is None else str(r["paragraph"]), r["text"][:120], r["message"])
+        console.print(table)
+    else:
+        console.print(f"Mẫu {template} không có lỗi.")
+    raise typer.Exit(0 if not issues else 1)
+
+
+@app.command("demo")
+def demo_cmd(out: Path = typer.Option(Path("cchc-demo"), "--out", "-o", help="Thư mục ghi kết quả demo."),
+             quiet: bool = QUIET_OPT, as_json: bool = JSON_OPT,
+             no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển báo cáo sang PDF.")) -> None:
+    """Chạy trọn một chu kỳ trên dữ liệu mẫu Ninh Thuận 2025 (nhập 3 tháng, tổng hợp, lập báo cáo).
+
+    Ví dụ: cchc demo --out /tmp/cchc-demo
+    """
+    from .demo import run_demo
+
+    result = run_demo(out, pdf=not no_pdf, say=(lambda *_: None) if (quiet or as_json) else console.print)
+    if as_json:
+        emit(True, result)
+        raise typer.Exit(0)
+    if not quiet:
+        console.print("\nKết quả:")
+        for key, value in result["outputs"].items():
+            console.print(f"  {key}: {value}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Đã dừng.")
+        sys.exit(130)
