@@ -33,6 +33,7 @@ HEADER_FILL = "#DDEBF7"
 COUNT_FMT = "[$-42A]#,##0"
 PERCENT_FMT = "[$-42A]0.00"
 DATE_FMT = "[$-42A]dd/mm/yyyy"
+TEXT_FMT = "@"
 
 
 def safe_code(code: str) -> str:
@@ -92,8 +93,9 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         count=f(inp, num_format=COUNT_FMT),
         percent=f(inp, num_format=PERCENT_FMT),
         date=f(inp, num_format=DATE_FMT, align="center"),
-        text=f(inp, text_wrap=True),
-        longtext=f(inp, text_wrap=True, valign="top"),
+        # Text format ("@"): a phone number typed as 0912345678 stays text and keeps its leading zero.
+        text=f(inp, text_wrap=True, num_format=TEXT_FMT),
+        longtext=f(inp, text_wrap=True, valign="top", num_format=TEXT_FMT),
         choice=f(inp, align="center"),
         formula_rate=f(border, num_format="0.00", align="center", bg_color=LOCKED_FILL),
         formula_text=f(border, align="center", bold=True, bg_color=LOCKED_FILL),

@@ -64,18 +64,17 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
-def _tier_sentence(row: pd.Series, tier_name: str) -> str:
+PREVIOUS_WORD = {"month": "tháng trước", "quarter": "quý trước", "half": "kỳ trước", "year": "năm trước"}
+
+
+def _tier_sentence(row: pd.Series, tier_name: str, previous_word: str = "kỳ trước") -> str:
     if row is None or pd.isna(row["value"]):
         return f"{_lower_first(tier_name)}: chưa có số liệu"
     text = f"{_lower_first(tier_name)} đạt {_pct(row['value'])}"
     if row.get("target_label"):
         text += f" (chỉ tiêu {_lower_first(str(row['target_label']))})"
     if not pd.isna(row.get("value_prev")):
-        text += f", {format_points(float(row['value']) - float(row['value_prev']))}"
-        if not format_points(float(row["value"]) - float(row["value_prev"])).startswith("không"):
-            text += " so với tháng trước"
-        else:
-            text += " so với tháng trước"
+        text += f", {format_points(float(row['value']) - float(row['value_prev']))} so với {previous_word}"
     if row.get("status") == NOT_MET:
         text += ", chưa đạt chỉ tiêu"
     if row.get("units_reported"):
@@ -112,7 +111,7 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[d
             row = g[g["group_code"] == tier.code]
             if row.empty or int(row.iloc[0]["units_expected"]) == 0:
                 continue
-            sentences.append(_tier_sentence(row.iloc[0], tier.name))
+            sentences.append(_tier_sentence(row.iloc[0], tier.name, PREVIOUS_WORD.get(agg.period.kind, "kỳ trước")))
         if not sentences:
             continue
         units = agg.units[agg.units["indicator"] == ind.key]
@@ -171,7 +170,7 @@ def tasks_part(registry: Registry, agg: Aggregation) -> dict[str, Any]:
                + (f", {counts[NOT_REPORTED]} chưa báo cáo" if counts[NOT_REPORTED] else "")
                + f"; {len(overdue)} lượt nhiệm vụ quá hạn.")
     items = []
-    for (task_key, text, deadline), g in overdue.groupby(["task", "text", "deadline"], sort=False):
+    for (_task, text, deadline), g in overdue.groupby(["task", "text", "deadline"], sort=False):
         names = [unit_label(registry, registry.get(c)) for c in g["unit_code"] if registry.get(c)]
         shown = "; ".join(names[:MISSED_LIST_LIMIT]) + (f" và {len(names) - MISSED_LIST_LIMIT} đơn vị khác"
                                                         if len(names) > MISSED_LIST_LIMIT else "")

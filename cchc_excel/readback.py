@@ -449,7 +449,7 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         note, probs = _text(note_raw, (note_sheet, note_row, note_col), block.note, file, limits)
         report.extend(probs)
         # Required inputs missing (the bad ones already have their own problem).
-        for role, (got, where, value, slot, had_problem) in values.items():
+        for got, where, value, slot, _had_problem in values.values():
             if got is None and value is None and slot.required:
                 report.add(_p("required-missing", file, where[0], where[1], where[2], slot,
                               detail=f"'{slot.label}' của chỉ tiêu {ind.id}"))

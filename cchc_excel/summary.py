@@ -152,7 +152,7 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) 
         tiers_rows = len(agg.cases) - 1
         if tiers_rows > 0:
             chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
-            for c, k in ((2, "online"), (3, "direct"), (4, "carried")):
+            for c in (2, 3, 4):
                 chart.add_series({"name": ["Giải quyết TTHC", 2, c], "categories": ["Giải quyết TTHC", 3, 0, 2 + tiers_rows, 0],
                                   "values": ["Giải quyết TTHC", 3, c, 2 + tiers_rows, c]})
             chart.set_title({"name": "Hồ sơ tiếp nhận theo hình thức"})

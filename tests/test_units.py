@@ -107,7 +107,8 @@ def test_find_by_name_matches_however_the_name_was_typed(nt: Registry, encode, n
 
 
 def test_find_by_name_does_not_match_a_different_unit(nt: Registry):
-    assert nt.find_by_name("Xã Phước Hà") is None
+    assert nt.find_by_name("Xa Phuoc Hoa") is None, "diacritics are part of the name"
+    assert nt.find_by_name("Xã Phước Hòa Tây") is None
 
 
 # --- validation ---------------------------------------------------------------------------------------------
