@@ -17,7 +17,7 @@ import pandas as pd
 
 from .layout import STATUSES
 from .period import Period
-from .plan import Indicator, Plan, indicators_for, resolve_target, tasks_for
+from .plan import Indicator, Plan, Target, indicators_for, resolve_target, tasks_for
 from .units import Registry
 from .vntext import match_key
 
@@ -86,8 +86,7 @@ def _met(value: float | None, target: float | None, comparison: str | None) -> s
         return None
     if target is None or pd.isna(target):
         return None
-    shown = round(float(value) + 1e-12, 2)
-    return MET if (shown <= target if comparison == "max" else shown >= target) else NOT_MET
+    return MET if Target(float(target), comparison or "min").is_met(float(value)) else NOT_MET
 
 
 def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:

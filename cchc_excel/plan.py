@@ -46,11 +46,10 @@ class Target:
         if result is None:
             return None
         shown = round(result + 1e-12, 2)
-        if self.comparison == "min":
-            return shown >= self.value
         if self.comparison == "max":
             return shown <= self.value
-        return abs(shown - self.value) < 0.005
+        # "exact" is how plans print a bare target ("100", "98"); a rate at or above it meets it.
+        return shown >= self.value
 
     @property
     def label(self) -> str:
@@ -378,8 +377,10 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
                 t = _parse_target(ctx, tnode, f"{path}.targets.{tier}", str(tier), plan_tiers)
                 if t:
                     targets.append(t)
-    applies = _list(node, "applies_to") or (tuple(t.tier for t in targets if t.tier) or tuple(plan_tiers))
-    _check_selectors(ctx, node, path, "applies_to", applies, plan_tiers)
+    explicit = _list(node, "applies_to")
+    # Tier typos in `targets` were reported there already; check only what the officer wrote here.
+    _check_selectors(ctx, node, path, "applies_to", explicit, plan_tiers)
+    applies = explicit or (tuple(t.tier for t in targets if t.tier) or tuple(plan_tiers))
     default_combine = "pooled" if kind == "rate" else ("weighted" if node.get("weight") else "mean")
     combine = _str(node, "combine") or default_combine
     if combine not in COMBINE_RULES or (combine == "pooled" and kind != "rate") or (

@@ -172,3 +172,19 @@ class ValidationReport:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.problems]
+
+
+def markdown() -> str:
+    """docs/problems.md, generated from the registry (python -m cchc_excel.problems > docs/problems.md)."""
+    lines = ["# Mã lỗi và cảnh báo / Problem codes", "",
+             "Sinh tự động từ `cchc_excel/problems.py` (`python -m cchc_excel.problems > docs/problems.md`).",
+             "Lỗi (error) làm tệp bị trả lại; cảnh báo (warning) vẫn nhận tệp.", "",
+             "| Mã | Mức độ | Thông báo (mẫu) |", "|---|---|---|"]
+    for code, (severity, template) in MESSAGES.items():
+        sev = "lỗi" if severity == "error" else "cảnh báo"
+        lines.append(f"| `{code}` | {sev} | {template.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -212,6 +212,12 @@ class Store:
                     submissions.c.period_code == sub.period_code)).scalar() or 0)
             is_current = status == "accepted"
             if is_current:
+                # An older version imported after a newer one (a late batch, a receipt log) stays history.
+                later = conn.execute(select(func.count()).select_from(submissions).where(
+                    submissions.c.unit_code == sub.unit_code, submissions.c.period_code == sub.period_code,
+                    submissions.c.is_current.is_(True), submissions.c.received_at > received_at)).scalar()
+                is_current = not later
+            if is_current:
                 conn.execute(update(submissions).where(
                     submissions.c.unit_code == sub.unit_code, submissions.c.period_code == sub.period_code,
                     submissions.c.is_current.is_(True)).values(is_current=False))

@@ -163,3 +163,13 @@ def test_small_plan_form_has_a_slot_of_every_kind(tmp_path: Path, small_plan: Pl
     assert {s.kind for s in lay.slots} == set(L.KINDS)
     book = openpyxl.load_workbook(write_form(small_plan, small_registry, "STP", tmp_path))
     assert set(s.name for s in lay.slots) <= set(book.defined_names)
+
+
+def test_free_text_inputs_are_text_formatted_so_leading_zeros_survive(
+        book: openpyxl.Workbook, phuoc_hoa_layout: L.Layout) -> None:
+    formats = {s.name: book[s.sheet].cell(row=s.row + 1, column=s.col + 1).number_format
+               for s in phuoc_hoa_layout.slots if s.kind in ("text", "longtext", "field")}
+    assert set(formats.values()) == {"@"}
+    counts = {book[s.sheet].cell(row=s.row + 1, column=s.col + 1).number_format
+              for s in phuoc_hoa_layout.slots if s.kind == "count"}
+    assert counts == {intake.COUNT_FMT}

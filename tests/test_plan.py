@@ -132,7 +132,7 @@ def test_vinh_long_resolution_01_keeps_numbers_9_and_10(vl: Plan):
             vl.indicator(missing)
 
 
-def test_vinh_long_bare_targets_are_exact_and_tối_thiểu_is_min(vl: Plan):
+def test_vinh_long_bare_targets_are_exact_and_toi_thieu_is_min(vl: Plan):
     assert vl.indicator("NQ01/1").target_for_tier("huyen").comparison == "exact"
     assert vl.indicator("NQ02/2").target_for_tier("xa").comparison == "min"
     assert vl.indicator("NQ02/4").target_for_tier("tinh").label == "Tối thiểu 90%"
@@ -279,3 +279,13 @@ def test_lowercase_selector_that_is_not_a_tier_is_caught():
     plan, report = parse_plan(data)
     assert report.codes() == ["unknown-tier"], report.flatten("code", "cell")
     assert report.problems[0].value == "xaa"
+
+
+def test_example_in_plan_format_doc_loads_and_adjusts_the_mountain_commune():
+    text = (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    plan, report = parse_plan(parse_yaml(example, source="plan-format.md"), source="plan-format.md")
+    assert plan is not None and report.problems == [], report.flatten("code", "cell")
+    target = resolve_target(plan, plan.indicator("NQ01/2"), unit_code="22786", tier="xa",
+                            flags={"mien_nui_dtts"})
+    assert target is not None and (target.printed_id, target.value) == ("2.3", 25)

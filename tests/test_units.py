@@ -173,3 +173,14 @@ def test_registry_csv_line_is_named_in_problems(tmp_path: Path):
     (problem,) = report.problems
     assert problem.code == "unknown-parent" and problem.file.endswith("dm.csv")
     assert "dòng CSV 4" in (problem.cell or ""), problem.cell
+
+
+def test_example_in_registry_format_doc_loads(tmp_path: Path):
+    text = (ROOT / "docs" / "registry-format.md").read_text(encoding="utf-8")
+    yaml_block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    csv_block = text.split("```text\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "vi-du.yaml").write_text(yaml_block, encoding="utf-8")
+    (tmp_path / "vi-du.csv").write_text(csv_block, encoding="utf-8")
+    reg, report = load_registry(tmp_path / "vi-du.yaml")
+    assert reg is not None and report.problems == [], report.flatten("code", "cell")
+    assert reg.district_of(reg.get("22786")).name == "Huyện Bác Ái"

@@ -1,0 +1,85 @@
+"""Project-level guarantees: the core imports no edge, the docs cover every command, code and name."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import cchc_excel
+from cchc_excel import layout as L
+from cchc_excel.cli import app
+from cchc_excel.problems import MESSAGES, markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(cchc_excel.__file__).resolve().parent
+CORE = {"vntext", "period", "plan", "units", "layout", "aggregate", "narrative", "problems"}
+EDGE = {"datafiles", "workspace", "intake", "safety", "readback", "store", "importing", "reporting", "report",
+        "report_template", "summary", "office", "cli", "demo", "fastgen"}
+IO_MODULES = {"os", "subprocess", "shutil", "sqlite3", "sqlalchemy", "openpyxl", "xlsxwriter", "docx", "docxtpl",
+              "python_calamine", "zipfile", "typer", "rich", "yaml", "tempfile"}
+
+
+@pytest.mark.parametrize("module", sorted(CORE))
+def test_core_module_imports_no_edge_module(module: str) -> None:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                imported.add((node.module or "").split(".")[0])
+            else:
+                imported.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Import):
+            imported.update(a.name.split(".")[0] for a in node.names)
+    bad = (imported & EDGE) | (imported & IO_MODULES)
+    assert not bad, f"core module {module} imports edge or I/O modules: {sorted(bad)}"
+
+
+def test_no_posix_only_modules_in_the_library() -> None:
+    """The clerks' and office's machines run Windows."""
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for mod in ("fcntl", "pwd", "grp", "termios", "resource"):
+            assert not re.search(rf"^\s*(import {mod}|from {mod} )", text, re.M), f"{path.name} imports {mod}"
+
+
+def test_every_problem_code_is_documented() -> None:
+    doc = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
+    assert doc == markdown(), "docs/problems.md is stale: python -m cchc_excel.problems > docs/problems.md"
+    assert all(f"`{code}`" in doc for code in MESSAGES)
+
+
+def test_every_cli_command_is_documented() -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    commands = [c.name for c in app.registered_commands]
+    groups = {g.name: g.typer_instance for g in app.registered_groups}
+    for name, sub in groups.items():
+        commands += [f"{name} {c.name}" for c in sub.registered_commands]
+    assert commands, "no commands registered?"
+    missing = [c for c in commands if f"cchc {c}" not in doc]
+    assert not missing, f"commands missing from docs/cli.md: {missing}"
+
+
+def test_every_defined_name_pattern_is_documented() -> None:
+    doc = (ROOT / "docs" / "workbook-format.md").read_text(encoding="utf-8")
+    for sheet in (L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_IND, L.SHEET_CASES, L.SHEET_TASKS, L.SHEET_NOTES, L.SHEET_META):
+        assert f"`{sheet}`" in doc, f"sheet {sheet} not in docs/workbook-format.md"
+    for key in L.META_KEYS:
+        assert key in doc
+    for col in L._case_table().columns:
+        if col.name:
+            assert col.name in doc, f"{col.name} not documented"
+    for pattern in ("CT_<c>_TU", "CT_<c>_MAU", "CT_<c>_GT", "CT_<c>_SL", "CT_<c>_CO", "CT_<c>_TT", "CT_<c>_NGAY",
+                    "CT_<c>_GHICHU", "CT_<c>_CHITIEU", "NV_<t>_TT", "KK_KHO_KHAN", "KK_KIEN_NGHI", "TT_NGUOI_LAP"):
+        assert pattern in doc, f"{pattern} not documented"
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = "python3 -m pip install -q -e '.[test]' && python3 -m ruff check . && python3 -m pytest -q"
+    assert command in readme and command in ci
+    assert "python3 -m cchc_excel demo" in readme and "python3 -m cchc_excel demo" in ci
