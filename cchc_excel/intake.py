@@ -541,8 +541,20 @@ def units_for(registry: Registry, codes: Iterable[str] | None) -> tuple[list[Uni
 
 def generate(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,
              secret: str, office: dict[str, Any] | None = None, protect_password: str | None = None,
-             ) -> Iterator[Generated]:
-    """Write one workbook per unit into `out_dir`, yielding each as it is written (for progress bars)."""
+             workers: int = 1) -> Iterator[Generated]:
+    """Write one workbook per unit into `out_dir`, yielding each as it is written (for progress bars).
+    Renders one workbook per shape and patches in each unit's identity (`fastgen`); the same files as
+    `generate_reference`, which renders every workbook from scratch."""
+    from .fastgen import generate_fast  # imported here: fastgen builds on this module
+
+    yield from generate_fast(plan, registry, period, units, out_dir, secret=secret, office=office,
+                             protect_password=protect_password, workers=workers)
+
+
+def generate_reference(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,
+                       secret: str, office: dict[str, Any] | None = None, protect_password: str | None = None,
+                       ) -> Iterator[Generated]:
+    """Write one workbook per unit with `write_workbook`, each from scratch (the reference path)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for unit in units:

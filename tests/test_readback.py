@@ -188,7 +188,7 @@ def test_decomposed_and_tcvn3_text_become_unicode(filled_form: Filled, nt_ctx: R
 
 def _shift_names(wb: openpyxl.Workbook, sheet: str, from_row: int, by: int) -> None:
     """Move the defined names on `sheet` at or below `from_row` (1-based) down, as Excel does on insert."""
-    for name, dn in list(wb.defined_names.items()):
+    for dn in list(wb.defined_names.values()):
         dests = list(dn.destinations)
         if len(dests) != 1 or dests[0][0] != sheet:
             continue
