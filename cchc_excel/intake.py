@@ -183,7 +183,7 @@ def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, An
     contact = ", ".join(x for x in (office.get("contact"), office.get("name"), office.get("phone"),
                                     office.get("email")) if x)
     lines = [
-        f"Hạn gửi biểu mẫu: trước hết ngày {format_short_date(due)}.",
+        f"Hạn gửi biểu mẫu: chậm nhất ngày {format_short_date(due)}.",
         f"Số liệu tính từ ngày {format_short_date(window[0])} đến ngày {format_short_date(window[1])} "
         "(Nghị định 09/2019/NĐ-CP).",
         "Chỉ nhập vào các ô nền vàng. Các ô khác đã khóa: mã, tên, chỉ tiêu giao và công thức do hệ thống "
@@ -206,6 +206,8 @@ def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, An
     for i, line in enumerate(lines, start=3):
         ws.write_number(i, 0, i - 2, fmt.wrap)
         ws.write_string(i, 1, line, fmt.wrap)
+        # Spreadsheet programs do not grow rows for wrapped text written by a library: size them here.
+        ws.set_row(i, 17 * (1 + len(line) // 95))
     _a4(ws, landscape=False, last_col=1, last_row=len(lines) + 3)
 
 
@@ -446,9 +448,10 @@ def _tasks(ws: Any, fmt: _Formats, lay: Layout) -> None:
 
 
 def _notes(ws: Any, fmt: _Formats, lay: Layout) -> None:
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, 90)
     ws.write_string(0, 0, "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ", fmt.title)
     ws.write_string(1, 0, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
+    ws.set_row(0, 22)
     for slot in lay.note_slots:
         ws.write_string(slot.row - 1, 0, f"{slot.label} (mỗi ý một dòng; Alt+Enter để xuống dòng):",
                         fmt.label_bold)
