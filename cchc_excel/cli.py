@@ -444,7 +444,7 @@ def _safe_frame(frame: Any) -> Any:
     """CSV cells from clerks' text must not start a formula when the CSV is opened in Excel."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype.kind == "O":  # object and pandas' string dtypes ("str" under pandas 3)
             out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t",
                                                                                           "\r") else v)
     return out

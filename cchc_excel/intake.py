@@ -290,10 +290,7 @@ def _indicator_block(ws: Any, fmt: _Formats, block: L.IndicatorBlock) -> None:
     _merge_or_write(ws, first, last, L.IND_COL_ID, printed, fmt.label_center)
     name = ind.name + (f"\n({ind.note})" if ind.note and target and target.adjusted_by else "")
     _merge_or_write(ws, first, last, L.IND_COL_NAME, name, fmt.label)
-    target_label = target.label if target else "—"
-    if target and target.adjusted_by:
-        target_label += "\n(đã điều chỉnh)"
-    _merge_or_write(ws, first, last, L.IND_COL_TARGET, target_label, fmt.target)
+    _merge_or_write(ws, first, last, L.IND_COL_TARGET, L.target_text(target), fmt.target)
     for slot in block.slots:
         ws.write_string(slot.row, L.IND_COL_LABEL, slot.label, fmt.label)
         _write_slot(ws, fmt, slot, None)

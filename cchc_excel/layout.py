@@ -221,6 +221,13 @@ TASK_FIRST_ROW = 4
 META_KEYS = ("META_VERSION", "META_PLAN", "META_UNIT", "META_PERIOD", "META_GENERATED", "META_SIGNATURE")
 
 
+def target_text(target: Target | None) -> str:
+    """The visible target cell of an indicator, as written by intake and checked by the reader."""
+    if target is None:
+        return "—"
+    return target.label + ("\n(đã điều chỉnh)" if target.adjusted_by else "")
+
+
 def _indicator_slots(item: UnitIndicator, row: int) -> tuple[Slot, ...]:
     ind = item.indicator
     c = ind.code
@@ -297,6 +304,7 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
                                      result_name=f"CT_{c}_KQ", note=note))
         fixed.append(Fixed(f"CT_{c}_MA", SHEET_IND, row, IND_COL_ID, item.indicator.id
                            if item.target is None or not item.target.printed_id else item.target.printed_id))
+        fixed.append(Fixed(f"CT_{c}_CTGIAO", SHEET_IND, row, IND_COL_TARGET, target_text(item.target)))
         if item.target is not None:
             fixed.append(Fixed(f"CT_{c}_CHITIEU", SHEET_IND, row, IND_COL_TVALUE, item.target.value))
         row += len(slots)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .period import Deadline, parse_deadline
+from .period import Deadline, Period, due_warning, parse_deadline
 from .problems import Problem, ValidationReport, problem
 
 KINDS = ("rate", "percent", "yesno", "task")
@@ -550,6 +550,18 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
         if reporting.window_rule not in ("nd09", "calendar"):
             ctx.add("field-invalid", rep, "reporting", "window_rule", value=reporting.window_rule,
                     name="window_rule", detail="nd09 hoặc calendar")
+
+    if isinstance(rep, Mapping) and reporting.window_rule in ("nd09", "calendar") and 1 <= reporting.due_day <= 31:
+        # Nghị định 09 khoản 5 Điều 8: at least one working day between cut-off and due date. A warning,
+        # not an error: seed 004 itself asks for reports "trước ngày 15" with a window ending on the 14th.
+        short = [m for m in range(1, 13) if due_warning(
+            Period(year, "month", m),
+            Period(year, "month", m).due_date(reporting.due_day, month_offset=reporting.due_month_offset),
+            reporting.window_rule)]
+        if short:
+            months = ", ".join(f"{m}/{year}" for m in short)
+            ctx.problems.append(problem("due-before-cutoff", file=source, cell=ctx.where(rep, "reporting"),
+                                        detail=f"ngày {reporting.due_day}; các tháng {months}"))
 
     plan = Plan(
         id=str(data.get("id") or "").strip(), title=str(data.get("title") or "").strip(),

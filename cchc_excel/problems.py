@@ -7,7 +7,7 @@ writes message text. Checks yield problems; they never raise for bad input.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -77,14 +77,12 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
     "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
     "case-sum-mismatch": ("error", "Dòng {cell}, trang '{sheet}' ({name}): {detail}."),
-    "case-balance": ("warning", "Dòng {cell}, trang '{sheet}' ({name}): đã giải quyết + đang giải quyết "
-                                "({value}) khác số hồ sơ nhận ({detail})."),
+    "case-balance": ("warning", "Ô {cell}, trang '{sheet}' (lĩnh vực '{field}'): đã giải quyết + đang giải "
+                                "quyết ({value}) khác số hồ sơ nhận ({detail})."),
     "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng số "
                                            "hồ sơ nhận ở trang 'Giải quyết TTHC' ({detail})."),
     "locked-cell-changed": ("warning", "Ô {cell}, trang '{sheet}': ô khóa đã bị sửa ('{value}', mẫu ghi "
                                        "'{detail}'); hệ thống dùng giá trị theo kế hoạch."),
-    "formula-in-input": ("warning", "Ô {cell}, trang '{sheet}' ({name}): ô nhập có công thức; đã dùng kết quả "
-                                    "'{value}'."),
     "text-too-long": ("warning", "Ô {cell}, trang '{sheet}' ({name}): nội dung dài {value} ký tự, đã cắt còn "
                                  "{detail} ký tự."),
     "legacy-encoding": ("warning", "Ô {cell}, trang '{sheet}' ({name}): văn bản gõ bằng bảng mã {detail}, đã "
@@ -155,14 +153,6 @@ class ValidationReport:
 
     def extend(self, items: Iterable[Problem]) -> None:
         self.problems.extend(items)
-
-    def stamped(self, **where: Any) -> ValidationReport:
-        """A copy whose problems carry `where` (e.g. file=...) where they had none, messages rebuilt."""
-        out = []
-        for p in self.problems:
-            changes = {k: v for k, v in where.items() if getattr(p, k) is None}
-            out.append(replace(p, **changes) if changes else p)
-        return ValidationReport(out)
 
     def flatten(self, *fields: str) -> list[tuple[Any, ...]]:
         return [tuple(getattr(p, f) for f in fields) for p in self.problems]

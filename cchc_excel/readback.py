@@ -24,7 +24,7 @@ from .layout import Layout, Slot, a1
 from .period import Period
 from .plan import Plan
 from .problems import Problem, ValidationReport, problem
-from .safety import Inspection, Limits, inspect, parse_ref
+from .safety import Inspection, Limits, inspect, parse_ref, run_isolated
 from .units import Registry
 from .vntext import clean_multiline, clean_text, match_key, parse_date, parse_number
 
@@ -153,33 +153,53 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         if not insp.problems:
             insp.problems.append(problem("file-not-workbook", file=str(path), detail="định dạng không hỗ trợ"))
         return raw
-    try:
-        wb = CalamineWorkbook.from_filelike(_BytesReader(data))
-        names = wb.sheet_names
-        if len(names) > limits.max_sheets:
-            insp.problems.append(problem("file-too-large", file=str(path), detail=f"{len(names)} trang tính"))
-            return raw
-        for name in names:
-            sheet = wb.get_sheet_by_name(name)
-            # Bogus dimensions (A1:XFD1048576) cost nothing here: only rows that exist are materialised,
-            # and we stop after max_rows_read.
-            rows: list[list[Any]] = []
-            for i, row in enumerate(sheet.iter_rows()):
-                if i >= limits.max_rows_read:
-                    break
-                rows.append(list(row[:64]))
-            # iter_rows starts at the first used cell; pad back to A1 so addresses stay true.
-            start_row, start_col = sheet.start or (0, 0)
-            rows = [[] for _ in range(start_row)] + [[""] * start_col + r for r in rows]
-            raw.sheets[name] = rows
-    except Exception as exc:  # calamine raises its own error types for corrupt content
-        insp.problems.append(problem("file-unreadable", file=str(path), detail=f"{type(exc).__name__}: {exc}"[:300]))
+    # Large files, and formats whose insides inspect() cannot scan, are parsed in a worker process with a
+    # deadline and a memory ceiling (safety.run_isolated); small scanned .xlsx files in-process (docs/limits.md).
+    if insp.kind in ("xls", "ods") or insp.inflated_bytes > limits.isolate_over_bytes:
+        status, payload = run_isolated(_read_sheets, (data, limits), timeout_s=limits.parse_timeout_s,
+                                       memory_bytes=limits.parse_memory_bytes)
+    else:
+        try:
+            status, payload = "ok", _read_sheets(data, limits)
+        except Exception as exc:  # calamine raises its own error types for corrupt content
+            status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
+    if status == "timeout":
+        insp.problems.append(problem("file-too-slow", file=str(path), detail=f"quá {limits.parse_timeout_s:g} giây"))
         return raw
+    if status == "memory":
+        insp.problems.append(problem("file-too-large", file=str(path), detail=f"vượt giới hạn bộ nhớ khi đọc: {payload}"))
+        return raw
+    if status != "ok":
+        insp.problems.append(problem("file-unreadable", file=str(path), detail=payload))
+        return raw
+    if len(payload) > limits.max_sheets:
+        insp.problems.append(problem("file-too-large", file=str(path), detail=f"{len(payload)} trang tính"))
+        return raw
+    raw.sheets = payload
     for name, ref in insp.defined_names.items():
         parsed = parse_ref(ref)
         if parsed:
             raw.names[name] = parsed
     return raw
+
+
+def _read_sheets(data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:
+    """Every sheet's values with calamine, at most max_rows_read rows of 64 columns each."""
+    wb = CalamineWorkbook.from_filelike(_BytesReader(data))
+    out: dict[str, list[list[Any]]] = {}
+    for name in wb.sheet_names[: limits.max_sheets + 1]:
+        sheet = wb.get_sheet_by_name(name)
+        # Bogus dimensions (A1:XFD1048576) cost nothing here: only rows that exist are materialised,
+        # and we stop after max_rows_read.
+        rows: list[list[Any]] = []
+        for i, row in enumerate(sheet.iter_rows()):
+            if i >= limits.max_rows_read:
+                break
+            rows.append(list(row[:64]))
+        # iter_rows starts at the first used cell; pad back to A1 so addresses stay true.
+        start_row, start_col = sheet.start or (0, 0)
+        out[name] = [[] for _ in range(start_row)] + [[""] * start_col + r for r in rows]
+    return out
 
 
 class _BytesReader:
@@ -385,7 +405,7 @@ def _check_fixed(raw: RawWorkbook, lay: Layout, loc: _Locator, file: str) -> Ite
             continue
         same = (found == expected) if not isinstance(expected, float) else (
             isinstance(found, (int, float)) and abs(float(found) - expected) < 1e-9)
-        if not same and str(found).strip() != str(expected):
+        if not same and " ".join(str(found).split()) != " ".join(str(expected).split()):
             # Whole numbers as the clerk saw them ("20", not "20.0") in the message.
             if isinstance(found, float) and found.is_integer():
                 found = int(found)
@@ -507,8 +527,10 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         cases_bad = cases_bad or bad
         case = CaseRow(field=fname, row=frow + 1, **counts)
         if not bad and case.resolved + case.pending != case.received:
-            report.add(problem("case-balance", file=file, sheet=fsheet, cell=str(frow + 1), name=fname,
-                               value=case.resolved + case.pending, detail=case.received))
+            # Point at the row's "Tổng số" received cell (column 3 of the form, right of the field name).
+            report.add(problem("case-balance", file=file, sheet=fsheet, cell=a1(frow, fcol + 1),
+                               name=slots["field"].name, field=fname, value=case.resolved + case.pending,
+                               detail=case.received))
         sub.cases.append(case)
 
     # A case count that could not be read was taken as 0: comparing totals would only add noise.

@@ -1,20 +1,33 @@
-"""Edge: look at a received file before any parser touches it.
+"""Edge: look at a received file before any parser touches it, and bound the parser when it runs.
 
-Files arrive by e-mail and USB from hundreds of offices. Before openpyxl or calamine opens one, we check
-what it is from its bytes, the sizes its zip directory declares (a zip bomb is stopped in microseconds,
-docs/measurements.md), DTDs and entity declarations in any XML part (Office never writes them; an
-"billion laughs" or XXE part is refused outright), macros and external links. Our own XML parsing goes
-through defusedxml.
+Files arrive by e-mail and USB from hundreds of offices. Before calamine opens one, `inspect` checks
+what it is from its bytes and the sizes its zip directory declares (a zip bomb is stopped in
+microseconds, docs/measurements.md); then it inflates every part itself, once, in bounded chunks, so a
+forged declared size or CRC cannot make a parser inflate more than we allowed. While inflating it scans
+every XML part in full (not just its head, so no padding hides anything): markup declarations
+(`<!DOCTYPE`, `<!ENTITY`, ...) anywhere, encodings other than UTF-8, `count` attributes that would make a
+parser pre-allocate more than the file could hold, and the rectangle of cells a worksheet spans (calamine
+allocates it densely: one value at XFD1048576 asks for 512 GB and aborts the process). Macros and
+external links are reported, never run or followed. Our own XML parsing goes through defusedxml.
+
+`run_isolated` runs a parse in a forked worker process with a deadline and an address-space limit; the
+reader uses it for large files and for formats whose insides we cannot scan (.xls, .ods). Every limit is in
+`Limits`; docs/limits.md says what happens past each one.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
+import resource
+import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
@@ -23,53 +36,222 @@ from .problems import Problem, problem
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # OLE2: .xls, or an encrypted (password) .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Limits:
     """Per-file limits; configurable, documented in docs/limits.md."""
 
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_inflated_bytes: int = 100 * 1024 * 1024
-    max_part_bytes: int = 50 * 1024 * 1024
-    max_ratio: float = 200.0          # inflated / compressed, per part of more than 1 MB
+    max_file_bytes: int = 20 * MB             # the received file itself
+    max_inflated_bytes: int = 100 * MB        # all parts, inflated (declared and actual)
+    max_part_bytes: int = 50 * MB             # one part, inflated
+    max_ratio: float = 200.0                  # inflated / compressed, per part of more than 1 MB
     max_parts: int = 2000
     max_sheets: int = 60
-    max_rows_read: int = 5000         # rows read per sheet (our forms have < 200)
-    max_text_chars: int = 4000        # a free-text answer longer than this is cut (with a warning)
-    parse_timeout_s: float = 30.0
+    max_sheet_rows: int = 100_000             # highest row holding a value, per sheet
+    max_sheet_cells: int = 2_000_000          # rows x columns of the rectangle a sheet's values span
+    max_rows_read: int = 5000                 # rows read per sheet (our forms have < 200)
+    max_text_chars: int = 4000                # a free-text answer longer than this is cut (with a warning)
+    parse_timeout_s: float = 30.0             # wall time of the parsing worker
+    parse_memory_bytes: int = 2048 * MB       # address space the parsing worker may add to its parent's
+    isolate_over_bytes: int = 4 * MB          # inflated size from which parsing runs in the worker
 
 
 @dataclass
 class Inspection:
-    kind: str                          # xlsx | xlsm | xls | ods | unknown
+    kind: str                          # xlsx | xlsm | xls | ods | encrypted | unknown
     problems: list[Problem] = field(default_factory=list)
     has_macros: bool = False
     external_links: bool = False
     sheets: list[str] = field(default_factory=list)           # in workbook order
     defined_names: dict[str, str] = field(default_factory=dict)  # name -> reference text
+    inflated_bytes: int = 0            # actual inflated size of all parts (zip files)
 
     @property
     def fatal(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
 
 
-_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+class _Refused(Exception):
+    """A part breaks a rule: (problem code, Vietnamese detail)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
-def _scan_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    """Return a reason if the part carries a DTD or entity declaration, reading at most the declared size."""
-    with zf.open(info) as fh:
-        # A DTD can only come before the root element, so the head of the part is enough; read the
-        # whole prolog though (comments and whitespace may pad it) up to 64 KB.
-        head = fh.read(65536)
-    if _DTD.search(head):
-        return f"phần {info.filename} có khai báo DOCTYPE/ENTITY"
+# ------------------------------------------------------------------------------------------------
+# Inflating a part ourselves: bounded, and checked against what the directory declares.
+
+_IN_CHUNK = 64 * 1024
+_OUT_CHUNK = 1 * MB
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Yield the part's bytes in chunks of at most 1 MB. Never yields more than the declared size: a
+    stream that goes on past it, ends short of it, or fails its CRC is refused."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise _Refused("file-encrypted", name)
+    off = info.header_offset
+    if data[off:off + 4] != ZIP_MAGIC:
+        raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name})")
+    n_name, n_extra = struct.unpack("<HH", data[off + 26:off + 30])
+    start = off + 30 + n_name + n_extra
+    comp = memoryview(data)[start:start + info.compress_size]
+    if len(comp) < info.compress_size:
+        raise _Refused("file-unreadable", f"tệp nén bị cắt cụt (phần {name})")
+    declared = info.file_size
+    total = 0
+    crc = 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != declared:
+            raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name})")
+        for i in range(0, declared, _OUT_CHUNK):
+            chunk = bytes(comp[i:i + _OUT_CHUNK])
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+        total = declared
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        d = zlib.decompressobj(-15)
+        try:
+            for i in range(0, len(comp), _IN_CHUNK):
+                pending = bytes(comp[i:i + _IN_CHUNK])
+                while pending:
+                    out = d.decompress(pending, _OUT_CHUNK)
+                    pending = d.unconsumed_tail
+                    total += len(out)
+                    if total > declared:
+                        raise _Refused("file-too-large", f"phần {name} giải nén vượt kích thước khai báo "
+                                                          f"({declared} byte)")
+                    crc = zlib.crc32(out, crc)
+                    if out:
+                        yield out
+                    if d.eof:
+                        break
+                if d.eof:
+                    break
+        except zlib.error as exc:
+            raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name}: {exc})") from None
+        if not d.eof or total != declared:
+            raise _Refused("file-unreadable", f"tệp nén bị hỏng hoặc không đầy đủ (phần {name})")
+    else:
+        raise _Refused("file-unreadable", f"phần {name} dùng kiểu nén không hỗ trợ ({info.compress_type})")
+    if crc != info.CRC:
+        raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name}: sai CRC)")
+
+
+# ------------------------------------------------------------------------------------------------
+# Scanning a part's bytes as they are inflated.
+
+_XML_NAMES = (".xml", ".rels", ".vml")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+# Any markup declaration (DOCTYPE, ENTITY, ELEMENT, ATTLIST, NOTATION); comments "<!--" and CDATA
+# "<![CDATA[" do not match. In a part that is not XML only the two dangerous keywords count.
+_DECL_XML = re.compile(rb"<![A-Za-z]")
+_DECL_OTHER = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_CELL = re.compile(rb"""<c\s[^>]*?>""")
+_REF_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,9})["']""")
+_ROW = re.compile(rb"<row[\s>/]")
+_COUNT = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*["']([0-9]{1,20})["']""")
+_TAIL = 4096
+
+
+def _looks_xml(name: str, head: bytes) -> bool:
+    if name.lower().endswith(_XML_NAMES):
+        return True
+    h = head
+    for bom in _BOMS:
+        if h.startswith(bom):
+            return True
+    return h.lstrip(b" \t\r\n\x00").startswith(b"<")
+
+
+def _encoding_problem(head: bytes) -> str | None:
+    """Excel writes UTF-8 only; calamine reads a UTF-16 sheet as empty. Anything else is refused."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head[:4]:
+        return "UTF-16/UTF-32"
+    h = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    if h.startswith(b"<?xml"):
+        end = h.find(b"?>")
+        m = _ENCODING.search(h[: end if end > 0 else 200])
+        if m and m.group(1).lower() not in (b"utf-8", b"utf8"):
+            return m.group(1).decode("ascii", "replace")
     return None
 
 
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ch - 64)
+    return n
+
+
+@dataclass
+class _PartScan:
+    name: str
+    xml: bool
+    max_row: int = 0
+    max_col: int = 0
+    rows: int = 0
+    cells_without_ref: int = 0
+    max_count: int = 0
+
+    @property
+    def extent(self) -> tuple[int, int]:
+        """(rows, columns) of the rectangle holding the part's valued cells; conservative when a
+        cell has no r="A1" reference (Excel always writes one)."""
+        rows = max(self.max_row, self.rows if self.cells_without_ref else 0)
+        return rows, max(self.max_col, self.cells_without_ref)
+
+
+def _scan(name: str, chunks: Iterator[bytes]) -> _PartScan:
+    """Read the whole part once; raise _Refused at the first thing that breaks a rule."""
+    scan: _PartScan | None = None
+    carry = b""
+    for chunk in chunks:
+        if scan is None:
+            scan = _PartScan(name, _looks_xml(name, chunk[:64]))
+            if scan.xml:
+                enc = _encoding_problem(chunk[:256])
+                if enc:
+                    raise _Refused("file-hostile-xml", f"phần {name} mã hóa {enc}, không phải UTF-8")
+        buf = carry + chunk
+        decl = _DECL_XML if scan.xml else _DECL_OTHER
+        if decl.search(buf):
+            raise _Refused("file-hostile-xml", f"phần {name} có khai báo DOCTYPE/ENTITY")
+        if scan.xml:
+            # Only complete tags are looked at; the unfinished last one is carried to the next chunk.
+            cut = buf.rfind(b"<")
+            unfinished = cut >= 0 and buf.find(b">", cut) < 0 and len(buf) - cut <= _TAIL
+            body = buf[:cut] if unfinished else buf
+            for m in _CELL.finditer(body):
+                tag = m.group(0)
+                if tag.endswith(b"/>"):
+                    continue   # an empty (formatted-only) cell: no parser keeps it
+                ref = _REF_ATTR.search(tag)
+                if ref:
+                    scan.max_col = max(scan.max_col, _col_number(ref.group(1)))
+                    scan.max_row = max(scan.max_row, int(ref.group(2)))
+                else:
+                    scan.cells_without_ref += 1
+            scan.rows += len(_ROW.findall(body))
+            for m in _COUNT.finditer(body):
+                scan.max_count = max(scan.max_count, int(m.group(1)))
+            carry = buf[cut:] if unfinished else buf[-16:] if cut < 0 or len(buf) - cut > _TAIL else b""
+        else:
+            carry = buf[-16:]
+    return scan or _PartScan(name, False)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 def inspect(path: Path, data: bytes | None = None, *, limits: Limits | None = None) -> Inspection:
-    """Classify a file and list what makes it unsafe or unusable, without parsing any sheet."""
+    """Classify a file and list what makes it unsafe or unusable, without handing it to any parser."""
     limits = limits or Limits()
     name = str(path)
     if data is None:
@@ -90,58 +272,131 @@ def inspect(path: Path, data: bytes | None = None, *, limits: Limits | None = No
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         return Inspection("unknown", [problem("file-unreadable", file=name,
                                               detail=f"tệp nén bị hỏng hoặc không đầy đủ ({exc})")])
     with zf:
-        names = {i.filename for i in infos}
-        if len(infos) > limits.max_parts:
-            return Inspection("unknown", [problem("file-too-large", file=name, detail=f"{len(infos)} phần")])
-        total = sum(i.file_size for i in infos)
-        if total > limits.max_inflated_bytes:
-            return Inspection("unknown", [problem("file-too-large", file=name,
-                                                  detail=f"giải nén {total // (1024 * 1024)} MB")])
+        return _inspect_zip(name, data, zf, infos, limits)
+
+
+def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+                 limits: Limits) -> Inspection:
+    def refuse(code: str, detail: str, kind: str = "unknown") -> Inspection:
+        if code == "file-encrypted":
+            return Inspection("encrypted", [problem("file-encrypted", file=name)])
+        return Inspection(kind, [problem(code, file=name, detail=detail)])
+
+    names = [i.filename for i in infos]
+    # 1. What the directory declares (microseconds).
+    if len(infos) > limits.max_parts:
+        return refuse("file-too-large", f"{len(infos)} phần")
+    if len(set(names)) != len(names):
+        return refuse("file-hostile-xml", "hai phần trùng tên trong tệp nén")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_inflated_bytes:
+        return refuse("file-too-large", f"giải nén {total // MB} MB > {limits.max_inflated_bytes // MB} MB")
+    for i in infos:
+        if i.file_size > limits.max_part_bytes or (
+                i.file_size > MB and i.file_size > limits.max_ratio * max(i.compress_size, 1)):
+            return refuse("file-too-large", f"phần {i.filename}: {i.file_size} byte")
+    # 2. What the parts really hold: inflated once, by us, within the declared sizes.
+    scans: dict[str, _PartScan] = {}
+    try:
         for i in infos:
-            if i.file_size > limits.max_part_bytes or (
-                    i.file_size > 1_000_000 and i.file_size > limits.max_ratio * max(i.compress_size, 1)):
-                return Inspection("unknown", [problem("file-too-large", file=name,
-                                                      detail=f"phần {i.filename}: {i.file_size} byte")])
-        if "mimetype" in names:
-            mimetype = zf.read("mimetype")[:100]
-            if b"spreadsheet" in mimetype:
-                return Inspection("ods")
-            return Inspection("unknown", [problem("file-not-workbook", file=name, detail="tài liệu OpenDocument")])
-        if "xl/workbook.xml" not in names:
-            what = "tài liệu Word" if "word/document.xml" in names else "không có xl/workbook.xml"
-            return Inspection("unknown", [problem("file-not-workbook", file=name, detail=what)])
-        out = Inspection("xlsx")
-        try:
-            for i in infos:
-                if i.filename.endswith((".xml", ".rels", ".vml")):
-                    reason = _scan_xml_part(zf, i, limits)
-                    if reason:
-                        out.problems.append(problem("file-hostile-xml", file=name, detail=reason))
-                        return out
-            out.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
-            out.external_links = any(n.startswith("xl/externalLinks/") for n in names)
-            if out.has_macros:
-                out.kind = "xlsm"
-                out.problems.append(problem("file-macros", file=name))
-            if out.external_links:
-                out.problems.append(problem("file-external-links", file=name))
-            out.sheets, out.defined_names = _workbook_xml(zf.read("xl/workbook.xml"))
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            out.problems.append(problem("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({exc})"))
-            return out
-        except SafeET.ParseError as exc:
-            out.problems.append(problem("file-unreadable", file=name, detail=f"XML hỏng ({exc})"))
-            return out
-        except Exception as exc:  # defusedxml's DTDForbidden / EntitiesForbidden and friends
-            out.problems.append(problem("file-hostile-xml", file=name, detail=type(exc).__name__))
-            return out
-        if len(out.sheets) > limits.max_sheets:
-            out.problems.append(problem("file-too-large", file=name, detail=f"{len(out.sheets)} trang tính"))
+            scans[i.filename] = scan = _scan(i.filename, _inflate(data, i))
+            if scan.max_count > total:
+                raise _Refused("file-hostile-xml", f"phần {i.filename} khai báo {scan.max_count} phần tử")
+            rows, cols = scan.extent
+            if rows > limits.max_sheet_rows:
+                raise _Refused("file-too-large", f"phần {i.filename} có dữ liệu tới dòng {rows}")
+            if rows * cols > limits.max_sheet_cells:
+                raise _Refused("file-too-large", f"phần {i.filename} trải trên {rows} dòng x {cols} cột")
+    except _Refused as exc:
+        return refuse(exc.code, exc.detail)
+    # 3. What it is.
+    if "mimetype" in scans:
+        mimetype = zf.read("mimetype")[:100]
+        if b"spreadsheet" in mimetype:
+            return Inspection("ods", inflated_bytes=total)
+        return refuse("file-not-workbook", "tài liệu OpenDocument")
+    if "xl/workbook.xml" not in scans:
+        return refuse("file-not-workbook", "tài liệu Word" if "word/document.xml" in scans
+                      else "không có xl/workbook.xml")
+    out = Inspection("xlsx", inflated_bytes=total)
+    out.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
+    out.external_links = any(n.startswith("xl/externalLinks/") for n in names)
+    if out.has_macros:
+        out.kind = "xlsm"
+        out.problems.append(problem("file-macros", file=name))
+    if out.external_links:
+        out.problems.append(problem("file-external-links", file=name))
+    try:
+        out.sheets, out.defined_names = _workbook_xml(zf.read("xl/workbook.xml"))
+    except SafeET.ParseError as exc:
+        out.problems.append(problem("file-unreadable", file=name, detail=f"XML hỏng ({exc})"))
         return out
+    except Exception as exc:  # defusedxml's DTDForbidden / EntitiesForbidden (the scan already refuses them)
+        out.problems.append(problem("file-hostile-xml", file=name, detail=type(exc).__name__))
+        return out
+    if len(out.sheets) > limits.max_sheets:
+        out.problems.append(problem("file-too-large", file=name, detail=f"{len(out.sheets)} trang tính"))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Running a parser with a deadline and a memory ceiling.
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
+    try:
+        if memory_bytes:
+            ceiling = _vm_bytes() + memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        result = ("ok", fn(*args))
+    except MemoryError:
+        result = ("memory", "MemoryError")
+    except BaseException as exc:  # reported to the parent, which turns it into a problem
+        result = ("error", f"{type(exc).__name__}: {exc}"[:300])
+    try:
+        conn.send(result)
+    finally:
+        conn.close()
+
+
+def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: float,
+                 memory_bytes: int) -> tuple[str, Any]:
+    """Run `fn(*args)` in a forked worker process. Returns ("ok", result), ("error", text) when it
+    raised, ("timeout", None) when it ran past `timeout_s` (it is killed), or ("memory", detail) when it
+    ran out of the `memory_bytes` it may add, or died (a Rust allocation failure aborts)."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, fn, args, memory_bytes), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if not recv.poll(timeout_s):
+            proc.kill()
+            return "timeout", None
+        try:
+            return recv.recv()
+        except (EOFError, OSError):
+            proc.join(5)
+            return "memory", f"tiến trình đọc dừng đột ngột (mã {proc.exitcode})"
+    finally:
+        recv.close()
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
 
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

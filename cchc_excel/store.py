@@ -315,6 +315,28 @@ class Store:
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(q).mappings().all(), columns=["period_code", "indicator", "value"])
 
+    def current_fingerprints(self, period_code: str) -> list[tuple[str, str]]:
+        """(unit, fingerprint) of every current submission of a period: the copy check of a whole batch
+        in one query."""
+        with self.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(select(submissions.c.unit_code, submissions.c.fingerprint).where(
+                submissions.c.period_code == period_code, submissions.c.is_current.is_(True),
+                submissions.c.fingerprint.is_not(None)))]
+
+    def latest_values(self, before_period: str, since_period: str) -> dict[tuple[str, str], float]:
+        """(unit, indicator) -> the unit's latest current value in [since_period, before_period): the jump
+        check of a whole batch in one query. Streamed; only the latest value per key is kept."""
+        q = (select(submissions.c.unit_code, values.c.indicator, values.c.value)
+             .join(submissions, submissions.c.id == values.c.submission_id)
+             .where(submissions.c.is_current.is_(True), submissions.c.period_code < before_period,
+                    submissions.c.period_code >= since_period, values.c.value.is_not(None))
+             .order_by(submissions.c.period_code.desc()))
+        out: dict[tuple[str, str], float] = {}
+        with self.engine.connect() as conn:
+            for unit, indicator, value in conn.execute(q):
+                out.setdefault((unit, indicator), float(value))
+        return out
+
     def file_bytes(self, archived_path: str) -> bytes:
         return (self.archive_dir / archived_path).read_bytes()
 

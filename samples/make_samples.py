@@ -224,12 +224,12 @@ def make_profile(rng: Any, unit: Unit, plan: Plan) -> Profile:
     elif tier == "huyen":
         base = rng.randint(950, 1400) if code == "582" else rng.randint(220, 380) if mountain else rng.randint(350, 800)
         names = ["Đất đai", "Hộ tịch"] + rng.sample(HUYEN_FIELDS[2:], rng.randint(1, 4))
-        share = rng.uniform(0.68, 0.86) - (0.04 if mountain else 0)
+        share = rng.uniform(0.72, 0.9) - (0.04 if mountain else 0)
     else:
         phuong = unit.name.startswith(("Phường", "Thị trấn"))
         base = rng.randint(90, 200) if phuong else rng.randint(22, 75) if mountain else rng.randint(45, 140)
         names = ["Hộ tịch", "Chứng thực"] + rng.sample(XA_FIELDS[2:], rng.randint(0, 3))
-        share = rng.uniform(0.6, 0.88) - (0.06 if mountain else 0)
+        share = rng.uniform(0.64, 0.92) - (0.06 if mountain else 0)
     names = [n for n in names if n in plan.case_fields] or ["Khác", "Tư pháp"]
     weights = [rng.uniform(0.5, 3.0) for _ in names]
     weights[0] *= 2.5  # the unit's main field
@@ -240,7 +240,7 @@ def make_profile(rng: Any, unit: Unit, plan: Plan) -> Profile:
     rates = {
         "share": share,
         "carried": rng.uniform(0.03, 0.09),
-        "resolve": rng.uniform(0.86, 0.95),
+        "resolve": rng.uniform(0.92, 0.98) if tier == "xa" else rng.uniform(0.86, 0.95),
         "late": rng.uniform(0.0, 0.02) + (0.02 if code in ("STNMT", "582") else 0),
         "before": rng.uniform(0.45, 0.8),
         "pending_late": rng.uniform(0.0, 0.1),

@@ -51,7 +51,9 @@ def nt_reg() -> Registry:
 @pytest.mark.parametrize("path", sorted(PLANS.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_template_plan_loads_without_problems(path: Path):
     plan, report = load_plan(path)
-    assert report.problems == [], f"{path.name}: {[(p.code, p.cell, p.message) for p in report.problems]}"
+    # Only the Nghị định 09 due-date notice may remain: the seed plans themselves ask for reports on the 15th.
+    unexpected = [(p.code, p.cell, p.message) for p in report.problems if p.code != "due-before-cutoff"]
+    assert unexpected == [], f"{path.name}: {unexpected}"
     assert plan is not None and plan.indicators, f"{path.name} has no indicators"
 
 
@@ -285,7 +287,8 @@ def test_example_in_plan_format_doc_loads_and_adjusts_the_mountain_commune():
     text = (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     plan, report = parse_plan(parse_yaml(example, source="plan-format.md"), source="plan-format.md")
-    assert plan is not None and report.problems == [], report.flatten("code", "cell")
+    # The example asks for reports on the 15th: Nghị định 09's one working day is then sometimes short.
+    assert plan is not None and set(report.codes()) <= {"due-before-cutoff"}, report.flatten("code", "cell")
     target = resolve_target(plan, plan.indicator("NQ01/2"), unit_code="22786", tier="xa",
                             flags={"mien_nui_dtts"})
     assert target is not None and (target.printed_id, target.value) == ("2.3", 25)

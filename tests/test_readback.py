@@ -138,10 +138,12 @@ def test_status_typed_loosely_is_matched_to_the_list(filled_form: Filled, nt_ctx
 
 def test_case_row_that_does_not_balance_gets_a_warning(filled_form: Filled, nt_ctx: ReadContext) -> None:
     sub = read_workbook(filled_form({"GQ_DANG_TRONG_HAN": [10, 5]}), nt_ctx)
-    assert sub.report.flatten("code", "severity", "sheet", "cell") == [("case-balance", "warning", CASES, "10")]
+    # The problem points at the row's received total (form column 3) and names the field.
+    assert sub.report.flatten("code", "severity", "sheet", "cell") == [("case-balance", "warning", CASES, "C10")]
     p = sub.report.problems[0]
-    assert (p.name, p.value) == ("Hộ tịch", 70)
-    assert p.message == message("case-balance", sheet=CASES, cell="10", name="Hộ tịch", value=70, detail=75)
+    assert (p.name, p.value) == ("GQ_LINH_VUC", 70)
+    assert p.message == message("case-balance", sheet=CASES, cell="C10", name="GQ_LINH_VUC", field="Hộ tịch",
+                                value=70, detail=75)
     assert sub.accepted
 
 
