@@ -356,7 +356,7 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
             table.add_row(o.file_name, unit.name if unit else (o.unit_code or "?"), o.period_code or "?", status,
                           str(o.errors), str(o.warnings))
         console.print(table)
-    problems = [p for o in outcomes for p in o.problems if not quiet or p["severity"] == "error"]
+    problems = [p for o in outcomes for p in o.problems]
     print_problems(problems)
     if not ok and not quiet:
         console.print("Có tệp bị trả lại: gửi bảng lỗi (--errors-xlsx) cho đơn vị để sửa và gửi lại.")

@@ -193,7 +193,7 @@ def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[s
             per_tier.append(f"{r.on_time + r.late}/{r.expected} đơn vị {_lower_first(r.tier_name)}")
     summary = (f"Trong kỳ báo cáo, {submitted}/{int(total['expected'])} cơ quan, đơn vị, địa phương đã gửi báo cáo "
                f"hợp lệ ({', '.join(per_tier)}).")
-    missing = agg.unit_status[agg.unit_status["status"].isin(["Chưa nộp", "Bị trả lại"])]
+    missing = agg.unit_status[agg.unit_status["status"] == "Chưa nộp"]
     names = [unit_label(registry, registry.get(c)) for c in missing["unit_code"] if registry.get(c)]
     shown = "; ".join(names[:MISSED_LIST_LIMIT])
     if len(names) > MISSED_LIST_LIMIT:

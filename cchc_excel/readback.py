@@ -264,6 +264,8 @@ class _Locator:
 
 
 def _p(code: str, file: str, sheet: str, row: int, col: int, slot: Slot, value: Any = None, **kw: Any) -> Problem:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # what the clerk typed: "986", not "986.0" (calamine returns numbers as floats)
     return problem(code, file=file, sheet=sheet, cell=a1(row, col), name=slot.name, value=value, **kw)
 
 
