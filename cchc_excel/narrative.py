@@ -17,7 +17,7 @@ from .aggregate import MET, NOT_MET, NOT_REPORTED, Aggregation
 from .layout import STATUSES
 from .plan import Indicator, Plan
 from .units import Registry, Unit
-from .vntext import format_count, format_percent, format_points, format_short_date, format_vn_date
+from .vntext import format_count, format_number, format_percent, format_points, format_short_date, format_vn_date
 
 # Default outline of Part I (NĐ 63/2010 Điều 35 khoản 3, as amended; official-forms.md §3). Item 4 is bound
 # to our data; the others are left for the office to complete unless the workspace config gives text.
@@ -245,14 +245,15 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
                 elif r.status == NOT_REPORTED or pd.isna(r.value):
                     cells.append("x" if r.status == NOT_REPORTED else "")
                 else:
-                    cells.append(_pct(r.value) + ("*" if r.status == NOT_MET else ""))
+                    cells.append(format_number(float(r.value)) + ("*" if r.status == NOT_MET else ""))
             rows.append([str(n), unit.name, *cells])
         if rows:
             groups.append({"title": f"{_roman(gi)}. {tier.group_label or tier.name}", "rows": rows})
     return {"title": f"KẾT QUẢ THỰC HIỆN CHỈ TIÊU CỦA TỪNG ĐƠN VỊ {period_label.upper()}",
             "note": f"(Kèm theo Báo cáo số      /{office.get('doc_symbol', 'BC-UBND')} ngày      "
                     f"của {office.get('issuer_short', 'UBND')} {plan.province})",
-            "legend": "Ghi chú: * chưa đạt chỉ tiêu của đơn vị; x chưa báo cáo; - chỉ tiêu không giao cho đơn vị. "
+            "legend": "Ghi chú: đơn vị tính %; * chưa đạt chỉ tiêu của đơn vị; x chưa báo cáo; - chỉ tiêu không giao "
+                      "cho đơn vị. "
                       + "; ".join(f"CT {_printed(i)}: {i.short or i.name}" for i in inds) + ".",
             "columns": columns, "groups": groups}
 

@@ -67,7 +67,7 @@ OPTIONAL_FIELDS = frozenset({
     "parts[].to_complete", "parts[].item4", "sections_after[].to_complete",
     "item4.summary", "item4.completeness", "item4.completeness.missing_units", "item4.indicator_table",
     "item4.case_table", "item4.tasks", "item4.tasks.overdue", "item4.indicator_points[].missed",
-    "item4.difficulties[].units", "item4.proposals[].units",
+    "item4.difficulties[].units", "item4.proposals[].units", "appendix.legend",
 })
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -259,7 +259,28 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     return [m + (w - m) * share for m, w in zip(mins, wants, strict=True)]
 
 
-def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "left") -> None:
+def _min_width(columns: Sequence[str], rows: Sequence[Sequence[str]], font_pt: float, pad_mm: float = 2.2) -> float:
+    em_mm = font_pt * 25.4 / 72
+    total = 0.0
+    for j, head in enumerate(columns):
+        cells = [str(r[j]) for r in rows if j < len(r)]
+        head_word = max((len(w) for w in str(head).split()), default=1)
+        cell_word = max((len(w) for t in cells for w in t.split()), default=1)
+        total += max(head_word * em_mm * 0.62, cell_word * em_mm * 0.55) + pad_mm
+    return total
+
+
+def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float) -> float:
+    """The largest table font (TABLE_PT down to 8 pt) at which no word has to break: wide appendix tables
+    (one column per indicator) shrink instead of running off the page."""
+    size = float(TABLE_PT)
+    while size > 8 and _min_width(columns, rows, size) > total_mm:
+        size -= 0.5
+    return size
+
+
+def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "left",
+                    font_pt: float = TABLE_PT) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     p = cell.paragraphs[0]
@@ -270,7 +291,7 @@ def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "l
     p.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
                    "center": WD_ALIGN_PARAGRAPH.CENTER}[align]
     run = p.add_run(text)
-    run.font.size = Pt(TABLE_PT)
+    run.font.size = Pt(font_pt)
     run.bold = bold
 
 
@@ -305,7 +326,8 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     sd = Document()
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
-    widths = _column_widths(columns, all_rows, total_mm)
+    font_pt = _table_font(columns, all_rows, total_mm)
+    widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
     n_rows = 1 + sum((1 if title else 0) + len(rows) for title, rows in groups)
     table = sd.add_table(rows=n_rows, cols=ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -314,12 +336,12 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     header = table.rows[0]
     set_repeat_header(header)
     for j, col in enumerate(columns):
-        _cell_paragraph(header.cells[j], str(col), bold=True, align="center")
+        _cell_paragraph(header.cells[j], str(col), bold=True, align="center", font_pt=font_pt)
     i = 1
     for title, rows in groups:
         if title:
             merged = table.cell(i, 0).merge(table.cell(i, ncols - 1))
-            _cell_paragraph(merged, str(title), bold=True)
+            _cell_paragraph(merged, str(title), bold=True, font_pt=font_pt)
             merged.paragraphs[0].paragraph_format.keep_with_next = True
             set_cant_split(table.rows[i])
             i += 1
@@ -328,7 +350,8 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
             row = table.rows[i]
             set_cant_split(row)
             for j in range(ncols):
-                _cell_paragraph(row.cells[j], cells[j], align=_align_for(cells[j], str(columns[j]), j))
+                _cell_paragraph(row.cells[j], cells[j], align=_align_for(cells[j], str(columns[j]), j),
+                                font_pt=font_pt)
             i += 1
     for row in table.rows:
         for cell in row.cells:

@@ -734,6 +734,10 @@ def _appendix(doc: DocxDocument) -> None:
     p = _p(doc, "{{ appendix.note }}", style="Header Block", italic=True, size=14)
     p.paragraph_format.space_after = Pt(12)
     _p(doc, "{{p rendered.appendix_table }}")
+    _tag(doc, "{%p if appendix.legend %}")
+    legend = _p(doc, "{{ appendix.legend }}", italic=True, size=11)
+    legend.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endif %}")
 
 

@@ -17,6 +17,7 @@ reader uses it for large files and for formats whose insides we cannot scan (.xl
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import multiprocessing
 import re
@@ -356,6 +357,7 @@ def _vm_bytes() -> int:
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
+    faulthandler.disable()   # a parser that aborts is reported by the parent, not dumped on the console
     try:
         if memory_bytes:
             ceiling = _vm_bytes() + memory_bytes
