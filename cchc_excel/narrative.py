@@ -17,7 +17,14 @@ from .aggregate import MET, NOT_MET, NOT_REPORTED, Aggregation
 from .layout import STATUSES
 from .plan import Indicator, Plan
 from .units import Registry, Unit
-from .vntext import format_count, format_number, format_percent, format_points, format_short_date, format_vn_date
+from .vntext import (
+    format_count,
+    format_number,
+    format_percent,
+    format_points,
+    format_short_date,
+    format_vn_date,
+)
 
 # Default outline of Part I (NĐ 63/2010 Điều 35 khoản 3, as amended; official-forms.md §3). Item 4 is bound
 # to our data; the others are left for the office to complete unless the workspace config gives text.
