@@ -21,7 +21,6 @@ import faulthandler
 import io
 import multiprocessing
 import re
-import resource
 import struct
 import zipfile
 import zlib
@@ -33,6 +32,11 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 from .problems import Problem, problem
+
+try:
+    import resource
+except ImportError:  # Windows: no address-space limit for the worker; the deadline still applies
+    resource = None  # type: ignore[assignment]
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # OLE2: .xls, or an encrypted (password) .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -154,8 +158,9 @@ _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _DECL_XML = re.compile(rb"<![A-Za-z]")
 _DECL_OTHER = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_CELL = re.compile(rb"""<c\s[^>]*?>""")
-_REF_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,9})["']""")
+# A cell with its reference (whatever the attribute order) and whether it is empty ("/>"); a cell without one.
+_CELL_REF = re.compile(rb"""<c\s[^>]*?\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,9})["'][^>]*?(/?)>""")
+_CELL_NO_REF = re.compile(rb"""<c(?:\s(?![^>]*\br\s*=)[^>]*[^/>])?>""")
 _ROW = re.compile(rb"<row[\s>/]")
 _COUNT = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*["']([0-9]{1,20})["']""")
 _TAIL = 4096
@@ -229,16 +234,12 @@ def _scan(name: str, chunks: Iterator[bytes]) -> _PartScan:
             cut = buf.rfind(b"<")
             unfinished = cut >= 0 and buf.find(b">", cut) < 0 and len(buf) - cut <= _TAIL
             body = buf[:cut] if unfinished else buf
-            for m in _CELL.finditer(body):
-                tag = m.group(0)
-                if tag.endswith(b"/>"):
-                    continue   # an empty (formatted-only) cell: no parser keeps it
-                ref = _REF_ATTR.search(tag)
-                if ref:
-                    scan.max_col = max(scan.max_col, _col_number(ref.group(1)))
-                    scan.max_row = max(scan.max_row, int(ref.group(2)))
-                else:
-                    scan.cells_without_ref += 1
+            # Empty (formatted-only) cells "<c r=.. s=../>" are skipped: no parser keeps them.
+            valued = [(c, r) for c, r, empty in _CELL_REF.findall(body) if not empty]
+            if valued:
+                scan.max_col = max(scan.max_col, max(_col_number(c) for c in {c for c, _ in valued}))
+                scan.max_row = max(scan.max_row, max(int(r) for r in {r for _, r in valued}))
+            scan.cells_without_ref += len(_CELL_NO_REF.findall(body))
             scan.rows += len(_ROW.findall(body))
             for m in _COUNT.finditer(body):
                 scan.max_count = max(scan.max_count, int(m.group(1)))
@@ -349,6 +350,8 @@ def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfil
 
 
 def _vm_bytes() -> int:
+    if resource is None:
+        return 0
     try:
         with open("/proc/self/statm") as fh:
             return int(fh.read().split()[0]) * resource.getpagesize()
@@ -359,7 +362,7 @@ def _vm_bytes() -> int:
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
     faulthandler.disable()   # a parser that aborts is reported by the parent, not dumped on the console
     try:
-        if memory_bytes:
+        if memory_bytes and resource is not None:
             ceiling = _vm_bytes() + memory_bytes
             resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         result = ("ok", fn(*args))
