@@ -331,20 +331,26 @@ def _check_selectors(ctx: _Ctx, node: Mapping, path: str, key: str, selectors: S
             ctx.add("unknown-tier", node, path, key, value=sel, detail=", ".join(tiers))
 
 
-def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int,
-                     groups: Mapping[str, Group]) -> Indicator | None:
+def _check_node(ctx: _Ctx, node: Any, path: str, what: str, allowed: set[str] | None,
+                required: Sequence[str]) -> bool:
+    """A plan entry must be a mapping with its required keys; unknown keys are reported (typos)."""
     if not isinstance(node, Mapping):
-        ctx.add("field-invalid", None, path, value=node, name="indicator", detail="cần một mục có id, name, kind")
-        return None
+        ctx.add("field-invalid", None, path, value=node, name=what, detail="cần một mục có " + ", ".join(required))
+        return False
     for key in node:
-        if key not in _INDICATOR_KEYS:
+        if allowed is not None and key not in allowed:
             ctx.add("unknown-field", node, path, key, name=key)
     ok = True
-    for key in ("id", "name", "kind"):
+    for key in required:
         if node.get(key) in (None, ""):
             ctx.add("field-missing", node, path, name=key)
             ok = False
-    if not ok:
+    return ok
+
+
+def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int,
+                     groups: Mapping[str, Group]) -> Indicator | None:
+    if not _check_node(ctx, node, path, "indicator", _INDICATOR_KEYS, ("id", "name", "kind")):
         return None
     ind_id = as_id(node["id"])
     kind = str(node["kind"]).strip()
@@ -408,18 +414,7 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
 
 
 def _parse_task(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], default_year: int) -> Task | None:
-    if not isinstance(node, Mapping):
-        ctx.add("field-invalid", None, path, value=node, name="task", detail="cần một mục có id, text, deadline")
-        return None
-    for key in node:
-        if key not in _TASK_KEYS:
-            ctx.add("unknown-field", node, path, key, name=key)
-    ok = True
-    for key in ("id", "text", "deadline"):
-        if node.get(key) in (None, ""):
-            ctx.add("field-missing", node, path, name=key)
-            ok = False
-    if not ok:
+    if not _check_node(ctx, node, path, "task", _TASK_KEYS, ("id", "text", "deadline")):
         return None
     deadline = parse_deadline(node["deadline"], default_year=default_year)
     if deadline is None:
@@ -439,15 +434,8 @@ def _parse_task(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str], defa
 
 
 def _parse_adjustment(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str]) -> Adjustment | None:
-    if not isinstance(node, Mapping):
-        ctx.add("field-invalid", None, path, value=node, name="adjustment", detail="cần id, flag, delta, indicators")
-        return None
-    ok = True
-    for key in ("id", "flag", "delta", "indicators"):
-        if node.get(key) in (None, ""):
-            ctx.add("field-missing", node, path, name=key)
-            ok = False
-    if not ok:
+    if not _check_node(ctx, node, path, "adjustment", {"id", "flag", "delta", "indicators", "tiers", "text"},
+                       ("id", "flag", "delta", "indicators")):
         return None
     try:
         delta = float(str(node["delta"]).replace(",", "."))
