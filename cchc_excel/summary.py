@@ -31,7 +31,8 @@ class _Book:
         self.title = self.wb.add_format({**base, "bold": True, "font_size": 14})
         self.header = self.wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#DDEBF7",
                                           "text_wrap": True, "align": "center"})
-        self.text = self.wb.add_format({**base, "border": 1, "text_wrap": True})
+        # No wrap: spreadsheet programs do not grow rows written by a library, wrapped text would overlap.
+        self.text = self.wb.add_format({**base, "border": 1})
         self.count = self.wb.add_format({**base, "border": 1, "num_format": "#,##0"})
         self.pct = self.wb.add_format({**base, "border": 1, "num_format": "0.00"})
         self.green = self.wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
@@ -77,13 +78,13 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) 
     """The monthly summary workbook: the report's tables, native charts, met/not-met colours."""
     path = Path(path)
     book = _Book(path)
-    names = {i.key: i.name for i in plan.indicators}
+    names = {i.key: i.short or i.name for i in plan.indicators}
     printed = {i.key: i.id for i in plan.indicators}
     tier_names = {t.code: t.name for t in registry.tiers}
     label = agg.period.label
     try:
         # Sheet 1: per tier / district / province.
-        cols = [("Cấp tổng hợp", 12), ("Nhóm", 26), ("Mã", 6), ("Chỉ tiêu", 50), ("Chỉ tiêu giao", 14),
+        cols = [("Cấp tổng hợp", 12), ("Nhóm", 26), ("Mã", 6), ("Chỉ tiêu", 38), ("Chỉ tiêu giao", 14),
                 ("Kết quả (%)", 11), ("Kỳ trước (%)", 11), ("Cùng kỳ năm trước (%)", 12), ("Lũy kế năm (%)", 11),
                 ("Thay đổi (điểm %)", 11), ("Tử số", 12), ("Mẫu số", 12), ("Đơn vị báo cáo", 10),
                 ("Đơn vị đạt", 10), ("Đánh giá", 10)]
@@ -105,7 +106,7 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) 
         ws.autofilter(2, 0, max(r - 1, 2), len(cols) - 1)
 
         # Sheet 2: every unit.
-        cols = [("Mã đơn vị", 10), ("Đơn vị", 34), ("Cấp", 10), ("Huyện", 22), ("Mã CT", 6), ("Chỉ tiêu", 44),
+        cols = [("Mã đơn vị", 10), ("Đơn vị", 34), ("Cấp", 10), ("Huyện", 22), ("Mã CT", 6), ("Chỉ tiêu", 38),
                 ("Chỉ tiêu giao", 14), ("Tử số", 11), ("Mẫu số", 11), ("Kết quả (%)", 11), ("Đánh giá", 12),
                 ("Tệp", 36), ("Ô", 7)]
         ws = book.sheet("Đơn vị", f"KẾT QUẢ TỪNG ĐƠN VỊ {label.upper()}", cols)
