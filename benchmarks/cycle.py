@@ -527,11 +527,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep the work folder under this directory")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale", action="store_true", help="N = 200, 1,000, 4,000, each in its own process")
+    ap.add_argument("--sizes", default="200,1000,4000", help="the N of --scale, comma-separated")
     args = ap.parse_args(argv)
     print(f"machine: {machine()}", flush=True)
     if args.scale:
         results = []
-        for n in (200, 1000, 4000):
+        for n in (int(x) for x in args.sizes.split(",")):
             cmd = [sys.executable, __file__, "--units", str(n), "--months", str(args.months), "--workers",
                    str(args.workers), "--ref-sample", str(min(args.ref_sample, 50)), "--read-sample",
                    str(args.read_sample), "--seed", str(args.seed)]

@@ -47,6 +47,7 @@ CREATED_TOKEN = "QQZFGCREATEDZQQ"
 PLACEHOLDER_GENERATED = datetime(1901, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
 GENERATED_TOKEN = PLACEHOLDER_GENERATED.strftime("%Y-%m-%dT%H:%M:%SZ")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+POOL_MIN_UNITS = 400
 
 _PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|_x[0-9A-Fa-f]{4}_")
 _CREATED = re.compile(rb"(<dcterms:(?:created|modified) [^>]*>)([^<]*)(</dcterms:)")
@@ -221,7 +222,9 @@ def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterabl
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     resolved = out_dir.resolve()
-    if workers <= 1:
+    units = list(units)
+    # Below a few hundred units, starting processes (each building its own templates) costs more than it saves.
+    if workers <= 1 or len(units) < POOL_MIN_UNITS:
         writer = _Writer(plan, secret, office, protect_password, generated)
         for unit in units:
             lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)

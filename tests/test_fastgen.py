@@ -183,8 +183,10 @@ def test_unpatchable_name_falls_back_to_the_reference_writer(tmp_path: Path, nt_
     assert _cells(g.path) == _cells(ref)
 
 
-def test_process_pool_writes_the_same_files_in_order(tmp_path: Path, nt_plan: Plan, registry: Registry) -> None:
+def test_process_pool_writes_the_same_files_in_order(tmp_path: Path, nt_plan: Plan, registry: Registry,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     units = list(registry.units)[:40]
+    monkeypatch.setattr(fastgen, "POOL_MIN_UNITS", 0)
     one = list(fastgen.generate_fast(nt_plan, registry, MARCH, units, tmp_path / "one", secret=SECRET,
                                      generated=GENERATED))
     two = list(fastgen.generate_fast(nt_plan, registry, MARCH, units, tmp_path / "two", secret=SECRET,
