@@ -35,23 +35,59 @@ class Combined:
     n: int = 0
 
 
+def rules_of(plan: Plan) -> dict[str, str]:
+    """The combination rule of each indicator: pooled for rates, else the plan's weighted / mean."""
+    return {i.key: ("pooled" if i.kind == "rate" else i.combine) for i in plan.indicators}
+
+
+COMBINED_COLUMNS = ["value", "numerator", "denominator", "n"]
+
+
+def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
+    pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
+    / sum(weight); mean = plain mean. Columns: keys, indicator, value, numerator, denominator, n."""
+    cols = [*keys, "indicator"]
+    if rows.empty:
+        return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
+    num = pd.to_numeric(rows["numerator"], errors="coerce")
+    den = pd.to_numeric(rows["denominator"], errors="coerce")
+    val = pd.to_numeric(rows["value"], errors="coerce")
+    wgt = pd.to_numeric(rows["weight"], errors="coerce") if "weight" in rows else pd.Series(float("nan"), rows.index)
+    pair = num.notna() & den.notna()
+    has_value = val.notna()
+    used_weight = wgt.where(has_value & wgt.notna(), 0.0)
+    work = rows[cols].copy()
+    work["_num"], work["_den"], work["_n_pair"] = num.where(pair, 0.0), den.where(pair, 0.0), pair.astype(int)
+    work["_vw"], work["_w"] = val.fillna(0.0) * used_weight, used_weight
+    work["_v"], work["_n_val"] = val.where(has_value, 0.0), has_value.astype(int)
+    g = work.groupby(cols, sort=False).sum(numeric_only=True).reset_index()
+    rule = g["indicator"].map(rules).fillna("mean")
+    pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
+    nan = float("nan")
+    rate = (g["_num"] / g["_den"].where(g["_den"] > 0) * 100)
+    wmean = g["_vw"] / g["_w"].where(g["_w"] > 0)
+    mean = g["_v"] / g["_n_val"].where(g["_n_val"] > 0)
+    out = g[cols].copy()
+    out["value"] = rate.where(pooled, wmean.where(weighted, mean))
+    out["numerator"] = g["_num"].where(pooled, nan)
+    out["denominator"] = g["_den"].where(pooled, g["_w"].where(weighted, nan))
+    out["n"] = g["_n_pair"].where(pooled, g["_n_val"]).astype(int)
+    return out
+
+
 def combine(indicator: Indicator, rows: pd.DataFrame) -> Combined:
     """Combine units' figures for one indicator by the plan's rule."""
     if rows.empty:
         return Combined(None)
-    if indicator.kind == "rate":
-        ok = rows[rows["numerator"].notna() & rows["denominator"].notna()]
-        num, den = float(ok["numerator"].sum()), float(ok["denominator"].sum())
-        return Combined(num / den * 100 if den > 0 else None, num, den, len(ok))
-    ok = rows[rows["value"].notna()]
-    if ok.empty:
-        return Combined(None)
-    if indicator.combine == "weighted":
-        w = ok["weight"].fillna(0)
-        if float(w.sum()) > 0:
-            return Combined(float((ok["value"] * w).sum() / w.sum()), None, float(w.sum()), len(ok))
-        return Combined(None, None, 0.0, len(ok))
-    return Combined(float(ok["value"].mean()), None, None, len(ok))
+    rule = "pooled" if indicator.kind == "rate" else indicator.combine
+    one = combine_groups({indicator.key: rule}, rows.assign(indicator=indicator.key), [])
+    r = one.iloc[0]
+
+    def opt(x: Any) -> float | None:
+        return None if pd.isna(x) else float(x)
+
+    return Combined(opt(r["value"]), opt(r["numerator"]), opt(r["denominator"]), int(r["n"]))
 
 
 def units_frame(registry: Registry) -> pd.DataFrame:
@@ -89,68 +125,78 @@ def _met(value: float | None, target: float | None, comparison: str | None) -> s
     return MET if Target(float(target), comparison or "min").is_met(float(value)) else NOT_MET
 
 
-def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
+def _met_series(value: pd.Series, target: pd.Series, comparison: pd.Series) -> pd.Series:
+    """`Target.is_met` over columns: the shown (2-decimal) result against the target; "" when unknown."""
+    shown = (pd.to_numeric(value, errors="coerce") + 1e-12).round(2)
+    target = pd.to_numeric(target, errors="coerce")
+    at_most = comparison.eq("max")
+    met = shown.le(target).where(at_most, shown.ge(target))
+    known = shown.notna() & target.notna()
+    return pd.Series(
+        [(MET if m else NOT_MET) if k else "" for m, k in zip(met, known, strict=True)], index=value.index)
+
+
+def unit_base(plan: Plan, registry: Registry) -> pd.DataFrame:
+    """Expected (unit, indicator) rows with the unit's target and its place (tier, district)."""
+    return expected_frame(plan, registry).merge(units_frame(registry), on="unit_code", how="left")
+
+
+def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
+             base: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each expected (unit, indicator) for the period: figures, target, met / not met / not reported."""
-    exp = expected_frame(plan, registry).merge(units_frame(registry), on="unit_code", how="left")
+    exp = base if base is not None else unit_base(plan, registry)
     cur = values[values["period_code"] == period.code] if not values.empty else values
     cur = cur.reindex(columns=VALUE_COLUMNS)
     out = exp.merge(cur.drop(columns=["period_code"]), on=["unit_code", "indicator"], how="left")
-    kinds = {i.key: i.kind for i in plan.indicators}
-    statuses = []
-    for row in out.itertuples(index=False):
-        kind = kinds[row.indicator]
-        reported = not (pd.isna(row.value) and pd.isna(row.numerator) and (row.answer is None or pd.isna(row.answer)))
-        if not reported:
-            statuses.append(NOT_REPORTED)
-        elif kind in ("rate", "percent"):
-            statuses.append(_met(row.value, row.target, row.comparison) or "")
-        elif kind == "yesno":
-            statuses.append(MET if row.answer == "Có" else NOT_MET)
-        else:
-            statuses.append(MET if row.answer == STATUSES[0] else NOT_MET)
-    out["status"] = statuses
+    kind = out["indicator"].map({i.key: i.kind for i in plan.indicators})
+    answer = out["answer"].where(out["answer"].notna(), None)
+    reported = out["value"].notna() | out["numerator"].notna() | answer.notna()
+    numeric = _met_series(out["value"], out["target"], out["comparison"].fillna("min"))
+    by_answer = pd.Series(NOT_MET, index=out.index).mask(
+        (kind.eq("yesno") & answer.eq("Có")) | (kind.eq("task") & answer.eq(STATUSES[0])), MET)
+    status = numeric.where(kind.isin(["rate", "percent"]), by_answer)
+    out["status"] = status.where(reported, NOT_REPORTED)
     out["period_code"] = period.code
     return out
 
 
 def _group_rows(plan: Plan, unit_rows: pd.DataFrame, level: str, key_col: str | None, name_col: str | None
-                ) -> list[dict[str, Any]]:
-    rows = []
-    groups = [("*", "Toàn tỉnh", unit_rows)] if key_col is None else [
-        (k, g[name_col].iloc[0], g) for k, g in unit_rows.groupby(key_col, sort=False, dropna=True)]
-    for code, name, g in groups:
-        for ind_key, gi in g.groupby("indicator", sort=False):
-            ind = plan.indicator(ind_key)
-            comb = combine(ind, gi)
-            reported = gi[gi["status"] != NOT_REPORTED]
-            met = int((gi["status"] == MET).sum())
-            rows.append({"level": level, "group_code": code, "group_name": name, "indicator": ind_key,
-                         "value": comb.value, "numerator": comb.numerator, "denominator": comb.denominator,
-                         "units_expected": len(gi), "units_reported": len(reported), "units_met": met,
-                         "share_met": (met / len(reported) * 100) if len(reported) else None})
-    return rows
+                ) -> pd.DataFrame:
+    rows = unit_rows if key_col is None else unit_rows[unit_rows[key_col].notna()]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows.assign(_group=("*" if key_col is None else rows[key_col]),
+                       _name=("Toàn tỉnh" if name_col is None else rows[name_col]),
+                       _reported=rows["status"].ne(NOT_REPORTED).astype(int), _met=rows["status"].eq(MET).astype(int))
+    comb = combine_groups(rules_of(plan), rows, ["_group"])
+    counts = rows.groupby(["_group", "indicator"], sort=False).agg(
+        group_name=("_name", "first"), units_expected=("unit_code", "size"), units_reported=("_reported", "sum"),
+        units_met=("_met", "sum")).reset_index()
+    out = counts.merge(comb, on=["_group", "indicator"], how="left").rename(columns={"_group": "group_code"})
+    out.insert(0, "level", level)
+    out["share_met"] = (out["units_met"] / out["units_reported"].where(out["units_reported"] > 0) * 100)
+    return out[["level", "group_code", "group_name", "indicator", "value", "numerator", "denominator",
+                "units_expected", "units_reported", "units_met", "share_met"]]
 
 
 def per_group(plan: Plan, unit_rows: pd.DataFrame, *, has_districts: bool) -> pd.DataFrame:
     """Pooled figures per tier, per district (communes under it, three-tier provinces only), province."""
-    rows = _group_rows(plan, unit_rows, "tier", "tier", "tier_name")
+    parts = [_group_rows(plan, unit_rows, "tier", "tier", "tier_name")]
     if has_districts:
-        under = unit_rows[unit_rows["district_code"].notna()]
-        rows += _group_rows(plan, under, "district", "district_code", "district_name")
-    rows += _group_rows(plan, unit_rows, "province", None, None)
-    return pd.DataFrame(rows)
+        parts.append(_group_rows(plan, unit_rows, "district", "district_code", "district_name"))
+    parts.append(_group_rows(plan, unit_rows, "province", None, None))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed."""
     months = {p.code for p in period.year_to_date()}
     v = values[values["period_code"].isin(months)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
-    rows = []
-    for (unit, ind_key), g in v.groupby(["unit_code", "indicator"], sort=False):
-        comb = combine(plan.indicator(ind_key), g)
-        rows.append({"unit_code": unit, "indicator": ind_key, "value": comb.value, "numerator": comb.numerator,
-                     "denominator": comb.denominator, "months": g["period_code"].nunique()})
-    return pd.DataFrame(rows, columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
+    out = combine_groups(rules_of(plan), v, ["unit_code"])
+    months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
+    out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
+    return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
 
 @dataclass
@@ -173,15 +219,39 @@ class Aggregation:
                 "cases": self.cases, "flags": self.flags, "texts": self.texts, "long": self.long}
 
 
-def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
+def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, has_districts: bool
+                ) -> pd.DataFrame:
+    """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
+    keys = ["level", "group_code", "indicator"]
+    months = {p.code for p in period.year_to_date()}
+    ytd_vals = values[values["period_code"].isin(months)] if not values.empty else values
+    if ytd_vals.empty:
+        return pd.DataFrame(columns=[*keys, "value_ytd"])
+    merged = ytd_vals.merge(units_frame(registry)[["unit_code", "tier", "district_code"]], on="unit_code", how="left")
+    levels: list[tuple[str, str | None]] = [("tier", "tier")]
+    if has_districts:
+        levels.append(("district", "district_code"))
+    levels.append(("province", None))
+    parts = []
+    for level, key in levels:
+        frame = merged if key is None else merged[merged[key].notna()]
+        frame = frame.assign(group_code="*" if key is None else frame[key])
+        comb = combine_groups(rules_of(plan), frame, ["group_code"]).assign(level=level)
+        parts.append(comb[keys + ["value"]].rename(columns={"value": "value_ytd"}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
+                  base: pd.DataFrame | None = None) -> pd.DataFrame:
     has_districts = any(u.parent for u in registry.units)
-    now = per_group(plan, per_unit(plan, registry, values, period), has_districts=has_districts)
+    base = base if base is not None else unit_base(plan, registry)
+    now = per_group(plan, per_unit(plan, registry, values, period, base=base), has_districts=has_districts)
     if now.empty:
         return now
     keys = ["level", "group_code", "indicator"]
 
     def values_for(p: Period, suffix: str) -> pd.DataFrame:
-        g = per_group(plan, per_unit(plan, registry, values, p), has_districts=has_districts)
+        g = per_group(plan, per_unit(plan, registry, values, p, base=base), has_districts=has_districts)
         if g.empty:
             return pd.DataFrame(columns=[*keys, f"value_{suffix}"])
         g = g[g["units_reported"] > 0]
@@ -189,26 +259,7 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
 
     out = now.merge(values_for(period.previous(), "prev"), on=keys, how="left")
     out = out.merge(values_for(period.same_period_last_year(), "last_year"), on=keys, how="left")
-    # Year to date: pool the year's months together (unit figures summed, then combined).
-    months = {p.code for p in period.year_to_date()}
-    ytd_vals = values[values["period_code"].isin(months)] if not values.empty else values
-    ytd_rows = []
-    unit_info = units_frame(registry)
-    if not ytd_vals.empty:
-        merged = ytd_vals.merge(unit_info, on="unit_code", how="left")
-        levels: list[tuple[str, str | None, str | None]] = [("tier", "tier", "tier_name")]
-        if has_districts:
-            levels.append(("district", "district_code", "district_name"))
-        levels.append(("province", None, None))
-        for level, key_col, _name in levels:
-            frame = merged if key_col != "district_code" else merged[merged["district_code"].notna()]
-            grouped = [("*", frame)] if key_col is None else list(frame.groupby(key_col, sort=False))
-            for code, g in grouped:
-                for ind_key, gi in g.groupby("indicator", sort=False):
-                    comb = combine(plan.indicator(ind_key), gi)
-                    ytd_rows.append({"level": level, "group_code": code, "indicator": ind_key, "value_ytd": comb.value})
-    ytd = pd.DataFrame(ytd_rows, columns=[*keys, "value_ytd"])
-    out = out.merge(ytd, on=keys, how="left")
+    out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts), on=keys, how="left")
     out["change_prev"] = out["value"] - out["value_prev"]
     out["change_last_year"] = out["value"] - out["value_last_year"]
     # Target of the group: the tier's base target (province level: only when every tier has the same).
@@ -239,9 +290,10 @@ def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Peri
                 if indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags)
                 or tasks_for(plan, unit_code=u.code, tier=u.tier)]
     s = subs[subs["period_code"] == period.code] if not subs.empty else subs
+    by_unit = dict(tuple(s.groupby("unit_code", sort=False))) if not s.empty else {}
     rows = []
     for u in expected:
-        mine = s[s["unit_code"] == u.code] if not s.empty else s
+        mine = by_unit.get(u.code, s.iloc[0:0])
         current = mine[mine["is_current"].astype(bool)] if not mine.empty else mine
         if not current.empty:
             c = current.iloc[-1]
@@ -331,41 +383,42 @@ def robust_z(history: Sequence[float], value: float) -> float | None:
 
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
                   z_limit: float = 3.5) -> pd.DataFrame:
-    """Values far from the unit's own history, and denominators that disagree with the case table."""
+    """Values far from the unit's own history (robust z-score over its past months), and denominators that
+    disagree with the case table. History is summarised once per (unit, indicator), not searched per value."""
+    columns = ["unit_code", "indicator", "kind", "value", "reference", "detail", "file_name", "cell"]
     rows = []
-    if not values.empty:
-        cur = values[values["period_code"] == period.code]
-        past = values[values["period_code"] < period.code]
-        for r in cur.itertuples(index=False):
-            if r.value is None or pd.isna(r.value):
-                continue
-            hist = past[(past["unit_code"] == r.unit_code) & (past["indicator"] == r.indicator)]["value"]
-            z = robust_z(hist.tolist(), float(r.value))
-            if z is not None and abs(z) > z_limit and abs(float(r.value) - float(hist.median())) >= 5:
+    if values.empty:
+        return pd.DataFrame(rows, columns=columns)
+    cur = values[(values["period_code"] == period.code) & values["value"].notna()]
+    past = values[(values["period_code"] < period.code) & values["value"].notna()]
+    if not cur.empty and not past.empty:
+        hist = past.groupby(["unit_code", "indicator"], sort=False)["value"].agg(list)
+        joined = cur.join(hist.rename("history"), on=["unit_code", "indicator"], how="inner")
+        for r in joined.itertuples(index=False):
+            z = robust_z(r.history, float(r.value))
+            median = float(pd.Series(r.history, dtype=float).median())
+            if z is not None and abs(z) > z_limit and abs(float(r.value) - median) >= 5:
                 rows.append({"unit_code": r.unit_code, "indicator": r.indicator, "kind": "jump",
-                             "value": float(r.value), "reference": float(hist.median()),
-                             "detail": f"z={z:.1f}" if z not in (float("inf"), float("-inf")) else "z=∞",
+                             "value": float(r.value), "reference": median,
+                             "detail": f"z={z:.1f}" if abs(z) != float("inf") else "z=∞",
                              "file_name": r.file_name, "cell": r.cell})
-        if not cases.empty:
-            cc = cases[cases["period_code"] == period.code].copy()
-            cc["received"] = cc["online"] + cc["direct"] + cc["carried"]
-            cc["resolved"] = cc["before"] + cc["on_time"] + cc["late"]
-            cc["pending"] = cc["pending_in"] + cc["pending_late"]
-            totals = cc.groupby("unit_code")[["received", "resolved", "pending"]].sum()
-            for ind in plan.indicators:
-                if not ind.denominator_equals:
-                    continue
-                vi = cur[(cur["indicator"] == ind.key) & cur["denominator"].notna()]
-                for r in vi.itertuples(index=False):
-                    if r.unit_code in totals.index:
-                        expected = int(totals.loc[r.unit_code, ind.denominator_equals])
-                        if int(r.denominator) != expected:
-                            rows.append({"unit_code": r.unit_code, "indicator": ind.key, "kind": "case-mismatch",
-                                         "value": float(r.denominator), "reference": float(expected),
-                                         "detail": ind.denominator_equals, "file_name": r.file_name,
-                                         "cell": r.cell})
-    return pd.DataFrame(rows, columns=["unit_code", "indicator", "kind", "value", "reference", "detail",
-                                       "file_name", "cell"])
+    tied = [i for i in plan.indicators if i.denominator_equals]
+    if tied and not cases.empty:
+        cc = cases[cases["period_code"] == period.code]
+        totals = pd.DataFrame({
+            "received": cc["online"] + cc["direct"] + cc["carried"],
+            "resolved": cc["before"] + cc["on_time"] + cc["late"],
+            "pending": cc["pending_in"] + cc["pending_late"], "unit_code": cc["unit_code"]}
+        ).groupby("unit_code").sum()
+        cur_all = values[values["period_code"] == period.code]
+        for ind in tied:
+            vi = cur_all[(cur_all["indicator"] == ind.key) & cur_all["denominator"].notna()]
+            vi = vi.join(totals[ind.denominator_equals].rename("expected"), on="unit_code", how="inner")
+            for r in vi[vi["denominator"].astype(int) != vi["expected"].astype(int)].itertuples(index=False):
+                rows.append({"unit_code": r.unit_code, "indicator": ind.key, "kind": "case-mismatch",
+                             "value": float(r.denominator), "reference": float(r.expected),
+                             "detail": ind.denominator_equals, "file_name": r.file_name, "cell": r.cell})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -389,10 +442,11 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
               ) -> Aggregation:
     """Everything the report needs for one period, from what the store returns."""
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
-    units = per_unit(plan, registry, values, period)
+    base = unit_base(plan, registry)
+    units = per_unit(plan, registry, values, period, base=base)
     status = unit_status(plan, registry, subs, period)
     return Aggregation(
-        period=period, units=units, groups=_timed_groups(plan, registry, values, period),
+        period=period, units=units, groups=_timed_groups(plan, registry, values, period, base=base),
         units_ytd=ytd_per_unit(plan, registry, values, period), completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),

@@ -322,42 +322,54 @@ class BodyXml:
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
                  total_mm: float) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
-    Built with python-docx in a scratch document, then serialised."""
+
+    python-docx styles a header row, one group row and one data row in a scratch document; the body rows are
+    deep copies of those prototypes with their texts and alignments set. (Indexing python-docx rows is
+    linear, so building a 4,000-unit appendix cell by cell through its API was quadratic.)"""
     sd = Document()
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
     font_pt = _table_font(columns, all_rows, total_mm)
     widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
-    n_rows = 1 + sum((1 if title else 0) + len(rows) for title, rows in groups)
-    table = sd.add_table(rows=n_rows, cols=ncols)
+    table = sd.add_table(rows=3, cols=ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_table_borders(table, 4)
     set_cell_margins(table, 1.0, 1.0)
-    header = table.rows[0]
+    header, group_row, data_row = table.rows
     set_repeat_header(header)
     for j, col in enumerate(columns):
         _cell_paragraph(header.cells[j], str(col), bold=True, align="center", font_pt=font_pt)
-    i = 1
-    for title, rows in groups:
-        if title:
-            merged = table.cell(i, 0).merge(table.cell(i, ncols - 1))
-            _cell_paragraph(merged, str(title), bold=True, font_pt=font_pt)
-            merged.paragraphs[0].paragraph_format.keep_with_next = True
-            set_cant_split(table.rows[i])
-            i += 1
-        for r in rows:
-            cells = [str(c) for c in r] + [""] * (ncols - len(r))
-            row = table.rows[i]
-            set_cant_split(row)
-            for j in range(ncols):
-                _cell_paragraph(row.cells[j], cells[j], align=_align_for(cells[j], str(columns[j]), j),
-                                font_pt=font_pt)
-            i += 1
+    merged = group_row.cells[0].merge(group_row.cells[ncols - 1])
+    _cell_paragraph(merged, "x", bold=True, font_pt=font_pt)
+    merged.paragraphs[0].paragraph_format.keep_with_next = True
+    set_cant_split(group_row)
+    set_cant_split(data_row)
+    for j in range(ncols):
+        _cell_paragraph(data_row.cells[j], "x", font_pt=font_pt)
     for row in table.rows:
         for cell in row.cells:
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     set_col_widths(table, widths)
-    return BodyXml(etree.tostring(table._tbl, encoding="unicode"))
+    tbl = table._tbl
+    proto_group, proto_data = group_row._tr, data_row._tr
+    tbl.remove(proto_group)
+    tbl.remove(proto_data)
+    for title, rows in groups:
+        if title:
+            tr = copy.deepcopy(proto_group)
+            tr.find(".//" + qn("w:t")).text = str(title)
+            tbl.append(tr)
+        for r in rows:
+            cells = [str(c) for c in r] + [""] * (ncols - len(r))
+            tr = copy.deepcopy(proto_data)
+            for j, tc in enumerate(tr.iterfind(qn("w:tc"))):
+                t = tc.find(".//" + qn("w:t"))
+                t.text = cells[j]
+                if cells[j] != cells[j].strip():
+                    t.set(qn("xml:space"), "preserve")
+                tc.find(".//" + qn("w:jc")).set(qn("w:val"), _align_for(cells[j], str(columns[j]), j))
+            tbl.append(tr)
+    return BodyXml(etree.tostring(tbl, encoding="unicode"))
 
 
 def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> dict[str, Any]:
