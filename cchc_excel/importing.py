@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -117,8 +119,9 @@ class ArchiveIndex:
             owners = self._owners[sub.period_code]
             for units in owners.values():
                 units.discard(sub.unit_code)
-            if sub.indicators:
-                owners.setdefault(sub.content_fingerprint(), set()).add(sub.unit_code)
+            fingerprint = sub.content_fingerprint()
+            if fingerprint is not None:
+                owners.setdefault(fingerprint, set()).add(sub.unit_code)
         for code in [c for c in self._latest if c > sub.period_code]:
             del self._latest[code]
 
@@ -129,8 +132,9 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
     if not sub.period_code or not sub.unit_code or not sub.accepted:
         return
     index = index or ArchiveIndex(store)
-    if sub.indicators:
-        owner = index.owner(sub.period_code, sub.content_fingerprint(), sub.unit_code)
+    fingerprint = sub.content_fingerprint()
+    if fingerprint is not None:
+        owner = index.owner(sub.period_code, fingerprint, sub.unit_code)
         if owner:
             sub.report.add(problem("duplicate-of-other-unit", file=sub.file, value=owner))
     try:
@@ -154,9 +158,45 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
                                    detail=f"kỳ trước {format_number(last)}"))
 
 
+# Reading is CPU work per file (inspection, calamine, checks): it runs in worker processes, while the
+# archive checks and the store's writes stay in this process, in file order, one transaction per file.
+_WORKER_CTX: ReadContext | None = None
+PARALLEL_MIN_FILES = 16
+
+
+def _init_reader(ctx: ReadContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def _read_one(path: Path, ctx: ReadContext | None = None) -> tuple[Path, bytes | None, Submission]:
+    ctx = ctx or _WORKER_CTX
+    assert ctx is not None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        sub = Submission(file=path.name, sha256="0" * 64)
+        sub.report.add(problem("file-unreadable", file=path.name, detail=str(exc)))
+        return path, None, sub
+    return path, data, read_workbook(path, ctx, data=data)
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _read_all(files: list[Path], ctx: ReadContext, workers: int) -> Iterator[tuple[Path, bytes | None, Submission]]:
+    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for path in files:
+            yield _read_one(path, ctx)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_reader, initargs=(ctx,)) as pool:
+        yield from pool.map(_read_one, files, chunksize=8)
+
+
 def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None = None,
                  received_at: datetime | None = None, limits: Limits | None = None,
-                 store: Store | None = None) -> Iterator[tuple[Path, ImportOutcome]]:
+                 store: Store | None = None, workers: int | None = None) -> Iterator[tuple[Path, ImportOutcome]]:
     """Import each file, yielding (path, outcome) as it goes (for progress bars)."""
     own = store is None
     store = store or store_for(ws)
@@ -164,21 +204,17 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
                       limits=limits or Limits())
     receipts: dict[Path, dict[str, datetime]] = {}
     index = ArchiveIndex(store)
+    files = collect_files(paths)
     try:
-        for path in collect_files(paths):
+        for path, data, sub in _read_all(files, ctx, default_workers() if workers is None else workers):
             folder = path.parent
             if folder not in receipts:
                 receipts[folder] = read_receipts(folder)
             when = received_at or receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                sub = Submission(file=path.name, sha256="0" * 64)
-                sub.report.add(problem("file-unreadable", file=path.name, detail=str(exc)))
+            if data is None:
                 yield path, ImportOutcome(path.name, 0, "rejected", False, False, 0, None, None, 1, 0,
                                           sub.report.to_list())
                 continue
-            sub = read_workbook(path, ctx, data=data)
             check_against_archive(sub, store, ws, when, index)
             outcome = store.record(sub, data, received_at=when)
             index.recorded(sub, outcome)

@@ -105,8 +105,16 @@ class Submission:
     def accepted(self) -> bool:
         return self.report.ok
 
-    def content_fingerprint(self) -> str:
-        """Hash of the reported figures (not who filled it): equal for a copy of another unit's file."""
+    COPY_CHECK_MIN_FIGURES = 6
+
+    def content_fingerprint(self) -> str | None:
+        """Hash of the reported figures (not who filled it): equal for a copy of another unit's file.
+        None when there are too few non-zero figures to tell a copy from two small units that really had
+        the same (e.g. all zero) month."""
+        figures = [x for v in self.indicators.values() for x in (v.numerator, v.denominator, v.value) if x]
+        figures += [getattr(c, k) for c in self.cases for k in CASE_KEYS if getattr(c, k)]
+        if len(figures) < self.COPY_CHECK_MIN_FIGURES:
+            return None
         parts = [f"{k}={v.numerator}/{v.denominator}/{v.value}/{v.answer}" for k, v in sorted(self.indicators.items())]
         parts += [f"{c.field}:{[getattr(c, k) for k in CASE_KEYS]}" for c in self.cases]
         return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -31,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -107,6 +107,16 @@ texts = Table(
 )
 
 
+# Statements built once (bound parameters): building them per file was a visible share of the import.
+_EXISTING = (select(submissions).join(files, files.c.id == submissions.c.file_id)
+             .where(files.c.sha256 == bindparam("sha")))
+_SAME_UNIT_PERIOD = (submissions.c.unit_code == bindparam("unit"), submissions.c.period_code == bindparam("period"))
+_VERSIONS = select(func.count()).select_from(submissions).where(*_SAME_UNIT_PERIOD)
+_LATER = select(func.count()).select_from(submissions).where(
+    *_SAME_UNIT_PERIOD, submissions.c.is_current.is_(True), submissions.c.received_at > bindparam("received"))
+_DEMOTE = update(submissions).where(*_SAME_UNIT_PERIOD, submissions.c.is_current.is_(True)).values(is_current=False)
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     file_name: str
@@ -155,6 +165,7 @@ class Store:
         self.url = url
         self.archive_dir = Path(archive_dir)
         self.engine = make_engine(url)
+        self._dirs: set[Path] = set()
         metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -174,10 +185,13 @@ class Store:
         rel = Path(sha[:2]) / f"{sha}{ext}"
         target = self.archive_dir / rel
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            if target.parent not in self._dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._dirs.add(target.parent)
+            # A private temporary name (process id), renamed into place only once the bytes are on disk.
+            tmp = target.with_name(f".part-{os.getpid()}-{sha[:16]}")
             try:
-                with os.fdopen(fd, "wb") as fh:
+                with open(tmp, "wb") as fh:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
@@ -193,41 +207,34 @@ class Store:
         archived = self._archive(sub.sha256, data, sub.file)
         received_at = (received_at or _now()).replace(tzinfo=None, microsecond=0)
         problems = sub.report.to_list()
+        key = {"unit": sub.unit_code, "period": sub.period_code}
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(submissions).join(files, files.c.id == submissions.c.file_id)
-                .where(files.c.sha256 == sub.sha256)).mappings().first()
+            existing = conn.execute(_EXISTING, {"sha": sub.sha256}).mappings().first()
             if existing is not None:
                 return ImportOutcome(sub.file, existing["id"], existing["status"], True, existing["is_current"],
                                      existing["version"], existing["unit_code"], existing["period_code"],
                                      existing["errors"], existing["warnings"], json.loads(existing["problems_json"]))
-            file_id = conn.execute(files.insert().values(
-                sha256=sub.sha256, size=len(data), first_name=sub.file, archived_path=archived,
-                first_seen=_now())).inserted_primary_key[0]
+            file_id = conn.execute(files.insert(), {
+                "sha256": sub.sha256, "size": len(data), "first_name": sub.file, "archived_path": archived,
+                "first_seen": _now()}).inserted_primary_key[0]
             status = "accepted" if sub.accepted else "rejected"
             version = 1
             if sub.unit_code and sub.period_code:
-                version = 1 + (conn.execute(select(func.count()).select_from(submissions).where(
-                    submissions.c.unit_code == sub.unit_code,
-                    submissions.c.period_code == sub.period_code)).scalar() or 0)
+                version = 1 + (conn.execute(_VERSIONS, key).scalar() or 0)
             is_current = status == "accepted"
             if is_current:
                 # An older version imported after a newer one (a late batch, a receipt log) stays history.
-                later = conn.execute(select(func.count()).select_from(submissions).where(
-                    submissions.c.unit_code == sub.unit_code, submissions.c.period_code == sub.period_code,
-                    submissions.c.is_current.is_(True), submissions.c.received_at > received_at)).scalar()
-                is_current = not later
+                is_current = not conn.execute(_LATER, {**key, "received": received_at}).scalar()
             if is_current:
-                conn.execute(update(submissions).where(
-                    submissions.c.unit_code == sub.unit_code, submissions.c.period_code == sub.period_code,
-                    submissions.c.is_current.is_(True)).values(is_current=False))
-            sid = conn.execute(submissions.insert().values(
-                file_id=file_id, file_name=sub.file, kind=sub.kind, unit_code=sub.unit_code,
-                period_code=sub.period_code, plan_id=sub.plan_id, status=status, is_current=is_current,
-                version=version, received_at=received_at, imported_at=_now(), errors=len(sub.report.errors),
-                warnings=len(sub.report.warnings), fingerprint=sub.content_fingerprint() if sub.indicators else None,
-                info_json=json.dumps(sub.info, ensure_ascii=False, default=str),
-                problems_json=json.dumps(problems, ensure_ascii=False, default=str))).inserted_primary_key[0]
+                conn.execute(_DEMOTE, key)
+            sid = conn.execute(submissions.insert(), {
+                "file_id": file_id, "file_name": sub.file, "kind": sub.kind, "unit_code": sub.unit_code,
+                "period_code": sub.period_code, "plan_id": sub.plan_id, "status": status, "is_current": is_current,
+                "version": version, "received_at": received_at, "imported_at": _now(),
+                "errors": len(sub.report.errors), "warnings": len(sub.report.warnings),
+                "fingerprint": sub.content_fingerprint(),
+                "info_json": json.dumps(sub.info, ensure_ascii=False, default=str),
+                "problems_json": json.dumps(problems, ensure_ascii=False, default=str)}).inserted_primary_key[0]
             if status == "accepted":
                 self._insert_values(conn, sid, sub)
         return ImportOutcome(sub.file, sid, status, False, is_current, version, sub.unit_code, sub.period_code,
@@ -258,13 +265,6 @@ class Store:
             conn.execute(texts.insert(), xrow)
 
     # -- reading ---------------------------------------------------------------------------------
-    def fingerprint_owner(self, period_code: str, fingerprint: str, unit_code: str) -> str | None:
-        """Another unit whose current submission for the period has exactly these figures."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(submissions.c.unit_code).where(
-                submissions.c.period_code == period_code, submissions.c.fingerprint == fingerprint,
-                submissions.c.unit_code != unit_code, submissions.c.is_current.is_(True))).scalar()
-
     def submissions_frame(self, period_codes: Sequence[str] | None = None) -> pd.DataFrame:
         """Every submission (all versions) with its status, for status and completeness."""
         q = select(submissions.c.id, submissions.c.file_name, submissions.c.unit_code, submissions.c.period_code,
