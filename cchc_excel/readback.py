@@ -184,11 +184,24 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         insp.problems.append(problem("file-too-large", file=str(path), detail=f"{len(payload)} trang tính"))
         return raw
     raw.sheets = payload
-    for name, ref in insp.defined_names.items():
-        parsed = parse_ref(ref)
-        if parsed:
-            raw.names[name] = parsed
+    raw.names = _Names(insp.defined_names)
     return raw
+
+
+class _Names(dict):
+    """Defined names parsed when first asked for: a form has ~120, a reader needs most but not all, and
+    parsing them all up front was a visible share of the import."""
+
+    def __init__(self, refs: dict[str, str]) -> None:
+        super().__init__()
+        self._refs = refs
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            ref = self._refs.get(name)
+            self[name] = parse_ref(ref) if ref else None
+        value = dict.get(self, name)
+        return default if value is None else value
 
 
 def _read_sheets(data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:

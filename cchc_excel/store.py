@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -145,7 +147,16 @@ def make_engine(url: str) -> Engine:
             # Take over transaction control from pysqlite so BEGIN IMMEDIATE is really ours.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            # WAL is a property of the database file: set it once. Switching needs an exclusive lock and
+            # SQLite does not wait for it (no busy handler), so two imports starting together retry here.
+            deadline = time.monotonic() + 60
+            while cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                try:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
