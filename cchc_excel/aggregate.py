@@ -392,16 +392,25 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     cur = values[(values["period_code"] == period.code) & values["value"].notna()]
     past = values[(values["period_code"] < period.code) & values["value"].notna()]
     if not cur.empty and not past.empty:
-        hist = past.groupby(["unit_code", "indicator"], sort=False)["value"].agg(list)
-        joined = cur.join(hist.rename("history"), on=["unit_code", "indicator"], how="inner")
-        for r in joined.itertuples(index=False):
-            z = robust_z(r.history, float(r.value))
-            median = float(pd.Series(r.history, dtype=float).median())
-            if z is not None and abs(z) > z_limit and abs(float(r.value) - median) >= 5:
-                rows.append({"unit_code": r.unit_code, "indicator": r.indicator, "kind": "jump",
-                             "value": float(r.value), "reference": median,
-                             "detail": f"z={z:.1f}" if abs(z) != float("inf") else "z=∞",
-                             "file_name": r.file_name, "cell": r.cell})
+        # robust_z, vectorised: median and MAD of each unit's own history, computed once per (unit, indicator).
+        keys = ["unit_code", "indicator"]
+        past = past[[*keys, "value"]].astype({"value": float})
+        median = past.groupby(keys)["value"].median().rename("median")
+        dev = (past["value"] - past.join(median, on=keys)["median"]).abs()
+        mad = dev.groupby([past["unit_code"], past["indicator"]]).median().rename("mad")
+        count = past.groupby(keys)["value"].size().rename("count")
+        joined = cur.join(median, on=keys).join(mad, on=keys).join(count, on=keys)
+        joined = joined[joined["count"] >= 3]
+        value = joined["value"].astype(float)
+        diff = value - joined["median"]
+        z = (0.6745 * diff / joined["mad"].where(joined["mad"] > 0)).where(
+            joined["mad"] > 0, diff.map(lambda d: float("inf") if d > 0 else float("-inf") if d < 0 else float("nan")))
+        hits = joined[(z.abs() > z_limit) & (diff.abs() >= 5)]
+        for r, zv in zip(hits.itertuples(index=False), z[hits.index], strict=True):
+            rows.append({"unit_code": r.unit_code, "indicator": r.indicator, "kind": "jump",
+                         "value": float(r.value), "reference": float(r.median),
+                         "detail": f"z={zv:.1f}" if abs(zv) != float("inf") else "z=∞",
+                         "file_name": r.file_name, "cell": r.cell})
     tied = [i for i in plan.indicators if i.denominator_equals]
     if tied and not cases.empty:
         cc = cases[cases["period_code"] == period.code]
