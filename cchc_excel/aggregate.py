@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from .layout import STATUSES
+from .layout import STATUSES, case_totals_of
 from .period import Period
-from .plan import Indicator, Plan, Target, indicators_for, resolve_target, tasks_for
+from .plan import Indicator, Plan, Target, indicators_for, tasks_for
 from .units import Registry
 from .vntext import match_key
 
@@ -362,11 +362,15 @@ def case_summary(registry: Registry, cases: pd.DataFrame, period: Period) -> pd.
     df = pd.DataFrame(rows)
     total = {"tier": "*", "tier_name": "Tổng cộng", "units": int(df["units"].sum()),
              **{k: int(df[k].sum()) for k in cols}}
-    df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
-    df["received"] = df["online"] + df["direct"] + df["carried"]
-    df["resolved"] = df["before"] + df["on_time"] + df["late"]
-    df["pending"] = df["pending_in"] + df["pending_late"]
-    return df
+    return with_case_totals(pd.concat([df, pd.DataFrame([total])], ignore_index=True))
+
+
+def with_case_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the form's total columns (received, resolved, pending) summed from their inputs."""
+    out = frame.copy()
+    for total, parts in case_totals_of().items():
+        out[total] = sum(out[p] for p in parts)
+    return out
 
 
 def robust_z(history: Sequence[float], value: float) -> float | None:
@@ -413,12 +417,8 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
                          "file_name": r.file_name, "cell": r.cell})
     tied = [i for i in plan.indicators if i.denominator_equals]
     if tied and not cases.empty:
-        cc = cases[cases["period_code"] == period.code]
-        totals = pd.DataFrame({
-            "received": cc["online"] + cc["direct"] + cc["carried"],
-            "resolved": cc["before"] + cc["on_time"] + cc["late"],
-            "pending": cc["pending_in"] + cc["pending_late"], "unit_code": cc["unit_code"]}
-        ).groupby("unit_code").sum()
+        cc = with_case_totals(cases[cases["period_code"] == period.code])
+        totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
         cur_all = values[values["period_code"] == period.code]
         for ind in tied:
             vi = cur_all[(cur_all["indicator"] == ind.key) & cur_all["denominator"].notna()]
@@ -461,12 +461,3 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
         cases=case_summary(registry, cases, period), flags=quality_flags(plan, values, cases, period),
         texts=gather_texts(registry, texts, period), long=values)
-
-
-def target_of(plan: Plan, registry: Registry, unit_code: str, indicator_key: str) -> float | None:
-    """Convenience for callers and tests: a unit's resolved target value."""
-    u = registry.get(unit_code)
-    if u is None:
-        return None
-    t = resolve_target(plan, plan.indicator(indicator_key), unit_code=u.code, tier=u.tier, flags=u.flags)
-    return t.value if t else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,6 +70,16 @@ def parse_period(text: str) -> Period:
         return Period.parse(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def parse_iso(text: str | None, parse: Callable[[str], T], label: str) -> T | None:
+    """An ISO date/time option; a usage error (exit 2) naming the option when it does not parse."""
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{label} không hợp lệ: {text} (dạng YYYY-MM-DD)") from exc
 
 
 def open_ws(path: Path, as_json: bool) -> Any:
@@ -321,12 +331,7 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
     from .summary import write_error_report
 
     p = parse_period(period) if period else None
-    when = None
-    if received_at:
-        try:
-            when = datetime.fromisoformat(received_at)
-        except ValueError as exc:
-            raise typer.BadParameter(f"Thời điểm nhận không hợp lệ: {received_at}") from exc
+    when = parse_iso(received_at, datetime.fromisoformat, "Thời điểm nhận")
     missing = [str(x) for x in paths if not Path(x).exists()]
     if missing:
         raise typer.BadParameter(f"Không tìm thấy: {', '.join(missing)}")
@@ -464,12 +469,7 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
     from .reporting import write_reports
 
     p = parse_period(period)
-    issue = None
-    if on:
-        try:
-            issue = date.fromisoformat(on)
-        except ValueError as exc:
-            raise typer.BadParameter(f"Ngày không hợp lệ: {on}") from exc
+    issue = parse_iso(on, date.fromisoformat, "Ngày ký")
     ws = open_ws(workspace, as_json)
     files = write_reports(ws, p, out, issue_date=issue, pdf=not no_pdf, template=template)
     result = {"docx": str(files.docx), "xlsx": str(files.xlsx), "pdf": str(files.pdf) if files.pdf else None}

@@ -12,7 +12,6 @@ import io
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -61,15 +60,6 @@ def read_receipts(folder: Path) -> dict[str, datetime]:
             if d:
                 out[name] = datetime(d.year, d.month, d.day, 12, 0)
     return out
-
-
-@dataclass(frozen=True)
-class ImportRun:
-    outcomes: list[ImportOutcome]
-
-    @property
-    def ok(self) -> bool:
-        return all(o.status == "accepted" for o in self.outcomes)
 
 
 def store_for(ws: Workspace) -> Store:

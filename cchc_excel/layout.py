@@ -277,6 +277,11 @@ def _case_table() -> CaseTable:
     return CaseTable(first_row=first, rows=CASE_ROWS, columns=cols, total_row=first + CASE_ROWS, check_col=13)
 
 
+def case_totals_of() -> dict[str, tuple[str, ...]]:
+    """The form's total columns and the inputs each sums (received = online + direct + carried, ...)."""
+    return {c.key: c.formula_of for c in _case_table().columns if c.formula_of}
+
+
 def case_slots(table: CaseTable) -> list[Slot]:
     out = []
     for c in table.columns:

@@ -24,6 +24,7 @@ from .vntext import (
     format_points,
     format_short_date,
     format_vn_date,
+    roman,
 )
 
 # Default outline of Part I (NĐ 63/2010 Điều 35 khoản 3, as amended; official-forms.md §3). Item 4 is bound
@@ -255,7 +256,7 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
                     cells.append(format_number(float(r.value)) + ("*" if r.status == NOT_MET else ""))
             rows.append([str(n), unit.name, *cells])
         if rows:
-            groups.append({"title": f"{_roman(gi)}. {tier.group_label or tier.name}", "rows": rows})
+            groups.append({"title": f"{roman(gi)}. {tier.group_label or tier.name}", "rows": rows})
     return {"title": f"KẾT QUẢ THỰC HIỆN CHỈ TIÊU CỦA TỪNG ĐƠN VỊ {period_label.upper()}",
             "note": f"(Kèm theo Báo cáo số      /{office.get('doc_symbol', 'BC-UBND')} ngày      "
                     f"của {office.get('issuer_short', 'UBND')} {plan.province})",
@@ -267,12 +268,6 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
 
 def _printed(ind: Indicator) -> str:
     return f"{ind.group} {ind.id}" if ind.group else ind.id
-
-
-def _roman(n: int) -> str:
-    from .vntext import roman
-
-    return roman(n)
 
 
 def after_sections(plan: Plan, registry: Registry, agg: Aggregation) -> list[dict[str, Any]]:

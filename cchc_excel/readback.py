@@ -11,7 +11,7 @@ Rates and Đạt/Chưa đạt are never taken from the file: they are recomputed
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -625,11 +625,3 @@ def read_workbook(path: Path, ctx: ReadContext, *, data: bytes | None = None) ->
     # Problems name the file as received (its name), like every cell-level problem, not our folder.
     raw = read_raw(Path(path.name), data, ctx.limits)
     return interpret(raw, ctx, path.name, sha)
-
-
-def values_by_name(sub: Submission) -> Mapping[str, Any]:
-    """Flat view used by tests and the JSON output."""
-    out: dict[str, Any] = {}
-    for key, iv in sub.indicators.items():
-        out[key] = iv.value
-    return out

@@ -229,6 +229,19 @@ def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
 # variable-column tables, built in code (Subdoc-style)
 # --------------------------------------------------------------------------------------------
 
+def _column_cells(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[tuple[str, list[str]]]:
+    for j, head in enumerate(columns):
+        yield str(head), [str(r[j]) for r in rows if j < len(r)]
+
+
+def _word_minimum(head: str, cells: Sequence[str], font_pt: float, pad_mm: float) -> float:
+    """The narrowest a column can be without breaking a word (header words are bold)."""
+    em_mm = font_pt * 25.4 / 72
+    head_word = max((len(w) for w in head.split()), default=1)
+    cell_word = max((len(w) for t in cells for w in t.split()), default=1)
+    return max(head_word * em_mm * 0.62, cell_word * em_mm * 0.55) + pad_mm
+
+
 def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
                    font_pt: float = TABLE_PT, pad_mm: float = 2.2) -> list[float]:
     """Share `total_mm` between columns. No column is narrower than its longest word (bold in the
@@ -238,15 +251,12 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     char_mm, bold_mm = em_mm * 0.55, em_mm * 0.62
     mins: list[float] = []
     wants: list[float] = []
-    for j, head in enumerate(columns):
-        cells = [str(r[j]) for r in rows if j < len(r)]
-        head_word = max((len(w) for w in str(head).split()), default=1)
-        cell_word = max((len(w) for t in cells for w in t.split()), default=1)
+    for head, cells in _column_cells(columns, rows):
         short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
-        lo = max(head_word * bold_mm, max(cell_word, short_cell) * char_mm) + pad_mm
+        lo = max(_word_minimum(head, cells, font_pt, pad_mm), short_cell * char_mm + pad_mm)
         longest = max((len(t) for t in cells), default=0)
         # a header should need at most two lines when there is room
-        want = max(min(longest, 45) * char_mm + pad_mm, len(str(head)) * bold_mm / 2 + pad_mm, lo)
+        want = max(min(longest, 45) * char_mm + pad_mm, len(head) * bold_mm / 2 + pad_mm, lo)
         mins.append(lo)
         wants.append(want)
     sum_min, sum_want = sum(mins), sum(wants)
@@ -259,22 +269,12 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     return [m + (w - m) * share for m, w in zip(mins, wants, strict=True)]
 
 
-def _min_width(columns: Sequence[str], rows: Sequence[Sequence[str]], font_pt: float, pad_mm: float = 2.2) -> float:
-    em_mm = font_pt * 25.4 / 72
-    total = 0.0
-    for j, head in enumerate(columns):
-        cells = [str(r[j]) for r in rows if j < len(r)]
-        head_word = max((len(w) for w in str(head).split()), default=1)
-        cell_word = max((len(w) for t in cells for w in t.split()), default=1)
-        total += max(head_word * em_mm * 0.62, cell_word * em_mm * 0.55) + pad_mm
-    return total
-
-
 def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float) -> float:
     """The largest table font (TABLE_PT down to 8 pt) at which no word has to break: wide appendix tables
     (one column per indicator) shrink instead of running off the page."""
     size = float(TABLE_PT)
-    while size > 8 and _min_width(columns, rows, size) > total_mm:
+    columns_cells = list(_column_cells(columns, rows))
+    while size > 8 and sum(_word_minimum(h, c, size, 2.2) for h, c in columns_cells) > total_mm:
         size -= 0.5
     return size
 

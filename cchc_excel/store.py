@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -350,9 +350,3 @@ class Store:
 
     def file_bytes(self, archived_path: str) -> bytes:
         return (self.archive_dir / archived_path).read_bytes()
-
-
-def received_date(value: datetime | date | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, 12, 0)
