@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from .vntext import format_short_date, parse_date, parse_roman, roman
 
-__all__ = ["Deadline", "Period", "due_warning", "parse_deadline", "working_days_between"]
+__all__ = ["Deadline", "NotAMonth", "Period", "due_warning", "parse_deadline", "working_days_between"]
 
 KINDS = ("month", "quarter", "half", "year")
 _MONTHS_PER = {"month": 1, "quarter": 3, "half": 6, "year": 12}
@@ -31,6 +31,15 @@ def _last_day(year: int, month: int) -> date:
 def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     total = year * 12 + (month - 1) + delta
     return total // 12, total % 12 + 1
+
+
+class NotAMonth(ValueError):
+    """A period other than a month where only months are handled; `label` says which ("quý I năm 2025")."""
+
+    def __init__(self, text: str, label: str) -> None:
+        super().__init__(f"{text} ({label})")
+        self.text = text
+        self.label = label
 
 
 @dataclass(frozen=True, order=True)
@@ -93,6 +102,20 @@ class Period:
             f"Không hiểu kỳ báo cáo {text!r}. Hãy ghi dạng 2025-03 hoặc 03/2025 (tháng), 2025-Q1 (quý), "
             "2025-H1 (6 tháng) hoặc 2025 (năm)."
         )
+
+    @classmethod
+    def parse_month(cls, text: str) -> Period:
+        """Like `parse`, for commands that work month by month: a quarter, half, nine months ("2025-9T",
+        "9T/2025", "9 tháng 2025") or year raises `NotAMonth` (its `label` names what was asked for); text
+        that is no period at all raises ValueError as `parse` does."""
+        s = "".join(unicodedata.normalize("NFKC", str(text)).split()).upper()
+        m = re.fullmatch(r"(\d{4})-?9(?:T|THÁNG)|9(?:T|THÁNG)[-/.]?(?:NĂM)?(\d{4})", s)
+        if m:
+            raise NotAMonth(str(text), f"9 tháng đầu năm {m.group(1) or m.group(2)}")
+        period = cls.parse(text)
+        if period.kind != "month":
+            raise NotAMonth(str(text), period.label)
+        return period
 
     # --- names ---------------------------------------------------------------------------------
 

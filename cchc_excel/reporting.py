@@ -10,6 +10,7 @@ from typing import Any
 from .aggregate import Aggregation, aggregate
 from .narrative import build_context
 from .period import Period
+from .problems import Refusal, problem
 from .store import Store
 from .summary import write_summary
 from .workspace import Workspace
@@ -30,6 +31,7 @@ def periods_needed(period: Period) -> list[str]:
 
 def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = None, today: date | None = None
                      ) -> Aggregation:
+    require_month(period)
     own = store is None
     store = store or Store(ws.store_url, ws.archive_dir)
     try:
@@ -41,6 +43,53 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
     finally:
         if own:
             store.close()
+
+
+def require_month(period: Period) -> None:
+    """Only months are aggregated for now: a quarter, half or year would be an empty report that looks real
+    ("0/90 đơn vị"). Refused as bad usage (exit 2) until those are built from the months."""
+    if period.kind != "month":
+        raise Refusal(problem("period-not-month", value=period.code, detail=period.label), exit_code=2)
+
+
+def require_data(ws: Workspace, period: Period, store: Store | None = None) -> None:
+    """A report needs at least one accepted file for the month; otherwise it would be all blanks."""
+    own = store is None
+    store = store or Store(ws.store_url, ws.archive_dir)
+    try:
+        subs = store.submissions_frame([period.code])
+    finally:
+        if own:
+            store.close()
+    if not (subs["status"] == "accepted").any():
+        raise Refusal(problem("period-no-data", value=period.label))
+
+
+def report_template(ws: Workspace, template: Path | None) -> Path | None:
+    """The template to use: the one given (relative to the current folder), else `report.template` of
+    cchc.yaml (relative to the workspace), else None for the bundled one. A missing file is refused."""
+    if template is None and ws.report.get("template"):
+        template = Path(str(ws.report["template"]))
+        if not template.is_absolute():
+            template = ws.root / template
+    if template is not None and not Path(template).is_file():
+        raise Refusal(problem("template-missing", file=str(template)))
+    return None if template is None else Path(template)
+
+
+def check_report_template(template: Path, context: dict[str, Any]) -> None:
+    """Run the template checker before rendering, so a broken template is a message, not a traceback."""
+    from .report import check_template
+
+    issues = check_template(template, context)
+    if issues:
+        raise Refusal(problem("template-broken", file=str(template), value=len(issues),
+                              detail="; ".join(i.message for i in issues[:3])))
+
+
+def check_out_dir(out_dir: Path) -> None:
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise Refusal(problem("out-not-folder", file=str(out_dir)), exit_code=2)
 
 
 @dataclass(frozen=True)
@@ -58,18 +107,24 @@ def default_issue_date(ws: Workspace, period: Period) -> date:
 
 def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: date | None = None,
                   pdf: bool = True, template: Path | None = None, agg: Aggregation | None = None) -> ReportFiles:
-    """Write the Word report (and its PDF when LibreOffice is present) and the Excel summary."""
+    """Write the Word report (and its PDF when LibreOffice is present) and the Excel summary.
+
+    Refuses (`Refusal`, nothing written) a period other than a month, a month without any accepted file, an
+    `out_dir` that is a file, and a missing or broken template."""
     from .report import render_report, to_pdf  # docx/matplotlib stack is only needed here
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    require_month(period)
+    check_out_dir(out_dir)
+    template = report_template(ws, template)
+    require_data(ws, period)
     agg = agg or aggregate_period(ws, period)
     context = build_context(ws.plan, ws.registry, agg, report_cfg=ws.report,
                             issue_date=issue_date or default_issue_date(ws, period))
+    if template is not None:
+        check_report_template(template, context)
+    out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-cchc-{period.code}"
-    template = template or (Path(ws.report["template"]) if ws.report.get("template") else None)
-    if template is not None and not template.is_absolute():
-        template = ws.root / template
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do")
     xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx")
     pdf_path = to_pdf(docx, out_dir) if pdf else None

@@ -39,8 +39,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from .problems import Refusal, problem
 from .readback import CASE_KEYS, Submission
 
 metadata = MetaData()
@@ -153,9 +155,9 @@ def make_engine(url: str) -> Engine:
             while cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 try:
                     cur.execute("PRAGMA journal_mode=WAL")
-                except sqlite3.OperationalError:
-                    if time.monotonic() > deadline:
-                        raise
+                except sqlite3.OperationalError as exc:
+                    if time.monotonic() > deadline or not _is_lock(exc):
+                        raise  # a read-only or unreachable file will not change by waiting
                     time.sleep(0.05)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -169,15 +171,61 @@ def make_engine(url: str) -> Engine:
     return create_engine(url)
 
 
+# The pip package that provides a database driver module, for the "install it" message.
+DRIVER_PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "\"psycopg[binary]\"", "pymysql": "pymysql",
+                   "MySQLdb": "mysqlclient", "pyodbc": "pyodbc", "oracledb": "oracledb", "asyncpg": "asyncpg",
+                   "pg8000": "pg8000"}
+
+
+def _is_lock(exc: BaseException) -> bool:
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
+def _is_read_only(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "read only" in text
+
+
+def shown_url(url: str) -> str:
+    """The store's address as shown to a user: the file of a SQLite URL, a server URL without its password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database or url).removeprefix("file:")
+    return parsed.render_as_string(hide_password=True)
+
+
+def store_refusal(url: str, exc: BaseException) -> Refusal:
+    """Say in Vietnamese why the store cannot be used: a missing driver, a read-only file, or anything else."""
+    where = shown_url(url)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        root = exc.name.split(".")[0]
+        return Refusal(problem("store-driver-missing", file=where, value=root,
+                               detail=DRIVER_PACKAGES.get(root, root)))
+    if isinstance(exc, NoSuchModuleError):
+        return Refusal(problem("store-unreachable", file=where,
+                               detail=f"không hỗ trợ loại cơ sở dữ liệu '{url.split(':', 1)[0]}'"))
+    if _is_read_only(exc):
+        return Refusal(problem("store-read-only", file=where))
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return Refusal(problem("store-unreachable", file=where, detail=detail))
+
+
 class Store:
-    """The archive of one workspace."""
+    """The archive of one workspace. A store that cannot be opened or written raises `Refusal` with a
+    Vietnamese message (missing driver, read-only file, unreachable server), never a driver traceback."""
 
     def __init__(self, url: str, archive_dir: Path) -> None:
         self.url = url
         self.archive_dir = Path(archive_dir)
-        self.engine = make_engine(url)
         self._dirs: set[Path] = set()
-        metadata.create_all(self.engine)
+        try:
+            self.engine = make_engine(url)
+            metadata.create_all(self.engine)
+        except (ImportError, ArgumentError, NoSuchModuleError, SQLAlchemyError, sqlite3.Error) as exc:
+            raise store_refusal(url, exc) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -216,6 +264,12 @@ class Store:
         """Store one checked submission and its bytes, atomically. Importing the same bytes again changes
         nothing; an accepted file for a unit and period becomes its current version."""
         archived = self._archive(sub.sha256, data, sub.file)
+        try:
+            return self._record(sub, data, archived, received_at)
+        except OperationalError as exc:  # read-only file, server gone, lock held past the timeout
+            raise store_refusal(self.url, exc) from exc
+
+    def _record(self, sub: Submission, data: bytes, archived: str, received_at: datetime | None) -> ImportOutcome:
         received_at = (received_at or _now()).replace(tzinfo=None, microsecond=0)
         problems = sub.report.to_list()
         key = {"unit": sub.unit_code, "period": sub.period_code}
