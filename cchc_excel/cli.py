@@ -2,33 +2,164 @@
 
 Typer (on Click) gives typed options, `--help` on every command and proper usage errors (exit 2); Rich
 gives tables and progress bars that turn themselves off (and drop colour) when output is not a terminal.
-Exit codes: 0 ok; 1 the input had errors (a plan, a registry, a rejected file); 2 bad usage.
-Every command that a script may call takes `--json` and prints {"ok": …, "result": …, "problems": […]}.
+Exit codes: 0 ok; 1 the input had errors (a plan, a registry, a rejected file, a store that will not open, a
+month without data); 2 bad usage (a missing option, a bad date, a period other than a month, --out naming a
+file); 130 interrupted (Ctrl-C). Every command that a script may call takes `--json` and prints
+{"ok": …, "result": …, "problems": […]} — errors too, and never NaN. No command ends in a traceback for bad
+input: `GuardedGroup` turns `Refusal`, usage errors, Ctrl-C and OS/database errors into messages.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .period import Period
-from .problems import ValidationReport
+from .period import NotAMonth, Period
+from .problems import Problem, Refusal, ValidationReport, problem
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# Click's own words (usage line, option list, usage errors) in Vietnamese. Click looks them up through
+# gettext; this table stands in for a catalogue.
+CLICK_WORDS = {
+    "Usage:": "Cách dùng:",
+    "Options": "Tùy chọn",
+    "Commands": "Lệnh",
+    "Show this message and exit.": "Xem hướng dẫn này rồi thoát.",
+    "Try '{command} {option}' for help.": "Xem hướng dẫn: '{command} {option}'.",
+    "Error: {message}": "Lỗi: {message}",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Missing argument": "Thiếu tham số",
+    "Missing option": "Thiếu tùy chọn",
+    "Missing parameter": "Thiếu tham số",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
+    "argument": "tham số",
+    "option": "tùy chọn",
+    "parameter": "tham số",
+    "Missing command.": "Thiếu tên lệnh.",
+    "No such option: {name}": "Không có tùy chọn: {name}",
+    "No such option {name!r}.": "Không có tùy chọn {name!r}.",
+    "No such command {name!r}.": "Không có lệnh {name!r}.",
+    "Did you mean {possibility}?": "Có phải {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(Có phải một trong: {possibilities}?)",
+    "(Possible options: {possibilities})": "(Các tùy chọn gần giống: {possibilities})",
+    "Option {name!r} requires an argument.": "Tùy chọn {name!r} cần một giá trị.",
+    "Option {name!r} requires {nargs} arguments.": "Tùy chọn {name!r} cần {nargs} giá trị.",
+    "Option {name!r} does not take a value.": "Tùy chọn {name!r} không nhận giá trị.",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "required": "bắt buộc",
+    "default: {default}": "mặc định: {default}",
+    "Aborted!": "Đã dừng.",
+    "{value!r} is not a valid {number_type}.": "{value!r} không phải là số.",
+    "integer": "số nguyên",
+}
+
+
+def _install_click_words() -> None:
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+    import typer.core
+
+    def gettext(message: str) -> str:
+        return CLICK_WORDS.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types,
+                   typer.core):
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+_install_click_words()
+
+
+class GuardedGroup(typer.core.TyperGroup):
+    """The one guard of every command: what the user can act on ends in a Vietnamese message (JSON with
+    --json) and its exit code, never a traceback. Bugs still show their traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        raw = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        as_json = "--json" in raw
+        try:
+            return super().invoke(ctx)
+        except Refusal as exc:
+            fail(exc.problems, exc.exit_code, as_json)
+        except click.UsageError as exc:
+            if not as_json:
+                raise
+            fail([Problem("usage", "error", exc.format_message())], 2, as_json)
+        except KeyboardInterrupt:
+            fail([problem("interrupted")], 130, as_json)
+        except OSError as exc:
+            fail([problem("os-error", file=str(exc.filename or ""), detail=os_words(exc))], 1, as_json)
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            fail([problem("database-error", detail=str(getattr(exc, "orig", None) or exc).splitlines()[0])], 1,
+                 as_json)
+
+
+# What an OSError means, in the words of the office (the system's own text may be English).
+OS_WORDS = {"ENOENT": "không tồn tại", "EACCES": "không có quyền truy cập", "EPERM": "không có quyền truy cập",
+            "ENOSPC": "ổ đĩa đã đầy", "EEXIST": "đã có một tệp cùng tên", "EISDIR": "đây là thư mục, không phải tệp",
+            "ENOTDIR": "một phần đường dẫn là tệp, không phải thư mục", "EROFS": "ổ đĩa chỉ cho đọc",
+            "EBUSY": "tệp đang được chương trình khác dùng"}
+
+
+def os_words(exc: OSError) -> str:
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return OS_WORDS.get(name) or exc.strerror or str(exc)
+
+
+def out_folder(out: Path) -> Path:
+    """An output folder option: refused (exit 2) when it names an existing file."""
+    if out.exists() and not out.is_dir():
+        raise Refusal(problem("out-not-folder", file=str(out)), exit_code=2)
+    return out
+
+
+def fail(problems: list[Problem], code: int, as_json: bool) -> None:
+    """Show why a command stopped and exit with `code`."""
+    if as_json:
+        emit(False, None, ValidationReport(list(problems)))
+    else:
+        for p in problems:
+            err.print(("Lỗi: " if p.severity == "error" else "Cảnh báo: ") + p.message, highlight=False,
+                      markup=False)
+    raise typer.Exit(code)
+
+
+app = typer.Typer(cls=GuardedGroup, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="cchc_excel — báo cáo cải cách thủ tục hành chính hằng tháng: tạo biểu mẫu Excel cho "
                        "đơn vị, nhập biểu mẫu đã điền, tổng hợp và lập báo cáo Word. Mã thoát: 0 thành công; "
                        "1 dữ liệu có lỗi; 2 sai cách dùng lệnh.")
-plan_app = typer.Typer(no_args_is_help=True, help="Kiểm tra kế hoạch (chỉ tiêu, nhiệm vụ, điều chỉnh).")
-units_app = typer.Typer(no_args_is_help=True, help="Kiểm tra danh mục đơn vị báo cáo.")
+plan_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Kiểm tra kế hoạch (chỉ tiêu, nhiệm vụ, điều chỉnh).")
+units_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Kiểm tra danh mục đơn vị báo cáo.")
 app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
 
@@ -39,13 +170,29 @@ T = TypeVar("T")
 JSON_OPT = typer.Option(False, "--json", help="In kết quả dạng JSON (cho script).")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Chỉ in các vấn đề.")
 WS_OPT = typer.Option(..., "--workspace", "-w", help="Thư mục làm việc (có tệp cchc.yaml).")
-PERIOD_OPT = typer.Option(..., "--period", "-p", help="Kỳ báo cáo, ví dụ 2025-03.")
+PERIOD_OPT = typer.Option(..., "--period", "-p", help="Kỳ báo cáo (một tháng), ví dụ 2025-03 hoặc 03/2025.")
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become null (JSON has no NaN); dates and other objects become text."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return json_safe(value.item())
+    return str(value)
 
 
 def emit(ok: bool, result: Any, problems: ValidationReport | list[dict[str, Any]] | None = None) -> None:
-    """The one JSON shape of every command."""
+    """The one JSON shape of every command; always valid JSON (no NaN)."""
     plist = problems.to_list() if isinstance(problems, ValidationReport) else (problems or [])
-    print(json.dumps({"ok": ok, "result": result, "problems": plist}, ensure_ascii=False, indent=2, default=str))
+    payload = json_safe({"ok": ok, "result": result, "problems": plist})
+    print(json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def print_problems(report: ValidationReport | list[dict[str, Any]], *, limit: int = 200) -> None:
@@ -66,20 +213,42 @@ def print_problems(report: ValidationReport | list[dict[str, Any]], *, limit: in
 
 
 def parse_period(text: str) -> Period:
+    """A month; other periods (quarter, half, nine months, year) are refused with exit 2 for now."""
     try:
-        return Period.parse(text)
+        return Period.parse_month(text)
+    except NotAMonth as exc:
+        raise Refusal(problem("period-not-month", value=exc.text, detail=exc.label), exit_code=2) from exc
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
 
-def parse_iso(text: str | None, parse: Callable[[str], T], label: str) -> T | None:
-    """An ISO date/time option; a usage error (exit 2) naming the option when it does not parse."""
+def parse_date_option(text: str | None, label: str, *, with_time: bool = False) -> Any:
+    """A date (or date and time) option typed the Vietnamese way ("15/03/2025", "15/03/2025 09:30") or as
+    ISO ("2025-03-15", "2025-03-15T09:30"); a usage error (exit 2) naming the option otherwise."""
     if not text:
         return None
+    from .vntext import parse_date
+
+    value = text.strip()
     try:
-        return parse(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{label} không hợp lệ: {text} (dạng YYYY-MM-DD)") from exc
+        when = datetime.fromisoformat(value)
+        return when if with_time else when.date()
+    except ValueError:
+        pass
+    whole = parse_date(value)
+    if whole is not None:
+        return datetime(whole.year, whole.month, whole.day) if with_time else whole
+    day, _, clock = value.partition(" ")
+    found = parse_date(day)
+    if found is not None and clock:
+        if with_time:
+            try:
+                hm = datetime.strptime(clock.strip(), "%H:%M")
+                return datetime(found.year, found.month, found.day, hm.hour, hm.minute)
+            except ValueError:
+                pass
+    extra = " (giờ nếu cần: 15/03/2025 09:30)" if with_time else ""
+    raise typer.BadParameter(problem("bad-date-option", name=label, value=text, detail=extra).message)
 
 
 def open_ws(path: Path, as_json: bool) -> Any:
@@ -94,6 +263,9 @@ def open_ws(path: Path, as_json: bool) -> Any:
             print_problems(report)
             err.print("Gợi ý: tạo thư mục làm việc bằng 'cchc init', hoặc sửa các lỗi trên rồi chạy lại.")
         raise typer.Exit(1)
+    if report.warnings and not as_json:
+        for w in report.warnings:
+            err.print(f"Cảnh báo: {w.message}", highlight=False, markup=False)
     return ws
 
 
@@ -291,6 +463,7 @@ def generate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
     from .intake import generate, units_for
 
     p = parse_period(period)
+    out_folder(out)
     ws = open_ws(workspace, as_json)
     units, unknown = units_for(ws.registry, unit)
     if unknown:
@@ -318,7 +491,7 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
                workspace: Path = WS_OPT,
                period: str = typer.Option(None, "--period", "-p", help="Chỉ nhận biểu mẫu của kỳ này."),
                received_at: str = typer.Option(None, "--received-at",
-                                               help="Thời điểm nhận (YYYY-MM-DD[THH:MM]); mặc định: sổ nhận "
+                                               help="Thời điểm nhận: 15/03/2025, 15/03/2025 09:30 hoặc 2025-03-15; mặc định: sổ nhận "
                                                     "so-nhan.csv trong thư mục, nếu không có thì lúc nhập."),
                errors_xlsx: Path = typer.Option(None, "--errors-xlsx", help="Ghi bảng lỗi để gửi lại đơn vị."),
                quiet: bool = QUIET_OPT, as_json: bool = JSON_OPT) -> None:
@@ -327,20 +500,23 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
     Ví dụ: cchc import --workspace ws nhan/2025-03/ --errors-xlsx loi-2025-03.xlsx
     Mã thoát: 0 mọi tệp được chấp nhận; 1 có tệp bị trả lại; 2 sai cách dùng.
     """
-    from .importing import collect_files, import_files
+    from .importing import collect_files, import_files, import_interrupted
     from .summary import write_error_report
 
     p = parse_period(period) if period else None
-    when = parse_iso(received_at, datetime.fromisoformat, "Thời điểm nhận")
+    when = parse_date_option(received_at, "Thời điểm nhận (--received-at)", with_time=True)
     missing = [str(x) for x in paths if not Path(x).exists()]
     if missing:
         raise typer.BadParameter(f"Không tìm thấy: {', '.join(missing)}")
     ws = open_ws(workspace, as_json)
     files = collect_files(paths)
     outcomes = []
-    for _path, outcome in progress(import_files(ws, files, period=p, received_at=when), len(files), "Nhập tệp",
-                                   quiet or as_json):
-        outcomes.append(outcome)
+    try:
+        for _path, outcome in progress(import_files(ws, files, period=p, received_at=when), len(files), "Nhập tệp",
+                                       quiet or as_json):
+            outcomes.append(outcome)
+    except KeyboardInterrupt:
+        raise import_interrupted(len(outcomes), len(files)) from None
     ok = all(o.status == "accepted" for o in outcomes)
     if errors_xlsx:
         write_error_report(outcomes, errors_xlsx, ws.registry)
@@ -417,6 +593,8 @@ def aggregate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: b
     from .reporting import aggregate_period
 
     p = parse_period(period)
+    if csv_dir:
+        out_folder(csv_dir)
     ws = open_ws(workspace, as_json)
     agg = aggregate_period(ws, p)
     tables = {k: v for k, v in agg.tables().items() if k != "long"}
@@ -458,7 +636,7 @@ def _safe_frame(frame: Any) -> Any:
 @app.command("report")
 def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
                out: Path = typer.Option(..., "--out", "-o", help="Thư mục ghi báo cáo."),
-               on: str = typer.Option(None, "--date", help="Ngày ký báo cáo (YYYY-MM-DD); mặc định: hạn báo cáo."),
+               on: str = typer.Option(None, "--date", help="Ngày ký báo cáo: 15/03/2025 hoặc 2025-03-15; mặc định: hạn báo cáo."),
                no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển sang PDF."),
                template: Path = typer.Option(None, "--template", help="Mẫu Word (.docx) thay cho mẫu mặc định."),
                as_json: bool = JSON_OPT) -> None:
@@ -469,7 +647,7 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
     from .reporting import write_reports
 
     p = parse_period(period)
-    issue = parse_iso(on, date.fromisoformat, "Ngày ký")
+    issue = parse_date_option(on, "Ngày ký (--date)")
     ws = open_ws(workspace, as_json)
     files = write_reports(ws, p, out, issue_date=issue, pdf=not no_pdf, template=template)
     result = {"docx": str(files.docx), "xlsx": str(files.xlsx), "pdf": str(files.pdf) if files.pdf else None}
@@ -485,7 +663,9 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
 def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cáo Word (.docx)."),
                        workspace: Path = typer.Option(None, "--workspace", "-w",
                                                       help="Kiểm tra thêm các trường mẫu dùng mà dữ liệu không có."),
-                       period: str = typer.Option(None, "--period", "-p"), as_json: bool = JSON_OPT) -> None:
+                       period: str = typer.Option(None, "--period", "-p",
+                                                  help="Kỳ báo cáo (dùng cùng --workspace), ví dụ 2025-03."),
+                       as_json: bool = JSON_OPT) -> None:
     """Kiểm tra mẫu Word: thẻ {{ }} / {% %} hỏng (kèm số đoạn), trường dữ liệu không có.
 
     Ví dụ: cchc check-template templates/report/bao-cao-thang.docx
@@ -531,6 +711,7 @@ def demo_cmd(out: Path = typer.Option(Path("cchc-demo"), "--out", "-o", help="Th
     """
     from .demo import run_demo
 
+    out_folder(out)
     result = run_demo(out, pdf=not no_pdf, say=(lambda *_: None) if (quiet or as_json) else console.print)
     if as_json:
         emit(True, result)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from .period import Period
-from .problems import problem
+from .problems import Refusal, problem
 from .readback import ReadContext, Submission, read_workbook
 from .safety import Limits
 from .store import ImportOutcome, Store
@@ -27,20 +28,53 @@ SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 RECEIPT_LOG = "so-nhan.csv"   # optional register of arrival times kept by the office: file,received_at
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
+class FileList(list):
+    """The files found, plus the folders that could not be read (`unreadable`: (folder, error)); those are
+    reported as rejected entries of the import instead of being skipped without a word."""
+
+    unreadable: list[tuple[Path, OSError]]
+
+    def __init__(self, items: Iterable[Path] = ()) -> None:
+        super().__init__(items)
+        self.unreadable = []
+
+
+def _walk(folder: Path, found: FileList) -> None:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        found.unreadable.append((folder, exc))
+        return
+    for entry in entries:
+        if entry.is_dir():
+            _walk(entry, found)
+        elif entry.is_file() and entry.suffix.lower() in SUFFIXES and not entry.name.startswith(("~$", ".~lock")):
+            found.append(entry)
+
+
+def collect_files(paths: Iterable[Path]) -> FileList:
     """Files to import, in a stable order: folders are searched recursively; Office lock files
     ("~$x.xlsx", ".~lock.x#") are skipped. Explicitly named files are taken whatever their suffix, so a
-    PDF sent by mistake is archived and reported rather than ignored."""
-    out: list[Path] = []
+    PDF sent by mistake is archived and reported rather than ignored. Folders that cannot be read are kept
+    in `unreadable`."""
+    out = FileList()
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(("~$", ".~lock")):
-                    out.append(f)
+            sub = FileList()
+            _walk(p, sub)
+            out.extend(sorted(sub))
+            out.unreadable.extend(sub.unreadable)
         else:
             out.append(p)
+    out.unreadable.extend(getattr(paths, "unreadable", []))
     return out
+
+
+def import_interrupted(done: int, total: int) -> Refusal:
+    """Ctrl-C during an import: say how many files were stored (each in its own transaction, so nothing
+    accepted is lost) and that running the same command again finishes the job. Exit code 130."""
+    return Refusal(problem("import-interrupted", value=done, detail=max(0, total - done)), exit_code=130)
 
 
 def read_receipts(folder: Path) -> dict[str, datetime]:
@@ -157,6 +191,8 @@ PARALLEL_MIN_FILES = 16
 def _init_reader(ctx: ReadContext) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
+    # Ctrl-C is the main process's business (it says what was stored); workers would print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read_one(path: Path, ctx: ReadContext | None = None) -> tuple[Path, bytes | None, Submission]:
@@ -180,8 +216,11 @@ def _read_all(files: list[Path], ctx: ReadContext, workers: int) -> Iterator[tup
         for path in files:
             yield _read_one(path, ctx)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_reader, initargs=(ctx,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_reader, initargs=(ctx,))
+    try:
         yield from pool.map(_read_one, files, chunksize=8)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None = None,
@@ -195,6 +234,10 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
     receipts: dict[Path, dict[str, datetime]] = {}
     index = ArchiveIndex(store)
     files = collect_files(paths)
+    for folder, exc in files.unreadable:
+        detail = exc.strerror or str(exc)
+        yield folder, ImportOutcome(folder.name or str(folder), 0, "rejected", False, False, 0, None, None, 1, 0,
+                                    [problem("folder-unreadable", file=str(folder), detail=detail).to_dict()])
     try:
         for path, data, sub in _read_all(files, ctx, default_workers() if workers is None else workers):
             folder = path.parent
