@@ -73,14 +73,22 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "numerator-exceeds-denominator": ("error", "Ô {cell}, trang '{sheet}' ({name}): tử số {value} lớn hơn "
                                                "mẫu số {detail}."),
     "percent-out-of-range": ("error", "Ô {cell}, trang '{sheet}' ({name}): tỷ lệ '{value}' phải từ 0 đến 100."),
+    "percent-from-format": ("warning", "Ô {cell}, trang '{sheet}' ({name}): ô được gõ kèm dấu % nên lưu dạng phần "
+                                       "trăm; đã đọc {value} thành {detail}. Lần sau chỉ gõ số, ví dụ {detail}."),
+    "percent-in-count-cell": ("error", "Ô {cell}, trang '{sheet}' ({name}): đã gõ tỷ lệ '{value}' vào ô số hồ sơ; "
+                                       "ô này chỉ nhận số nguyên, không có dấu %."),
+    "date-in-number-cell": ("error", "Ô {cell}, trang '{sheet}' ({name}): đã gõ một ngày ({value}) vào ô chỉ nhận "
+                                     "số; hãy gõ lại con số."),
+    "decimal-point": ("warning", "Ô {cell}, trang '{sheet}' ({name}): '{value}' dùng dấu chấm làm dấu thập phân; "
+                                 "đã đọc thành {detail}. Số thập phân ghi bằng dấu phẩy: {detail}."),
     "required-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập {detail}."),
     "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
     "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
     "case-sum-mismatch": ("error", "Dòng {cell}, trang '{sheet}' ({name}): {detail}."),
     "case-balance": ("warning", "Ô {cell}, trang '{sheet}' (lĩnh vực '{field}'): đã giải quyết + đang giải "
                                 "quyết ({value}) khác số hồ sơ nhận ({detail})."),
-    "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng số "
-                                           "hồ sơ nhận ở trang 'Giải quyết TTHC' ({detail})."),
+    "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng cột "
+                                           "{column} ({group}) ở trang 'Giải quyết TTHC' ({detail})."),
     "locked-cell-changed": ("warning", "Ô {cell}, trang '{sheet}': ô khóa đã bị sửa ('{value}', mẫu ghi "
                                        "'{detail}'); hệ thống dùng giá trị theo kế hoạch."),
     "text-too-long": ("warning", "Ô {cell}, trang '{sheet}' ({name}): nội dung dài {value} ký tự, đã cắt còn "

@@ -11,12 +11,16 @@ Rates and Đạt/Chưa đạt are never taken from the file: they are recomputed
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
 from . import layout as L
@@ -140,6 +144,25 @@ class RawWorkbook:
     inspection: Inspection
     sheets: dict[str, list[list[Any]]]   # sheet name -> rows (from A1)
     names: dict[str, tuple[str, int, int, int, int]]  # defined name -> (sheet, r1, c1, r2, c2)
+    data: bytes | None = None            # the file's bytes, for number formats (xlsx/xlsm only)
+    formats: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (sheet, row, col) -> format code
+
+    def load_formats(self, cells: Iterable[tuple[str, int, int]]) -> None:
+        """Look up the number format of these cells (calamine does not expose formats). Cheap: styles.xml
+        and one pass over the sheets concerned; nothing for files that are not .xlsx, or unreadable."""
+        wanted: dict[str, set[str]] = {}
+        for sheet, row, col in cells:
+            wanted.setdefault(sheet, set()).add(a1(row, col))
+        if not wanted or self.data is None or self.inspection.kind not in ("xlsx", "xlsm"):
+            return
+        try:
+            found = _cell_formats(self.data, wanted)
+        except Exception:  # a broken style part only costs us the format check, never the import
+            return
+        self.formats.update(found)
+
+    def number_format(self, sheet: str, row: int, col: int) -> str:
+        return self.formats.get((sheet, row, col), "")
 
     def value(self, sheet: str, row: int, col: int) -> Any:
         rows = self.sheets.get(sheet)
@@ -185,7 +208,85 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         return raw
     raw.sheets = payload
     raw.names = _Names(insp.defined_names)
+    raw.data = data
     return raw
+
+
+_X = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PR = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+# Built-in number formats that change what a number means (ECMA-376 18.8.30): percent, dates and times.
+_BUILTIN_FORMATS = {9: "0%", 10: "0.00%", 14: "dd/mm/yyyy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
+                    18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "dd/mm/yyyy h:mm",
+                    45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0", 49: "@"}
+
+
+def _xml(zf: zipfile.ZipFile, name: str) -> Any:
+    return SafeET.fromstring(zf.read(name), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+
+def _cell_formats(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, int, int], str]:
+    """(sheet, row, col) -> number format code of the wanted cells (A1 addresses per sheet name). The file
+    has passed `safety.inspect` (sizes bounded, no DTD or entities); parsed with defusedxml."""
+    out: dict[tuple[str, int, int], str] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts = set(zf.namelist())
+        if "xl/styles.xml" not in parts:
+            return out
+        styles = _xml(zf, "xl/styles.xml")
+        codes = dict(_BUILTIN_FORMATS)
+        for nf in styles.iter(f"{_X}numFmt"):
+            try:
+                codes[int(nf.get("numFmtId", ""))] = nf.get("formatCode", "")
+            except ValueError:
+                continue
+        xfs: list[str] = []
+        cell_xfs = styles.find(f"{_X}cellXfs")
+        for xf in (cell_xfs if cell_xfs is not None else []):
+            try:
+                xfs.append(codes.get(int(xf.get("numFmtId", "0")), ""))
+            except ValueError:
+                xfs.append("")
+        rels = {r.get("Id"): r.get("Target", "") for r in _xml(zf, "xl/_rels/workbook.xml.rels").iter(f"{_PR}Relationship")}
+        for sheet in _xml(zf, "xl/workbook.xml").iter(f"{_X}sheet"):
+            name = sheet.get("name", "")
+            if name not in wanted:
+                continue
+            target = rels.get(sheet.get(f"{_R}id"), "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if part not in parts:
+                continue
+            refs = wanted[name]
+            for _, elem in SafeET.iterparse(io.BytesIO(zf.read(part)), events=("end",), forbid_dtd=True,
+                                            forbid_entities=True, forbid_external=True):
+                if elem.tag == f"{_X}c":
+                    ref = elem.get("r", "")
+                    if ref in refs:
+                        try:
+                            code = xfs[int(elem.get("s", "0"))]
+                        except (ValueError, IndexError):
+                            code = ""
+                        parsed = parse_ref(f"x!{ref}")
+                        if parsed:
+                            out[(name, parsed[1], parsed[2])] = code
+                    elem.clear()
+                elif elem.tag == f"{_X}row":
+                    elem.clear()
+    return out
+
+
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+def format_meaning(code: str) -> str:
+    """What a number format says about the number it shows: "percent" (the cell holds a fraction: 0.875
+    shows as 87,5%), "date" (a day serial), or "" (a plain number)."""
+    bare = _FORMAT_NOISE.sub("", code or "").lower().replace("general", "")
+    if "%" in bare:
+        return "percent"
+    if re.search(r"[dmyhs]", bare):
+        return "date"
+    return ""
 
 
 class _Names(dict):
@@ -290,12 +391,47 @@ def _p(code: str, file: str, sheet: str, row: int, col: int, slot: Slot, value: 
     return problem(code, file=file, sheet=sheet, cell=a1(row, col), name=slot.name, value=value, **kw)
 
 
+_PLAIN_INTEGER = re.compile(r"\s*\d+\s*")
+_DOT_DECIMAL = re.compile(r"\s*\d{1,3}\.\d+\s*%?\s*")
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _vn(value: float) -> str:
+    """A number as the clerk would write it: 87,5 / 1234."""
+    return f"{round(value, 9):g}".replace(".", ",")
+
+
+def _serial_date(serial: float) -> str:
+    try:
+        return (EXCEL_EPOCH + timedelta(days=int(serial))).strftime("%d/%m/%Y")
+    except (OverflowError, ValueError):
+        return _vn(serial)
+
+
 def _number(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str, *, whole: bool,
-            lo: float | None, hi: float | None) -> tuple[float | None, list[Problem]]:
+            lo: float | None, hi: float | None, fmt: str = "") -> tuple[float | None, list[Problem]]:
+    """Read one numeric input. `fmt` is the meaning of the cell's number format ("percent", "date" or "")
+    where the file tells it: a percent-formatted cell holds a fraction (the clerk typed "87,5%"), a
+    date-formatted one a day serial (the clerk typed a date)."""
     sheet, row, col = where
     problems: list[Problem] = []
     if isinstance(raw_value, (date, datetime)):
-        return None, [_p("not-a-number", file, sheet, row, col, slot, str(raw_value))]
+        return None, [_p("date-in-number-cell", file, sheet, row, col, slot, raw_value.strftime("%d/%m/%Y"))]
+    if isinstance(raw_value, (int, float)) and not isinstance(raw_value, bool):
+        if fmt == "date":
+            return None, [_p("date-in-number-cell", file, sheet, row, col, slot, _serial_date(raw_value))]
+        if fmt == "percent":
+            typed = _vn(raw_value * 100) + "%"
+            if whole:
+                return None, [_p("percent-in-count-cell", file, sheet, row, col, slot, typed)]
+            raw_value = round(raw_value * 100, 9)
+            problems.append(_p("percent-from-format", file, sheet, row, col, slot, typed, detail=_vn(raw_value)))
+    if not whole and isinstance(raw_value, str) and _DOT_DECIMAL.fullmatch(raw_value) and "," not in raw_value:
+        # A percentage never needs a thousands dot: "95.5" is a decimal point (vi-VN writes 95,5).
+        decimal = parse_number(raw_value.replace(".", ","))
+        if decimal.value is not None and 0 <= decimal.value <= 100:
+            return decimal.value, [_p("decimal-point", file, sheet, row, col, slot, raw_value.strip(),
+                                      detail=_vn(decimal.value))]
     parsed = parse_number(raw_value)
     if parsed.value is None:
         if parsed.reason is None:
@@ -304,10 +440,11 @@ def _number(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str, 
         return None, [_p(code, file, sheet, row, col, slot, raw_value, detail=parsed.reason)]
     value = parsed.value
     if parsed.percent and whole:
-        return None, [_p("not-a-number", file, sheet, row, col, slot, raw_value)]
-    if parsed.converted:
-        shown = f"{value:g}"
-        problems.append(_p("number-from-text", file, sheet, row, col, slot, raw_value, detail=shown))
+        return None, [_p("percent-in-count-cell", file, sheet, row, col, slot, raw_value)]
+    if parsed.converted and not _PLAIN_INTEGER.fullmatch(str(raw_value)):
+        # Only when the reading could surprise (a decimal comma, separators, a % sign): "34" typed into a
+        # text cell is 34 and needs no word.
+        problems.append(_p("number-from-text", file, sheet, row, col, slot, raw_value, detail=_vn(value)))
     if value < 0:
         problems.append(_p("negative", file, sheet, row, col, slot, raw_value))
         return None, problems
@@ -450,6 +587,14 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         return sub
     loc = _Locator(raw, file)
     limits = ctx.limits
+    # Number formats only matter where a number sits in a numeric input (one look at styles.xml).
+    numeric = [s for s in lay.slots if s.kind in ("count", "percent")]
+    raw.load_formats((sheet, row, col) for s in numeric for sheet, row, col, v in loc.cells(s)
+                     if isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    def fmt(where: tuple[str, int, int]) -> str:
+        return format_meaning(raw.number_format(*where))
+
     report = sub.report
     any_input = False
 
@@ -478,9 +623,9 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
             if value is not None:
                 blank = False
             if slot.kind == "count":
-                got, probs = _number(value, where, slot, file, whole=True, lo=None, hi=None)
+                got, probs = _number(value, where, slot, file, whole=True, lo=None, hi=None, fmt=fmt(where))
             elif slot.kind == "percent":
-                got, probs = _number(value, where, slot, file, whole=False, lo=0, hi=100)
+                got, probs = _number(value, where, slot, file, whole=False, lo=0, hi=100, fmt=fmt(where))
             elif slot.kind in ("yesno", "status"):
                 got, probs = _choice(value, where, slot, file)
             else:
@@ -537,7 +682,8 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         bad = False
         for key in CASE_KEYS:
             sheet, row, col, value = cells[key]
-            got, probs = _number(value, (sheet, row, col), slots[key], file, whole=True, lo=None, hi=None)
+            got, probs = _number(value, (sheet, row, col), slots[key], file, whole=True, lo=None, hi=None,
+                                 fmt=fmt((sheet, row, col)))
             report.extend(probs)
             bad = bad or any(p.severity == "error" for p in probs)
             counts[key] = int(got or 0)
@@ -568,8 +714,10 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
                 if int(iv.denominator) != expected:
                     slot = block.slots[1]
                     sheet, row, col, _ = loc.cell(slot)
+                    total = table.column(ind.denominator_equals)
                     report.add(_p("case-denominator-mismatch", file, sheet, row, col, slot,
-                                  value=int(iv.denominator), detail=expected))
+                                  value=int(iv.denominator), detail=expected,
+                                  column=total.number, group=total.group))
 
     for trow in lay.tasks:
         got: dict[str, Any] = {}

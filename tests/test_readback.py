@@ -151,7 +151,70 @@ def test_indicator_3_denominator_must_equal_cases_received(filled_form: Filled, 
     sub = read_workbook(filled_form({"CT_3_MAU": 130}), nt_ctx)
     assert where(sub) == [("case-denominator-mismatch", IND, "E11")]
     assert sub.report.problems[0].message == message("case-denominator-mismatch", sheet=IND, cell="E11",
-                                                     name="CT_3_MAU", value=130, detail=120)
+                                                     name="CT_3_MAU", value=130, detail=120, column=3,
+                                                     group="Số hồ sơ nhận giải quyết")
+
+
+def test_denominator_compared_with_resolved_total_names_the_resolved_column(
+        filled_form: Filled, nt_ctx: ReadContext) -> None:
+    """Indicator 4's denominator must equal the resolved total (column 7), and the message says so."""
+    sub = read_workbook(filled_form({"CT_4_MAU": 110}), nt_ctx)
+    assert sub.report.flatten("code", "name") == [("case-denominator-mismatch", "CT_4_MAU")]
+    p = sub.report.problems[0]
+    assert p.message == message("case-denominator-mismatch", sheet=IND, cell=p.cell, name="CT_4_MAU", value=110,
+                                detail=100, column=7, group="Số hồ sơ đã giải quyết")
+    assert "nhận" not in p.message
+
+
+# --- what the cell's number format says about what was typed -----------------------------------
+
+def _formatted(path: Path, name: str, number_format: str) -> Path:
+    """Give the cell behind `name` a number format, as Excel or LibreOffice do when "87,5%" or a date is
+    typed into a General cell."""
+    wb = openpyxl.load_workbook(path)
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    wb[sheet][ref.replace("$", "").split(":")[0]].number_format = number_format
+    wb.save(path)
+    return path
+
+
+def test_percent_typed_with_a_percent_sign_is_read_as_points_with_a_warning(
+        filled_form: Filled, nt_ctx: ReadContext) -> None:
+    """"87,5%" typed in the percentage cell is stored as 0.875 with a percent format: 87,5, not 0,875."""
+    path = _formatted(filled_form({"CT_15_GT": 0.875}), "CT_15_GT", "0.00%")
+    sub = read_workbook(path, nt_ctx)
+    assert sub.report.flatten("code", "severity", "sheet", "cell") == [
+        ("percent-from-format", "warning", IND, "E26")]
+    assert sub.report.problems[0].message == message("percent-from-format", sheet=IND, cell="E26",
+                                                     name="CT_15_GT", value="87,5%", detail="87,5")
+    assert sub.indicators["15"].value == 87.5 and sub.accepted
+
+
+def test_fraction_in_a_plain_percentage_cell_is_taken_as_typed(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"CT_15_GT": 0.875}), nt_ctx)
+    assert where(sub) == [] and sub.indicators["15"].value == 0.875
+
+
+def test_date_typed_into_a_count_cell_is_an_error_that_says_a_date(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"CT_1_TU": date(2025, 3, 15)}), nt_ctx)
+    assert where(sub) == [("date-in-number-cell", IND, "E6")]
+    assert sub.report.problems[0].message == message("date-in-number-cell", sheet=IND, cell="E6", name="CT_1_TU",
+                                                     value="15/03/2025")
+    assert sub.indicators["1"].numerator is None
+
+
+def test_date_serial_in_a_date_formatted_case_cell_is_an_error(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    path = _formatted(filled_form({"GQ_TRUC_TUYEN": [45731, 30]}), "GQ_TRUC_TUYEN", "[$-42A]dd/mm/yy")
+    sub = read_workbook(path, nt_ctx)
+    assert where(sub) == [("date-in-number-cell", CASES, "D10")]
+    assert sub.report.problems[0].value == "15/03/2025"
+
+
+def test_percent_typed_into_a_count_cell_is_an_error(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    path = _formatted(filled_form({"CT_1_TU": 0.4}), "CT_1_TU", "0%")
+    sub = read_workbook(path, nt_ctx)
+    assert where(sub) == [("percent-in-count-cell", IND, "E6")]
+    assert sub.report.problems[0].value == "40%"
 
 
 # --- accepted sloppiness ------------------------------------------------------------------------
@@ -163,6 +226,21 @@ def test_number_typed_as_text_with_thousands_dot_is_read_with_a_warning(
     assert sub.report.problems[0].message == message("number-from-text", sheet=IND, cell="E6", name="CT_1_TU",
                                                      value="1.234", detail="1234")
     assert sub.indicators["1"].numerator == 1234 and sub.indicators["1"].value == pytest.approx(61.7)
+
+
+def test_plain_integer_typed_as_text_is_read_without_a_warning(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"CT_1_TU": "34", "CT_1_MAU": " 50 ", "GQ_TRUC_TUYEN": ["60", "30"]}), nt_ctx)
+    assert where(sub) == []
+    assert (sub.indicators["1"].numerator, sub.indicators["1"].denominator) == (34, 50)
+
+
+def test_decimal_point_in_a_percentage_is_named_as_such(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    """"95.5" in a percentage cell: a decimal point (vi-VN writes 95,5), not a value outside 0-100."""
+    sub = read_workbook(filled_form({"CT_15_GT": "95.5"}), nt_ctx)
+    assert sub.report.flatten("code", "severity", "cell") == [("decimal-point", "warning", "E26")]
+    assert sub.report.problems[0].message == message("decimal-point", sheet=IND, cell="E26", name="CT_15_GT",
+                                                     value="95.5", detail="95,5")
+    assert sub.indicators["15"].value == 95.5
 
 
 def test_decimal_comma_in_a_percentage_is_read(filled_form: Filled, nt_ctx: ReadContext) -> None:
