@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -67,14 +66,37 @@ CLICK_WORDS = {
 }
 
 
+# Phrases of usage errors that Typer's copy of Click writes without gettext, in the order they are replaced.
+CLICK_PHRASES = (
+    ("No such option:", "Không có tùy chọn"), ("Possible options:", "các tùy chọn gần giống:"),
+    ("Did you mean", "Có phải"), ("Missing option", "Thiếu tùy chọn"), ("Missing argument", "Thiếu tham số"),
+    ("Missing parameter", "Thiếu tham số"), ("Invalid value for", "Giá trị không hợp lệ cho"),
+    ("Invalid value:", "Giá trị không hợp lệ:"), ("Got unexpected extra arguments", "Thừa các tham số"),
+    ("Got unexpected extra argument", "Thừa tham số"), ("requires an argument", "cần một giá trị"),
+    ("does not take a value", "không nhận giá trị"), ("is not a valid integer", "không phải số nguyên"),
+    ("No such command", "Không có lệnh"), ("Usage:", "Cách dùng:"), ("[OPTIONS]", "[TÙY CHỌN]"),
+    ("COMMAND [ARGS]...", "LỆNH [THAM SỐ]..."),
+)
+
+
+def vi_usage(text: str) -> str:
+    for english, vietnamese in CLICK_PHRASES:
+        text = text.replace(english, vietnamese)
+    return text
+
+
+def _show_usage_error(self: Any, file: Any = None) -> None:
+    """A usage error the Vietnamese way: the usage line, where to find help, then what was wrong."""
+    lines = []
+    if getattr(self, "ctx", None) is not None:
+        lines += [vi_usage(self.ctx.get_usage()), f"Xem hướng dẫn: {self.ctx.command_path} --help", ""]
+    lines.append("Lỗi: " + vi_usage(self.format_message()))
+    print("\n".join(lines), file=file or sys.stderr)
+
+
 def _install_click_words() -> None:
-    import click.core
-    import click.decorators
-    import click.exceptions
-    import click.formatting
-    import click.parser
-    import click.types
-    import typer.core
+    """Point the `_`/`ngettext` of Click's modules (Typer carries its own copy as typer._click) at the table."""
+    import typer.core  # noqa: F401 - loads typer's copy of Click
 
     def gettext(message: str) -> str:
         return CLICK_WORDS.get(message, message)
@@ -82,32 +104,62 @@ def _install_click_words() -> None:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return gettext(singular if n == 1 else plural)
 
-    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types,
-                   typer.core):
+    names = [n for n in sys.modules if n == "typer.core" or n.startswith(("click.", "typer._click.", "typer.rich"))]
+    for module in [sys.modules[n] for n in names]:
         if hasattr(module, "_"):
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        if name in sys.modules:
+            sys.modules[name].UsageError.show = _show_usage_error
+    for name in ("click.formatting", "typer._click.formatting"):
+        if name in sys.modules:
+            formatter = sys.modules[name].HelpFormatter
+            write_usage = formatter.write_usage
+
+            def _write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None,
+                             _orig: Any = write_usage) -> None:
+                _orig(self, prog, vi_usage(args), "Cách dùng: " if prefix is None else prefix)
+
+            formatter.write_usage = _write_usage
+    for name in ("click.core", "typer._click.core"):
+        if name in sys.modules:
+            command = sys.modules[name].Command
+            get_help_option = command.get_help_option
+
+            def _get_help_option(self: Any, ctx: Any, _orig: Any = get_help_option) -> Any:
+                option = _orig(self, ctx)
+                if option is not None and option.help == "Show this message and exit.":
+                    option.help = CLICK_WORDS[option.help]
+                return option
+
+            command.get_help_option = _get_help_option
 
 
 _install_click_words()
+
+
+# Typer 0.29 carries its own copy of Click: take its UsageError from typer's own BadParameter.
+UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class GuardedGroup(typer.core.TyperGroup):
     """The one guard of every command: what the user can act on ends in a Vietnamese message (JSON with
     --json) and its exit code, never a traceback. Bugs still show their traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         raw = [*getattr(ctx, "_protected_args", []), *ctx.args]
         as_json = "--json" in raw
         try:
             return super().invoke(ctx)
         except Refusal as exc:
             fail(exc.problems, exc.exit_code, as_json)
-        except click.UsageError as exc:
+        except UsageError as exc:
             if not as_json:
                 raise
-            fail([Problem("usage", "error", exc.format_message())], 2, as_json)
+            fail([Problem("usage", "error", vi_usage(exc.format_message()))], 2,  # type: ignore[attr-defined]
+                 as_json)
         except KeyboardInterrupt:
             fail([problem("interrupted")], 130, as_json)
         except OSError as exc:
@@ -493,15 +545,20 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
                received_at: str = typer.Option(None, "--received-at",
                                                help="Thời điểm nhận: 15/03/2025, 15/03/2025 09:30 hoặc 2025-03-15; mặc định: sổ nhận "
                                                     "so-nhan.csv trong thư mục, nếu không có thì lúc nhập."),
-               errors_xlsx: Path = typer.Option(None, "--errors-xlsx", help="Ghi bảng lỗi để gửi lại đơn vị."),
+               errors_xlsx: Path = typer.Option(None, "--errors-xlsx",
+                                                help="Ghi bảng lỗi để gửi lại đơn vị (một tệp mỗi kỳ; với "
+                                                     "--per-unit: thư mục, một tệp mỗi đơn vị)."),
+               per_unit: bool = typer.Option(False, "--per-unit",
+                                             help="Ghi bảng lỗi riêng cho từng đơn vị vào thư mục --errors-xlsx."),
                quiet: bool = QUIET_OPT, as_json: bool = JSON_OPT) -> None:
     """Nhập các tệp đơn vị gửi về: kiểm tra, lưu trữ (không mất tệp nào), báo lỗi theo ô.
 
     Ví dụ: cchc import --workspace ws nhan/2025-03/ --errors-xlsx loi-2025-03.xlsx
+    Mỗi đơn vị một tệp: cchc import --workspace ws nhan/2025-03/ --errors-xlsx loi/ --per-unit
     Mã thoát: 0 mọi tệp được chấp nhận; 1 có tệp bị trả lại; 2 sai cách dùng.
     """
+    from .errorbook import write_error_books
     from .importing import collect_files, import_files, import_interrupted
-    from .summary import write_error_report
 
     p = parse_period(period) if period else None
     when = parse_date_option(received_at, "Thời điểm nhận (--received-at)", with_time=True)
@@ -518,8 +575,9 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
     except KeyboardInterrupt:
         raise import_interrupted(len(outcomes), len(files)) from None
     ok = all(o.status == "accepted" for o in outcomes)
-    if errors_xlsx:
-        write_error_report(outcomes, errors_xlsx, ws.registry)
+    if per_unit and not errors_xlsx:
+        raise typer.BadParameter("--per-unit cần --errors-xlsx THƯ_MỤC (nơi ghi bảng lỗi của từng đơn vị).")
+    books = write_error_books(ws, outcomes, errors_xlsx, per_unit=per_unit) if errors_xlsx else []
     if as_json:
         emit(ok, [{"file": o.file_name, "unit": o.unit_code, "period": o.period_code, "status": o.status,
                    "duplicate": o.duplicate, "current": o.is_current, "version": o.version, "errors": o.errors,
@@ -539,6 +597,9 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
         console.print(table)
     problems = [p for o in outcomes for p in o.problems]
     print_problems(problems)
+    if books and not quiet:
+        console.print(f"Đã ghi {len(books)} bảng lỗi: " + (str(books[0]) if len(books) == 1 else
+                                                          str(Path(books[0]).parent)))
     if not ok and not quiet:
         console.print("Có tệp bị trả lại: gửi bảng lỗi (--errors-xlsx) cho đơn vị để sửa và gửi lại.")
     raise typer.Exit(0 if ok else 1)
