@@ -8,6 +8,7 @@ plain mean). Year to date sums the counts of the months and recomputes the rate 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,10 +19,11 @@ import pandas as pd
 from .layout import STATUSES, case_totals_of
 from .period import Period
 from .plan import Indicator, Plan, Target, indicators_for, tasks_for
-from .units import Registry
-from .vntext import match_key
+from .units import Registry, Tier, Unit
+from .vntext import clean_text, match_key
 
 MET, NOT_MET, NOT_REPORTED = "Đạt", "Chưa đạt", "Chưa báo cáo"
+NO_CASES = "Không phát sinh"
 
 VALUE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight", "answer",
                  "file_name", "sheet", "cell"]
@@ -155,9 +157,23 @@ def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Perio
     by_answer = pd.Series(NOT_MET, index=out.index).mask(
         (kind.eq("yesno") & answer.eq("Có")) | (kind.eq("task") & answer.eq(STATUSES[0])), MET)
     status = numeric.where(kind.isin(["rate", "percent"]), by_answer)
-    out["status"] = status.where(reported, NOT_REPORTED)
+    filed = out["unit_code"].isin(set(cur["unit_code"].dropna()))
+    no_cases = filed & _no_cases(kind, out)
+    out["status"] = status.where(reported, NOT_REPORTED).mask(no_cases, NO_CASES)
     out["period_code"] = period.code
     return out
+
+
+def _no_cases(kind: pd.Series, rows: pd.DataFrame) -> pd.Series:
+    """Rows of a unit that sent its file but had nothing to count: a rate with numerator and denominator
+    both 0 or blank, a percentage with no ratings (weight 0) or left blank."""
+    num = pd.to_numeric(rows["numerator"], errors="coerce")
+    den = pd.to_numeric(rows["denominator"], errors="coerce")
+    val = pd.to_numeric(rows["value"], errors="coerce")
+    wgt = pd.to_numeric(rows["weight"], errors="coerce")
+    empty_rate = kind.eq("rate") & num.fillna(0).eq(0) & den.fillna(0).eq(0)
+    empty_percent = kind.eq("percent") & (wgt.eq(0) | val.isna())
+    return empty_rate | empty_percent
 
 
 def _group_rows(plan: Plan, unit_rows: pd.DataFrame, level: str, key_col: str | None, name_col: str | None
@@ -167,16 +183,17 @@ def _group_rows(plan: Plan, unit_rows: pd.DataFrame, level: str, key_col: str | 
         return pd.DataFrame()
     rows = rows.assign(_group=("*" if key_col is None else rows[key_col]),
                        _name=("Toàn tỉnh" if name_col is None else rows[name_col]),
-                       _reported=rows["status"].ne(NOT_REPORTED).astype(int), _met=rows["status"].eq(MET).astype(int))
-    comb = combine_groups(rules_of(plan), rows, ["_group"])
+                       _reported=(~rows["status"].isin([NOT_REPORTED, NO_CASES])).astype(int),
+                       _no_cases=rows["status"].eq(NO_CASES).astype(int), _met=rows["status"].eq(MET).astype(int))
+    comb = combine_groups(rules_of(plan), rows[rows["status"].ne(NO_CASES)], ["_group"])
     counts = rows.groupby(["_group", "indicator"], sort=False).agg(
         group_name=("_name", "first"), units_expected=("unit_code", "size"), units_reported=("_reported", "sum"),
-        units_met=("_met", "sum")).reset_index()
+        units_no_cases=("_no_cases", "sum"), units_met=("_met", "sum")).reset_index()
     out = counts.merge(comb, on=["_group", "indicator"], how="left").rename(columns={"_group": "group_code"})
     out.insert(0, "level", level)
     out["share_met"] = (out["units_met"] / out["units_reported"].where(out["units_reported"] > 0) * 100)
     return out[["level", "group_code", "group_name", "indicator", "value", "numerator", "denominator",
-                "units_expected", "units_reported", "units_met", "share_met"]]
+                "units_expected", "units_reported", "units_no_cases", "units_met", "share_met"]]
 
 
 def per_group(plan: Plan, unit_rows: pd.DataFrame, *, has_districts: bool) -> pd.DataFrame:
@@ -430,19 +447,104 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     return pd.DataFrame(rows, columns=columns)
 
 
+def unit_label(registry: Registry, unit: Unit) -> str:
+    """The one way a unit is named in every list: agencies of the first tier by their name ("Sở Tư pháp"),
+    local authorities as their People's Committee ("UBND huyện Bác Ái", "UBND xã Phước Hòa")."""
+    top = registry.tiers[0].code if registry.tiers else None
+    name = unit.name
+    if unit.tier == top or name.upper().startswith(("UBND", "ỦY BAN", "UỶ BAN")):
+        return name
+    return "UBND " + name[:1].lower() + name[1:]
+
+
+def label_of(registry: Registry, code: str) -> str:
+    """`unit_label` by unit code (the code itself for a unit the registry does not know)."""
+    unit = registry.get(code)
+    return unit_label(registry, unit) if unit else str(code)
+
+
+def tier_heading(registry: Registry, tier: Tier) -> str:
+    """How an official heads the units of a tier in a list: "Sở, ban, ngành", "UBND cấp huyện", "UBND cấp xã"."""
+    top = registry.tiers[0].code if registry.tiers else None
+    if tier.code == top:
+        return tier.group_label or tier.name
+    return "UBND " + tier.name[:1].lower() + tier.name[1:]
+
+
+def units_by_tier(registry: Registry, codes: Sequence[str]) -> list[tuple[Tier, list[str]]]:
+    """`codes` grouped by tier in the registry's tier order, keeping their order inside a tier."""
+    out = []
+    for tier in registry.tiers:
+        mine = [c for c in codes if (u := registry.get(c)) is not None and u.tier == tier.code]
+        if mine:
+            out.append((tier, mine))
+    unknown = [c for c in codes if registry.get(c) is None]
+    if unknown:
+        out.append((Tier(code="?", name="Khác"), unknown))
+    return out
+
+
+# What a clerk types when there is nothing to report: "Không", "Không có", "-", "Chưa có", "Không có khó
+# khăn, vướng mắc", "Ko", "N/A", "0"…
+_NOTHING = re.compile(
+    r"^(?:(?:không|khong|ko|k|chưa|chua)(?: có| co)?(?: gì| gi)?"
+    r"(?: (?:khó khăn|vướng mắc|kiến nghị|đề xuất|ý kiến|đề nghị|phát sinh|nội dung|vấn đề)(?: và| hoặc)?)*"
+    r"|n a|na|none|x|0|nil|trống)?$")
+_BULLET = re.compile(r"^(?:[-+•*–—·>]+|\(?\d{1,2}[.)]|[a-zđ]\))\s*", re.IGNORECASE)
+
+
+def tidy_clerk_text(text: object) -> str | None:
+    """A difficulty or proposal as a report prints it, or None when the clerk said there is none.
+
+    Strips list marks, spaces before punctuation, repeated and trailing punctuation; "&" becomes "và";
+    the first letter is capitalised. "Không có", "Không", "-", "Chưa có"… are no difficulty at all."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return None
+    clean, _ = clean_text(str(text))
+    key = " ".join(re.sub(r"[^\w]+", " ", clean.casefold()).split())
+    if _NOTHING.match(key):
+        return None
+    out = clean
+    while True:
+        stripped = _BULLET.sub("", out, count=1)
+        if stripped == out:
+            break
+        out = stripped
+    out = re.sub(r"\s*&\s*", " và ", out)
+    out = re.sub(r"\s+([,.;:!?)])", r"\1", out)
+    out = re.sub(r"([(])\s+", r"\1", out)
+    out = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", out)
+    out = re.sub(r"\.{2,}(?!\.)", ".", out) if "..." not in out else out
+    out = re.sub(r"(?<=[^\W\d_])([,;])(?=[^\W\d_])", r"\1 ", out)
+    out = out.strip(" \t.,;:-–—")
+    out = " ".join(out.split())
+    if not re.search(r"\w", out):
+        return None
+    return out[:1].upper() + out[1:]
+
+
 def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Difficulties and proposals, de-duplicated (however typed) and attributed to every unit that raised them."""
+    """Difficulties and proposals, tidied and de-duplicated (however typed), attributed to every unit that
+    raised them (named by `unit_label`, in tier order; `unit_codes` keeps the codes). What a clerk typed to
+    say there is nothing ("Không có", "-") is dropped."""
     t = texts[texts["period_code"] == period.code] if not texts.empty else texts
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    order = {u.code: i for i, u in enumerate(registry.units)}
     for r in t.itertuples(index=False):
-        key = (r.kind, match_key(r.text).rstrip(" .;"))
-        unit = registry.get(r.unit_code)
-        name = unit.name if unit else r.unit_code
-        entry = rows.setdefault(key, {"kind": r.kind, "text": r.text.rstrip(" ;"), "units": []})
-        if name not in entry["units"]:
-            entry["units"].append(name)
-    out = pd.DataFrame([{**v, "units": "; ".join(v["units"]), "count": len(v["units"])} for v in rows.values()],
-                       columns=["kind", "text", "units", "count"])
+        text = tidy_clerk_text(r.text)
+        if text is None:
+            continue
+        key = (r.kind, match_key(text).rstrip(" .;"))
+        entry = rows.setdefault(key, {"kind": r.kind, "text": text, "codes": []})
+        if r.unit_code not in entry["codes"]:
+            entry["codes"].append(r.unit_code)
+    records = []
+    for v in rows.values():
+        codes = sorted(v["codes"], key=lambda c: order.get(c, len(order)))
+        records.append({"kind": v["kind"], "text": v["text"],
+                        "units": "; ".join(label_of(registry, c) for c in codes),
+                        "count": len(codes), "unit_codes": ",".join(codes)})
+    out = pd.DataFrame(records, columns=["kind", "text", "units", "count", "unit_codes"])
     return out.sort_values(["kind", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 

@@ -2,21 +2,39 @@
 
 Every number is formatted Vietnamese-style here ("27,74%", "719.569"), so the template only places text.
 Sentences follow how a clerk writes them: "cấp tỉnh đạt 78,45% (chỉ tiêu tối thiểu 75%), tăng 2,10 điểm
-phần trăm so với tháng trước". Parts of the outline without data are marked `to_complete`, never invented.
+phần trăm so với tháng trước". Counts below ten are written "03" as official reports write them; units are
+named one way throughout (`aggregate.unit_label`) and listed by tier. A unit without cases for an indicator
+("Không phát sinh") is counted apart, never among the units that missed the target.
+
+Each part and section has `paragraphs` (text stated from data or configured, printed as it is) and `todo`
+(what the office still has to write, printed as a marked placeholder); `to_complete` is true when `todo` is
+not empty. Nothing computed from data is dressed as a placeholder, and no placeholder asks for what the
+report already lists.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
-from .aggregate import MET, NOT_MET, NOT_REPORTED, Aggregation
+from .aggregate import (
+    MET,
+    NO_CASES,
+    NOT_MET,
+    NOT_REPORTED,
+    Aggregation,
+    label_of,
+    tier_heading,
+    unit_label,
+    units_by_tier,
+)
 from .layout import STATUSES
 from .plan import Indicator, Plan
-from .units import Registry, Unit
+from .units import Registry
 from .vntext import (
     format_count,
     format_number,
@@ -45,16 +63,29 @@ DEFAULT_OUTLINE: list[dict[str, Any]] = [
      "paragraphs": ["Các hoạt động tuyên truyền, hướng dẫn người dân, doanh nghiệp trong kỳ."]},
 ]
 
-MISSED_LIST_LIMIT = 12  # name at most this many units per sentence; the appendix has them all
+MISSED_LIST_LIMIT = 12  # name at most this many units per tier in a sentence; the appendix has them all
+NAMED_NO_CASES_LIMIT = 5  # name the units without cases when there are at most this many
+NO_CASES_SIGN = "KPS"     # the appendix's sign for "không phát sinh"
+ADJUSTED_SIGN = "†"       # the appendix's sign for a unit whose own target the plan adjusted
+
+__all__ = ["DEFAULT_OUTLINE", "POINT_LETTERS", "build_context", "count_with_rate", "nb", "point_label",
+           "spell_out_abbreviations", "unit_label"]
+
+# Point letters (điểm) in the Vietnamese order: no f, j, w, z; "đ" after "d".
+POINT_LETTERS = ("a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t",
+                 "u", "v", "x", "y")
 
 
-def unit_label(registry: Registry, unit: Unit) -> str:
-    """How a unit is named in a report: agencies by name, local authorities as "UBND huyện Bác Ái"."""
-    top = registry.tiers[0].code if registry.tiers else None
-    name = unit.name
-    if unit.tier == top or name.upper().startswith(("UBND", "ỦY BAN", "UỶ BAN")):
-        return name
-    return "UBND " + name[:1].lower() + name[1:]
+def point_label(n: int) -> str:
+    """The n-th point (0-based) as printed: "a)", "b)", … "đ)", … "y)"; beyond the 23 letters "a1)", "b1)"…"""
+    letter = POINT_LETTERS[n % len(POINT_LETTERS)]
+    return f"{letter}{n // len(POINT_LETTERS)})" if n >= len(POINT_LETTERS) else f"{letter})"
+
+
+def nb(n: int | float) -> str:
+    """A count as official reports write it: below ten with a leading zero ("03"), else "1.234"."""
+    n = int(n)
+    return f"{n:02d}" if 0 < n < 10 else format_count(n)
 
 
 def count_with_rate(numerator: float, denominator: float, noun: str = "hồ sơ") -> str:
@@ -68,16 +99,55 @@ def _pct(value: Any) -> str:
     return "" if value is None or pd.isna(value) else format_percent(float(value))
 
 
+def _int(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
+
+
+def _names(registry: Registry, codes: Sequence[str], limit: int = MISSED_LIST_LIMIT) -> str:
+    """Units named by `unit_label`; grouped by tier ("Sở, ban, ngành: …; UBND cấp xã: …") when they come
+    from more than one tier; at most `limit` names per tier."""
+    groups = units_by_tier(registry, list(codes))
+    parts = []
+    for tier, mine in groups:
+        text = ", ".join(label_of(registry, c) for c in mine[:limit])
+        if len(mine) > limit:
+            text += f" và {nb(len(mine) - limit)} đơn vị khác"
+        parts.append(f"{tier_heading(registry, tier)}: {text}" if len(groups) > 1 else text)
+    return "; ".join(parts)
 
 
 PREVIOUS_WORD = {"month": "tháng trước", "quarter": "quý trước", "half": "kỳ trước", "year": "năm trước"}
 
 
-def _tier_sentence(row: pd.Series, tier_name: str, previous_word: str = "kỳ trước") -> str:
-    if row is None or pd.isna(row["value"]):
+def _units_sentence(row: Mapping[str, Any], no_cases_names: str = "") -> str:
+    """"16/19 đơn vị đạt chỉ tiêu của mình" or, when some had nothing to count, "5/5 đơn vị có phát sinh đạt
+    chỉ tiêu của mình; 02 đơn vị không phát sinh (…)"."""
+    reported, no_cases = _int(row.get("units_reported")), _int(row.get("units_no_cases"))
+    parts = []
+    if reported:
+        who = "đơn vị có phát sinh" if no_cases else "đơn vị"
+        parts.append(f"{_int(row.get('units_met'))}/{reported} {who} đạt chỉ tiêu của mình")
+    if no_cases:
+        parts.append(f"{nb(no_cases)} đơn vị không phát sinh" + (f" ({no_cases_names})" if no_cases_names else ""))
+    return "; ".join(parts)
+
+
+def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word: str = "kỳ trước",
+                   no_cases_names: str = "") -> str:
+    if row is None:
         return f"{_lower_first(tier_name)}: chưa có số liệu"
+    units = _units_sentence(row, no_cases_names)
+    if pd.isna(row["value"]):
+        head = ("không phát sinh" if _int(row.get("units_no_cases")) and not _int(row.get("units_reported"))
+                else "chưa có số liệu")
+        if head == "không phát sinh":
+            units = f"{nb(_int(row.get('units_no_cases')))} đơn vị đã báo cáo" + (
+                f" ({no_cases_names})" if no_cases_names else "")
+        return f"{_lower_first(tier_name)}: {head}" + (f"; {units}" if units else "")
     text = f"{_lower_first(tier_name)} đạt {_pct(row['value'])}"
     if row.get("target_label"):
         text += f" (chỉ tiêu {_lower_first(str(row['target_label']))})"
@@ -85,56 +155,78 @@ def _tier_sentence(row: pd.Series, tier_name: str, previous_word: str = "kỳ tr
         text += f", {format_points(float(row['value']) - float(row['value_prev']))} so với {previous_word}"
     if row.get("status") == NOT_MET:
         text += ", chưa đạt chỉ tiêu"
-    if row.get("units_reported"):
-        text += f"; {int(row['units_met'])}/{int(row['units_reported'])} đơn vị đạt chỉ tiêu của mình"
-    return text
+    return text + (f"; {units}" if units else "")
 
 
 def _missed_text(registry: Registry, rows: pd.DataFrame) -> str:
+    """Units under their own target, grouped by tier as an official lists them, each with its rate (and its
+    own target when the plan adjusted it): "Các đơn vị chưa đạt: Sở, ban, ngành (02 đơn vị): Sở Tư pháp:
+    27,74%, Sở Y tế: 40,12%; UBND cấp xã (01 đơn vị): UBND xã Phước Hòa: 20,00% (chỉ tiêu riêng tối thiểu
+    25%)."."""
     missed = rows[rows["status"] == NOT_MET].sort_values("value", kind="stable")
     if missed.empty:
         return ""
+    by_code = {r.unit_code: r for r in missed.itertuples(index=False)}
     parts = []
-    for r in missed.head(MISSED_LIST_LIMIT).itertuples(index=False):
-        unit = registry.get(r.unit_code)
-        parts.append(f"{unit_label(registry, unit) if unit else r.unit_code}: {_pct(r.value)}")
-    more = len(missed) - MISSED_LIST_LIMIT
-    tail = f" và {more} đơn vị khác (chi tiết tại Phụ lục)" if more > 0 else ""
-    return "Các đơn vị chưa đạt: " + "; ".join(parts) + tail + "."
+    for tier, codes in units_by_tier(registry, list(by_code)):
+        shown = []
+        for c in codes[:MISSED_LIST_LIMIT]:
+            r = by_code[c]
+            own = (f" (chỉ tiêu riêng {_lower_first(str(r.target_label))})"
+                   if bool(getattr(r, "adjusted", False)) and r.target_label else "")
+            shown.append(f"{label_of(registry, c)}: {_pct(r.value)}{own}")
+        text = "; ".join(shown)
+        if len(codes) > MISSED_LIST_LIMIT:
+            text += f" và {nb(len(codes) - MISSED_LIST_LIMIT)} đơn vị khác (chi tiết tại Phụ lục)"
+        parts.append(f"{tier_heading(registry, tier)} ({nb(len(codes))} đơn vị): {text}")
+    return "Các đơn vị chưa đạt: " + "; ".join(parts) + "."
+
+
+def _no_cases_names(registry: Registry, rows: pd.DataFrame) -> str:
+    codes = list(rows.loc[rows["status"] == NO_CASES, "unit_code"])
+    if not codes or len(codes) > NAMED_NO_CASES_LIMIT:
+        return ""
+    return ", ".join(label_of(registry, c) for c in codes)
+
+
+def _tier_rows(agg: Aggregation, key: str) -> pd.DataFrame:
+    g = agg.groups
+    return g[(g["indicator"] == key) & (g["level"] == "tier")] if not g.empty else g
 
 
 def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[dict[str, Any]]:
-    points = []
-    groups = agg.groups
-    letters = "abcdeghiklmnopqrstuvxy"
-    n = 0
+    """One point per rate/percent indicator: a sentence per tier, then the units that missed their target."""
+    points: list[dict[str, Any]] = []
+    previous_word = PREVIOUS_WORD.get(agg.period.kind, "kỳ trước")
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
-        g = groups[(groups["indicator"] == ind.key) & (groups["level"] == "tier")] if not groups.empty else groups
+        g = _tier_rows(agg, ind.key)
         if g.empty:
             continue
+        units = agg.units[agg.units["indicator"] == ind.key]
         sentences = []
         for tier in registry.tiers:
             row = g[g["group_code"] == tier.code]
             if row.empty or int(row.iloc[0]["units_expected"]) == 0:
                 continue
-            sentences.append(_tier_sentence(row.iloc[0], tier.name, PREVIOUS_WORD.get(agg.period.kind, "kỳ trước")))
+            sentences.append(_tier_sentence(row.iloc[0].to_dict(), tier.name, previous_word,
+                                            _no_cases_names(registry, units[units["tier"] == tier.code])))
         if not sentences:
             continue
-        units = agg.units[agg.units["indicator"] == ind.key]
         title = ind.name + (f" (chỉ tiêu {ind.id})" if plan.groups else "")
-        points.append({"label": f"{letters[n % len(letters)]})", "title": title, "sentences": sentences,
+        points.append({"label": point_label(len(points)), "key": ind.key, "title": title, "sentences": sentences,
                        "missed": _missed_text(registry, units)})
-        n += 1
     return points
 
 
 def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[str, Any]:
+    """Bảng 1: one row per (indicator, tier). "Đạt/có phát sinh" counts the units judged against their target;
+    a "Không phát sinh" column appears when some unit had nothing to count."""
     rows = []
-    groups = agg.groups
+    any_no_cases = False
     for ind in plan.indicators:
-        g = groups[(groups["indicator"] == ind.key) & (groups["level"] == "tier")] if not groups.empty else groups
+        g = _tier_rows(agg, ind.key)
         first = True
         for tier in registry.tiers:
             row = g[g["group_code"] == tier.code]
@@ -143,16 +235,26 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
             r = row.iloc[0]
             target = ind.target_for_tier(tier.code)
             printed = target.printed_id if target and target.printed_id else ind.id
-            reported = int(r["units_reported"])
+            reported, no_cases = _int(r["units_reported"]), _int(r.get("units_no_cases"))
+            any_no_cases = any_no_cases or no_cases > 0
             rows.append([printed if first or (target and target.printed_id) else "",
                          (ind.short or ind.name) if first else "", tier.name, r["target_label"] or "",
-                         _pct(r["value"]), _pct(r.get("value_prev")), _pct(r.get("value_ytd")),
-                         f"{int(r['units_met'])}/{reported}" if reported else "0/0"])
+                         _pct(r["value"]) or ("KPS" if no_cases and not reported else "-"),
+                         _pct(r.get("value_prev")) or "-", _pct(r.get("value_ytd")) or "-",
+                         f"{_int(r['units_met'])}/{reported}" if reported else "-",
+                         nb(no_cases) if no_cases else "-"])
             first = False
-    return {"caption": "Bảng 1. Kết quả thực hiện các chỉ tiêu theo cấp",
-            "columns": ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước", "Lũy kế năm",
-                        "Số đơn vị đạt"],
-            "rows": rows}
+    columns = ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước", "Lũy kế năm",
+               "Đơn vị đạt/có phát sinh" if any_no_cases else "Số đơn vị đạt"]
+    if any_no_cases:
+        columns.append("Đơn vị không phát sinh")
+    else:
+        rows = [r[:-1] for r in rows]
+    note = ("Ghi chú: “Đơn vị đạt/có phát sinh”: số đơn vị đạt chỉ tiêu của mình trên số đơn vị có phát sinh "
+            "hồ sơ, đánh giá trong kỳ; đơn vị không phát sinh không tính là chưa đạt; KPS: không phát sinh."
+            if any_no_cases else "")
+    return {"caption": "Bảng 1. Kết quả thực hiện các chỉ tiêu theo cấp", "columns": columns, "rows": rows,
+            "note": note}
 
 
 def case_table(agg: Aggregation) -> dict[str, Any]:
@@ -167,28 +269,52 @@ def case_table(agg: Aggregation) -> dict[str, Any]:
                        "01/2020/TT-VPCP)", "rows": rows}
 
 
+def case_sentence(agg: Aggregation) -> str:
+    """The case sheet in one sentence, with its table referred to: "… (Bảng 2)."."""
+    c = agg.cases
+    total = c[c["tier"] == "*"]
+    if total.empty or int(total.iloc[0]["received"]) == 0:
+        return "Trong kỳ, các đơn vị không báo cáo số liệu tiếp nhận, giải quyết hồ sơ (Bảng 2)."
+    t = total.iloc[0]
+    received, resolved, late = int(t["received"]), int(t["resolved"]), int(t["late"])
+    text = (f"Trong kỳ, các cơ quan, đơn vị tiếp nhận {format_count(received)} hồ sơ TTHC, trong đó trực tuyến "
+            f"{count_with_rate(int(t['online']), received)}; đã giải quyết {format_count(resolved)} hồ sơ")
+    if resolved:
+        on_time = int(t["before"]) + int(t["on_time"])
+        text += f", trước hạn và đúng hạn {count_with_rate(on_time, resolved)}"
+        text += (f", quá hạn {count_with_rate(late, resolved)}" if late else ", không có hồ sơ quá hạn")
+    pending = int(t["pending"])
+    text += (f"; đang giải quyết {format_count(pending)} hồ sơ" if pending else "")
+    return text + " (chi tiết tại Bảng 2)."
+
+
 def tasks_part(registry: Registry, agg: Aggregation) -> dict[str, Any]:
     t = agg.tasks
     if t.empty:
         return {"summary": "Kế hoạch không giao nhiệm vụ có thời hạn cho các đơn vị trong kỳ.", "overdue": []}
     counts = {s: int((t["status"] == s).sum()) for s in (*STATUSES, NOT_REPORTED)}
     overdue = t[t["overdue"]]
-    summary = (f"Tổng số {len(t)} lượt nhiệm vụ được giao cho các đơn vị: {counts[STATUSES[0]]} đã hoàn thành, "
-               f"{counts[STATUSES[1]]} đang thực hiện, {counts[STATUSES[2]]} chưa thực hiện"
-               + (f", {counts[NOT_REPORTED]} chưa báo cáo" if counts[NOT_REPORTED] else "")
-               + f"; {len(overdue)} lượt nhiệm vụ quá hạn.")
+    done, doing, todo = (counts[STATUSES[0]], counts[STATUSES[1]], counts[STATUSES[2]])
+    parts = [f"{nb(done)} đã hoàn thành" if done else "chưa có lượt nào hoàn thành"]
+    if doing:
+        parts.append(f"{nb(doing)} đang thực hiện")
+    if todo:
+        parts.append(f"{nb(todo)} chưa thực hiện")
+    if counts[NOT_REPORTED]:
+        parts.append(f"{nb(counts[NOT_REPORTED])} chưa báo cáo")
+    late = (f"{nb(len(overdue))} lượt nhiệm vụ quá hạn (danh sách dưới đây)" if len(overdue)
+            else "không có nhiệm vụ quá hạn")
+    summary = f"Tổng số {nb(len(t))} lượt nhiệm vụ được giao cho các đơn vị: {', '.join(parts)}; {late}."
     items = []
     for (_task, text, deadline), g in overdue.groupby(["task", "text", "deadline"], sort=False):
-        names = [unit_label(registry, registry.get(c)) for c in g["unit_code"] if registry.get(c)]
-        shown = "; ".join(names[:MISSED_LIST_LIMIT]) + (f" và {len(names) - MISSED_LIST_LIMIT} đơn vị khác"
-                                                        if len(names) > MISSED_LIST_LIMIT else "")
-        items.append({"text": text, "host": shown, "deadline": deadline})
+        items.append({"text": text, "host": _names(registry, list(g["unit_code"])), "deadline": deadline})
     return {"summary": summary, "overdue": items}
 
 
 def texts_part(agg: Aggregation, kind: str) -> list[dict[str, str]]:
+    """The units' difficulties or proposals (tidied and attributed by the aggregation)."""
     t = agg.texts[agg.texts["kind"] == kind] if not agg.texts.empty else agg.texts
-    return [{"text": r.text, "units": r.units} for r in t.itertuples(index=False)]
+    return [{"text": str(r.text).rstrip(" .;"), "units": r.units} for r in t.itertuples(index=False)]
 
 
 def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[str, str]]:
@@ -198,50 +324,102 @@ def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[s
     per_tier = []
     for r in c[c["tier"] != "*"].itertuples(index=False):
         if r.expected:
-            per_tier.append(f"{r.on_time + r.late}/{r.expected} đơn vị {_lower_first(r.tier_name)}")
+            tier = registry.tier(r.tier) if r.tier in registry.tier_codes else None
+            who = tier_heading(registry, tier) if tier else r.tier_name
+            per_tier.append(f"{r.on_time + r.late}/{r.expected} {who}")
     summary = (f"Trong kỳ báo cáo, {submitted}/{int(total['expected'])} cơ quan, đơn vị, địa phương đã gửi báo cáo "
-               f"hợp lệ ({', '.join(per_tier)}).")
-    missing = agg.unit_status[agg.unit_status["status"] == "Chưa nộp"]
-    names = [unit_label(registry, registry.get(c)) for c in missing["unit_code"] if registry.get(c)]
-    shown = "; ".join(names[:MISSED_LIST_LIMIT])
-    if len(names) > MISSED_LIST_LIMIT:
-        shown += f" và {len(names) - MISSED_LIST_LIMIT} đơn vị khác (danh sách tại bảng tổng hợp Excel)"
-    return summary, {"expected": str(int(total["expected"])), "on_time": str(int(total["on_time"])),
-                     "late": str(int(total["late"])), "rejected": str(int(total["rejected"])),
-                     "missing": str(int(total["missing"])), "missing_units": shown}
+               f"hợp lệ ({'; '.join(per_tier)}).")
+    status = agg.unit_status
+
+    def named(state: str) -> str:
+        return _names(registry, list(status.loc[status["status"] == state, "unit_code"]))
+
+    return summary, {"expected": str(int(total["expected"])), "on_time": nb(total["on_time"]),
+                     "late": nb(total["late"]), "rejected": nb(total["rejected"]),
+                     "missing": nb(total["missing"]), "missing_units": named("Chưa nộp"),
+                     "late_units": named("Muộn"), "rejected_units": named("Bị trả lại"),
+                     "sentence": _completeness_sentence(total, named)}
 
 
-def charts(plan: Plan, registry: Registry, agg: Aggregation, limit: int = 2) -> list[dict[str, Any]]:
-    """Rate by agency of the first tier against the target line, for the first rate indicators."""
-    out = []
+def _completeness_sentence(total: Mapping[str, Any], named: Any) -> str:
+    """"Cụ thể: 81/90 đơn vị gửi đúng hạn; 03 đơn vị gửi muộn (…); 03 báo cáo phải trả lại (…); …"."""
+    expected = int(total["expected"])
+    parts = [f"{int(total['on_time'])}/{expected} đơn vị gửi báo cáo đúng hạn"]
+    for key, state, words in (("late", "Muộn", "đơn vị gửi muộn"),
+                              ("rejected", "Bị trả lại", "đơn vị có báo cáo phải trả lại để hoàn thiện"),
+                              ("missing", "Chưa nộp", "đơn vị chưa gửi báo cáo")):
+        n = int(total[key])
+        if n:
+            names = named(state)
+            parts.append(f"{nb(n)} {words}" + (f" ({names})" if names else ""))
+    if len(parts) == 1:
+        parts.append("không có đơn vị gửi muộn, chưa gửi hoặc phải trả lại báo cáo")
+    return "Cụ thể: " + "; ".join(parts) + "."
+
+
+def charts(plan: Plan, registry: Registry, agg: Aggregation, points: Sequence[Mapping[str, Any]] = (),
+           limit: int = 2) -> list[dict[str, Any]]:
+    """Rate by agency of the first tier against the target line, for the first rate indicators; each chart is
+    attached to the point it illustrates (`point`: the point's label) and placed under it."""
+    out: list[dict[str, Any]] = []
     top = registry.tiers[0]
+    point_of = {p.get("key"): p.get("label") for p in points}
     for ind in plan.indicators:
         if ind.kind != "rate" or len(out) >= limit:
             continue
         u = agg.units[(agg.units["indicator"] == ind.key) & (agg.units["tier"] == top.code)
-                      & agg.units["value"].notna()]
+                      & agg.units["value"].notna() & agg.units["status"].ne(NO_CASES)]
         if len(u) < 2:
             continue
         u = u.sort_values("value", kind="stable")
         target = ind.target_for_tier(top.code)
         n = len(out) + 1
-        caption = f"Biểu đồ {n}. {ind.name} của các đơn vị {_lower_first(top.name)}"
+        short = ind.short or ind.name
+        who = _lower_first(tier_heading(registry, top))
+        caption = f"Biểu đồ {n}. {short} của các {who}"
         if target:
-            caption += f" so với chỉ tiêu ({_lower_first(target.label)})"
-        out.append({"kind": "bar_target", "title": ind.name, "caption": caption,
-                    "labels": [registry.get(c).name if registry.get(c) else c for c in u["unit_code"]],
+            caption += f" (chỉ tiêu {_lower_first(target.label)})"
+        out.append({"kind": "bar_target", "title": short, "caption": caption, "point": point_of.get(ind.key, ""),
+                    "number": n,
+                    "labels": [label_of(registry, c) for c in u["unit_code"]],
                     "values": [round(float(v), 2) for v in u["value"]],
                     "target": target.value if target else None, "unit": "%"})
     return out
 
 
-def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str, office: Mapping[str, Any]
-             ) -> dict[str, Any]:
+def _adjustment_notes(plan: Plan, agg: Aggregation, inds: Sequence[Indicator]) -> list[str]:
+    """One legend sentence per adjustment of the plan, with the adjusted targets it gives each tier."""
+    notes = []
+    u = agg.units
+    for adj in plan.adjustments:
+        keys = [i.key for i in inds if i.key in adj.indicators or i.id in adj.indicators]
+        if not keys:
+            continue
+        rows = u[u["indicator"].isin(keys) & u["adjusted"].astype(bool)] if "adjusted" in u else u.iloc[0:0]
+        if rows.empty:
+            continue
+        own = []
+        for tier_name, g in rows.groupby("tier_name", sort=False):
+            labels = sorted({str(x) for x in g["target_label"] if x})
+            if labels:
+                own.append(f"{_lower_first(str(tier_name))} {_lower_first(', '.join(labels))}")
+        cts = ", ".join(f"CT {_printed(i)}" for i in inds if i.key in keys)
+        delta = format_number(abs(adj.delta), 0 if float(adj.delta).is_integer() else 2)
+        what = adj.text.rstrip(" .") if adj.text else (
+            f"{'giảm' if adj.delta < 0 else 'tăng'} {delta} điểm phần trăm so với chỉ tiêu chuẩn")
+        notes.append(f"{ADJUSTED_SIGN} chỉ tiêu riêng của đơn vị theo Kế hoạch ({cts}): {_lower_first(what)}"
+                     + (f" — chỉ tiêu riêng: {'; '.join(own)}" if own else ""))
+    return notes
+
+
+def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str, office: Mapping[str, Any],
+             issue_date: date | None = None) -> dict[str, Any]:
     # Indicators given to whole tiers; those of one or two named agencies are in Bảng 1 already.
     inds = [i for i in plan.indicators if i.kind in ("rate", "percent") and any(a in plan.tiers for a in i.applies_to)]
     columns = ["STT", "Đơn vị", *[f"CT {_printed(i)}" for i in inds]]
     values = {(r.unit_code, r.indicator): r for r in agg.units.itertuples(index=False)}
     groups = []
+    used = {"no_cases": False, "adjusted": False}
     for gi, tier in enumerate(registry.tiers, start=1):
         rows = []
         for n, unit in enumerate(registry.in_tier(tier.code), start=1):
@@ -250,19 +428,34 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
                 r = values.get((unit.code, ind.key))
                 if r is None:
                     cells.append("-")
-                elif r.status == NOT_REPORTED or pd.isna(r.value):
-                    cells.append("x" if r.status == NOT_REPORTED else "")
+                    continue
+                mark = ADJUSTED_SIGN if bool(getattr(r, "adjusted", False)) else ""
+                if r.status == NOT_REPORTED:
+                    cells.append("x")
+                elif r.status == NO_CASES:
+                    used["no_cases"] = True
+                    cells.append(NO_CASES_SIGN)
+                elif pd.isna(r.value):
+                    cells.append("")
                 else:
-                    cells.append(format_number(float(r.value)) + ("*" if r.status == NOT_MET else ""))
-            rows.append([str(n), unit.name, *cells])
+                    used["adjusted"] = used["adjusted"] or bool(mark)
+                    cells.append(format_number(float(r.value)) + ("*" if r.status == NOT_MET else "") + mark)
+            rows.append([str(n), unit_label(registry, unit), *cells])
         if rows:
-            groups.append({"title": f"{roman(gi)}. {tier.group_label or tier.name}", "rows": rows})
+            groups.append({"title": f"{roman(gi)}. {tier_heading(registry, tier)}", "rows": rows})
+    legend = ["Ghi chú: đơn vị tính %; * chưa đạt chỉ tiêu của đơn vị"]
+    if used["no_cases"]:
+        legend.append(f"{NO_CASES_SIGN} không phát sinh hồ sơ, lượt đánh giá trong kỳ (không tính là chưa đạt)")
+    legend += ["x chưa báo cáo", "- chỉ tiêu không giao cho đơn vị"]
+    if used["adjusted"]:
+        legend += _adjustment_notes(plan, agg, inds)
+    issuer = office.get("issuer_short") or "UBND"
+    when = (f"ngày      tháng {issue_date.month} năm {issue_date.year}" if issue_date else "ngày      ")
     return {"title": f"KẾT QUẢ THỰC HIỆN CHỈ TIÊU CỦA TỪNG ĐƠN VỊ {period_label.upper()}",
-            "note": f"(Kèm theo Báo cáo số      /{office.get('doc_symbol', 'BC-UBND')} ngày      "
-                    f"của {office.get('issuer_short', 'UBND')} {plan.province})",
-            "legend": "Ghi chú: đơn vị tính %; * chưa đạt chỉ tiêu của đơn vị; x chưa báo cáo; - chỉ tiêu không giao "
-                      "cho đơn vị. "
-                      + "; ".join(f"CT {_printed(i)}: {i.short or i.name}" for i in inds) + ".",
+            "note": f"(Kèm theo Báo cáo số      /{office.get('doc_symbol') or 'BC-UBND'} {when} "
+                    f"của {issuer} tỉnh {plan.province})",
+            "legend": "; ".join(legend) + ". " + "; ".join(f"CT {_printed(i)}: {i.short or i.name}" for i in inds)
+                      + ".",
             "columns": columns, "groups": groups}
 
 
@@ -270,27 +463,160 @@ def _printed(ind: Indicator) -> str:
     return f"{ind.group} {ind.id}" if ind.group else ind.id
 
 
-def after_sections(plan: Plan, registry: Registry, agg: Aggregation) -> list[dict[str, Any]]:
+def _missed_tiers(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]:
+    g = agg.groups
+    if g.empty:
+        return []
+    rows = g[(g["level"] == "tier") & (g["status"] == NOT_MET)]
+    out = []
+    for ind in plan.indicators:
+        tiers = [registry.tier(c).name for c in rows.loc[rows["indicator"] == ind.key, "group_code"]
+                 if c in registry.tier_codes]
+        if tiers:
+            out.append(f"{_lower_first(ind.short or ind.name)} ({', '.join(_lower_first(t) for t in tiers)})")
+    return out
+
+
+def after_sections(plan: Plan, registry: Registry, agg: Aggregation, labels: Mapping[str, str] | None = None,
+                   configured: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Mục II–IV. Figures the data states are plain paragraphs; what only the office can write is `todo`.
+    `configured` ({"II": text or [texts], …}, from report config `sections_after`) replaces the `todo`."""
     g = agg.groups
     tier_rows = g[(g["level"] == "tier") & g["status"].notna()] if not g.empty else g
     met = int((tier_rows["status"] == MET).sum()) if not tier_rows.empty else 0
     assessed = len(tier_rows)
     general = [f"Trong kỳ, {met}/{assessed} lượt chỉ tiêu theo cấp đạt chỉ tiêu giao (tính theo tỷ lệ gộp của "
                "từng cấp)."] if assessed else []
+    missed = _missed_tiers(plan, registry, agg)
+    focus = ("; tập trung các chỉ tiêu chưa đạt: " + "; ".join(missed)) if missed else ""
+    status = agg.unit_status
+    chase = "; đôn đốc các đơn vị chưa gửi báo cáo" if (status["status"] == "Chưa nộp").any() else ""
+    labels = labels or {}
     proposals = texts_part(agg, "proposal")
-    return [
-        {"number": "II", "heading": "ĐÁNH GIÁ CHUNG",
-         "paragraphs": general + ["Ưu điểm; tồn tại, hạn chế và nguyên nhân (cơ quan tổng hợp bổ sung)."],
-         "to_complete": True},
+    where = f"điểm {labels['proposals']} mục 4 Phần I" if labels.get("proposals") else "mục 4 Phần I"
+    listed = [f"Đề xuất, kiến nghị của các đơn vị đã tổng hợp tại {where}."] if proposals else []
+    sections = [
+        {"number": "II", "heading": "ĐÁNH GIÁ CHUNG", "paragraphs": general,
+         "todo": ["Ưu điểm; tồn tại, hạn chế và nguyên nhân."]},
         {"number": "III", "heading": "NHIỆM VỤ TRỌNG TÂM KỲ TỚI",
-         "paragraphs": ["Tiếp tục triển khai các chỉ tiêu, nhiệm vụ tại " + (plan.title or "Kế hoạch") + "; tập "
-                        "trung các chỉ tiêu chưa đạt nêu tại mục 4 Phần I; đôn đốc các đơn vị chưa gửi báo cáo."],
-         "to_complete": False},
-        {"number": "IV", "heading": "ĐỀ XUẤT, KIẾN NGHỊ",
-         "paragraphs": ([f"Tổng hợp {len(proposals)} đề xuất, kiến nghị của các đơn vị tại mục 4 Phần I."]
-                        if proposals else []) + ["Đề xuất, kiến nghị của cơ quan tổng hợp (nếu có)."],
-         "to_complete": True},
+         "paragraphs": ["Tiếp tục triển khai các chỉ tiêu, nhiệm vụ tại " + (plan.title or "Kế hoạch") + focus
+                        + chase + "."], "todo": []},
+        {"number": "IV", "heading": "ĐỀ XUẤT, KIẾN NGHỊ", "paragraphs": listed,
+         "todo": ["Đề xuất, kiến nghị của cơ quan báo cáo với cấp trên (nếu có)."]},
     ]
+    for sec in sections:
+        given = (configured or {}).get(sec["number"])
+        if given:
+            sec["paragraphs"] = sec["paragraphs"] + ([given] if isinstance(given, str) else list(given))
+            sec["todo"] = []
+        sec["to_complete"] = bool(sec["todo"])
+    return sections
+
+
+# Abbreviations spelled out at their first use in the body (reading order), as administrative texts do.
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("UBND", "Ủy ban nhân dân"),
+    ("HĐND", "Hội đồng nhân dân"),
+    ("TTHC", "thủ tục hành chính"),
+    ("CCHC", "cải cách hành chính"),
+    ("DVCTT", "dịch vụ công trực tuyến"),
+    ("DVCQG", "Dịch vụ công quốc gia"),
+    ("QLVB", "quản lý văn bản"),
+    ("DTTS", "dân tộc thiểu số"),
+    ("CSDL", "cơ sở dữ liệu"),
+    ("KPS", "không phát sinh"),
+)
+
+
+def _spell_once(text: str, seen: set[str]) -> str:
+    for abbr, full in ABBREVIATIONS:
+        if abbr in seen:
+            continue
+        m = re.search(rf"(?<![\w(]){abbr}(?!\w)", text)
+        if m is None:
+            continue
+        seen.add(abbr)
+        if abbr == "UBND":
+            # "UBND tỉnh Ninh Thuận" -> "Ủy ban nhân dân tỉnh Ninh Thuận (UBND tỉnh)"
+            m2 = re.match(r"UBND (tỉnh|huyện|xã|phường|thị trấn|thành phố|thị xã)((?: [A-ZĐÂÊÔƠƯÁÀẢÃẠ][\w-]*)*)",
+                          text[m.start():])
+            if m2:
+                rep = f"Ủy ban nhân dân {m2.group(1)}{m2.group(2)} (UBND {m2.group(1)})"
+                text = text[:m.start()] + rep + text[m.start() + m2.end():]
+                continue
+        text = text[:m.start()] + f"{full} ({abbr})" + text[m.end():]
+    return text
+
+
+def spell_out_abbreviations(context: dict[str, Any]) -> None:
+    """Expand each abbreviation at its first use in the body, in reading order (intro, parts, item 4, sections
+    after); the tables that use an abbreviation not spelled out before them get it in their note."""
+    seen: set[str] = set()
+
+    def fix(owner: dict[str, Any], key: str) -> None:
+        if isinstance(owner.get(key), str):
+            owner[key] = _spell_once(owner[key], seen)
+
+    fix(context["report"], "intro")
+    item4 = context.get("item4") or {}
+    for part in context.get("parts") or []:
+        part["paragraphs"] = [_spell_once(p, seen) for p in part.get("paragraphs") or []]
+        if not part.get("item4"):
+            continue
+        fix(item4, "summary")
+        fix(item4.get("completeness") or {}, "sentence")
+        for pt in item4.get("indicator_points") or []:
+            fix(pt, "title")
+            pt["sentences"] = [_spell_once(s, seen) for s in pt["sentences"]]
+            fix(pt, "missed")
+        table = item4.get("indicator_table") or {}
+        fix(item4, "indicator_lead")
+        cells = " ".join(str(c) for row in table.get("rows") or [] for c in row)
+        missing = [f"{a}: {f}" for a, f in ABBREVIATIONS if a not in seen and re.search(rf"(?<!\w){a}(?!\w)", cells)]
+        if missing and table:
+            table["note"] = ((table.get("note") or "Ghi chú:").rstrip(".") + ("; " if table.get("note") else " ")
+                             + "; ".join(missing) + ".")
+        fix(item4, "case_lead")
+        tasks = item4.get("tasks") or {}
+        fix(tasks, "summary")
+        for key in ("difficulties", "proposals"):
+            for d in item4.get(key) or []:
+                fix(d, "text")
+    for sec in context.get("sections_after") or []:
+        sec["paragraphs"] = [_spell_once(p, seen) for p in sec.get("paragraphs") or []]
+
+
+def _outline_parts(outline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Parts of Part I from the outline: configured `text` is printed; the default `paragraphs` of an item
+    without text say what the office still has to write (`todo`)."""
+    parts = []
+    for item in outline:
+        part: dict[str, Any] = {"number": str(item.get("number", "")), "heading": item.get("heading", ""),
+                                "paragraphs": [], "todo": []}
+        text = item.get("text")
+        if text:
+            part["paragraphs"] = [text] if isinstance(text, str) else list(text)
+        elif item.get("item4"):
+            part["paragraphs"] = list(item.get("paragraphs") or [])
+        elif item.get("to_complete", True):
+            part["todo"] = list(item.get("paragraphs") or []) or ["Nội dung cần bổ sung."]
+        else:
+            part["paragraphs"] = list(item.get("paragraphs") or [])
+        if item.get("item4"):
+            part["item4"] = True
+        part["to_complete"] = bool(part["todo"])
+        parts.append(part)
+    return parts
+
+
+def placeholders(context: Mapping[str, Any]) -> list[str]:
+    """The parts and sections still to be written by the office ("1. Công tác kiểm soát …", "II. ĐÁNH GIÁ
+    CHUNG"): a report with any of them is a draft."""
+    left = []
+    for owner in [*(context.get("parts") or []), *(context.get("sections_after") or [])]:
+        if owner.get("to_complete") or owner.get("todo"):
+            left.append(f"{owner.get('number', '')}. {owner.get('heading', '')}".strip(". "))
+    return left
 
 
 def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cfg: Mapping[str, Any],
@@ -304,18 +630,23 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
     office.update({"place": place, "recipients": list(report_cfg.get("recipients") or []),
                    "kinh_gui": list(report_cfg.get("kinh_gui") or [])})
     summary, completeness = completeness_part(registry, agg)
-    parts = []
-    for item in outline or report_cfg.get("outline") or DEFAULT_OUTLINE:
-        part = {"number": str(item.get("number", "")), "heading": item.get("heading", ""),
-                "paragraphs": list(item.get("paragraphs") or []),
-                "to_complete": bool(item.get("to_complete", not item.get("item4") and not item.get("text")))}
-        if item.get("text"):
-            part["paragraphs"] = [item["text"]] if isinstance(item["text"], str) else list(item["text"])
-        if item.get("item4"):
-            part["item4"] = True
-            part["to_complete"] = False
-        parts.append(part)
-    return {
+    parts = _outline_parts(outline or report_cfg.get("outline") or DEFAULT_OUTLINE)
+    points = indicator_points(plan, registry, agg)
+    tasks = tasks_part(registry, agg)
+    n = len(points)
+    labels: dict[str, str] = {}
+    for key in ("tasks", "difficulties", "proposals"):
+        if key == "tasks" and not tasks:
+            continue
+        labels[key] = point_label(n)
+        n += 1
+    chart_specs = charts(plan, registry, agg, points)
+    for pt in points:
+        refs = [f"Biểu đồ {c['number']}" for c in chart_specs if c["point"] == pt["label"]]
+        if refs:
+            pt["title"] += f" ({', '.join(refs)})"
+    issuer_short = office.get("issuer_short") or "UBND"
+    context = {
         "office": office,
         "report": {
             "number_line": f"Số:      /{office.get('doc_symbol') or 'BC-UBND'}",
@@ -325,21 +656,28 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             "period_label": period.label,
             "window_label": f"từ ngày {format_short_date(window[0])} đến ngày {format_short_date(window[1])}",
             "plan_title": plan.title,
-            "intro": (f"{office.get('issuer_short') or 'UBND'} tỉnh {plan.province} báo cáo tình hình, kết quả thực "
+            "intro": (f"{issuer_short} tỉnh {plan.province} báo cáo tình hình, kết quả thực "
                       f"hiện công tác cải cách thủ tục hành chính {period.label} như sau:"),
         },
         "parts": parts,
         "item4": {
             "summary": summary,
             "completeness": completeness,
-            "indicator_points": indicator_points(plan, registry, agg),
+            "indicator_lead": ("Kết quả thực hiện các chỉ tiêu theo từng cấp tổng hợp tại Bảng 1, kết quả của "
+                               "từng đơn vị tại Phụ lục kèm theo; cụ thể như sau:"),
+            "indicator_points": points,
             "indicator_table": indicator_table(plan, registry, agg),
+            "case_lead": case_sentence(agg),
             "case_table": case_table(agg),
-            "tasks": tasks_part(registry, agg),
+            "tasks": tasks,
+            "labels": labels,
             "difficulties": texts_part(agg, "difficulty"),
             "proposals": texts_part(agg, "proposal"),
         },
-        "sections_after": after_sections(plan, registry, agg),
-        "charts": charts(plan, registry, agg),
-        "appendix": appendix(plan, registry, agg, period.label, office),
+        "sections_after": after_sections(plan, registry, agg, labels, report_cfg.get("sections_after")),
+        "charts": chart_specs,
+        "appendix": appendix(plan, registry, agg, period.label, office, issue_date),
     }
+    spell_out_abbreviations(context)
+    context["report"]["draft"] = bool(placeholders(context))
+    return context

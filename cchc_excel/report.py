@@ -7,7 +7,11 @@
   broken jinja syntax (by paragraph), and variables the template uses that the context lacks.
 - `to_pdf(docx, out_dir)` converts with LibreOffice through `cchc_excel.office` (None when unavailable).
 
+- `placeholders_left(context)` lists the parts still to be written; while any is left the document says
+  "DỰ THẢO" in the header of every page, and `render_report(..., final=True)` refuses (`PlaceholdersLeft`).
+
 Every string in the context is already formatted Vietnamese-style ("78,45%", "1.234") by the caller.
+Headings keep their multi-syllable words whole on a line (non-breaking spaces, `keep_words`).
 Clerk-typed text is safe: the jinja environment autoescapes ("&", "<", ">"), values are substituted
 and never re-parsed (so "{{ 7*7 }}" in a value stays literal), and characters that XML 1.0 forbids or
 that docxtpl would turn into paragraph/page breaks ("\\a", "\\f") are removed. The context contract is
@@ -17,6 +21,7 @@ documented in `docs/report-template.md`.
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,6 +38,7 @@ from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
 
+from cchc_excel.narrative import placeholders, point_label
 from cchc_excel.report_template import (
     DEFAULT_TEMPLATE,
     MARGIN_BOTTOM_MM,
@@ -52,13 +58,12 @@ from cchc_excel.report_template import (
     set_table_borders,
 )
 
-__all__ = ["TemplateIssue", "check_template", "draw_chart", "render_report", "to_pdf"]
+__all__ = ["PlaceholdersLeft", "TemplateIssue", "chart_font", "check_template", "draw_chart", "keep_words",
+           "placeholders_left", "render_report", "to_pdf"]
 
 CHART_WIDTH_MM = 160
 CHART_DPI = 200
 CASE_COLUMNS = 13
-# Vietnamese point letters: a), b), c), d), đ), e), g), h), i), k), …
-POINT_LETTERS = ("a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t")
 # Names the renderer puts into the context itself (never part of the caller's data).
 RENDERER_NAMES = frozenset({"rendered"})
 # Fields the default template tests with `if` and that may be left out (docs/report-template.md).
@@ -68,12 +73,71 @@ OPTIONAL_FIELDS = frozenset({
     "item4.summary", "item4.completeness", "item4.completeness.missing_units", "item4.indicator_table",
     "item4.case_table", "item4.tasks", "item4.tasks.overdue", "item4.indicator_points[].missed",
     "item4.difficulties[].units", "item4.proposals[].units", "appendix.legend",
+    "parts[].todo", "sections_after[].todo", "item4.indicator_lead", "item4.case_lead", "item4.labels",
+    "item4.indicator_table.note", "item4.completeness.sentence", "item4.completeness.late_units",
+    "item4.completeness.rejected_units", "report.draft",
 })
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # "1.234", "12,5", "78,45%", "-3", "15/21", "1.234 hồ sơ" is NOT a number
 _NUMBER = re.compile(r"^[+\-−]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?\s?%?$|^\d+\s?/\s?\d+$")
-_DASH = frozenset({"-", "–", "—", "x", "X", ""})
+_DASH = frozenset({"-", "–", "—", "x", "X", "", "KPS"})
+# Signs a value may carry after it in the appendix ("74,19*", "33,84*†"): not part of the number.
+VALUE_MARKS = "*†"
+# Fonts for charts, in order of preference: a Times-like serif that covers Vietnamese, then DejaVu (which
+# ships with matplotlib, so the choice never fails).
+CHART_FONTS = ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
+_VIETNAMESE_SAMPLE = "ÀẢÃÁẠĂẰẲẴẮẶÂẦẨẪẤẬĐÈẺẼÉẸÊỀỂỄẾỆÌỈĨÍỊÒỎÕÓỌÔỒỔỖỐỘƠỜỞỠỚỢÙỦŨÚỤƯỪỬỮỨỰỲỶỸÝỴàảãáạăđêôơưữựỹ"
+
+
+class PlaceholdersLeft(Exception):  # noqa: N818 - the name says what is wrong, as the brief asks
+    """A final report was asked for while parts still wait for the office's text."""
+
+    def __init__(self, left: Sequence[str]) -> None:
+        self.left = list(left)
+        super().__init__("Báo cáo còn nội dung chưa hoàn thiện, không xuất bản chính thức được. Các mục cần bổ "
+                         "sung: " + "; ".join(self.left) + ". Hãy điền nội dung các mục này (mục report.outline "
+                         "và report.sections_after trong cchc.yaml) rồi xuất lại, hoặc xuất bản dự thảo.")
+
+
+def placeholders_left(context: Mapping[str, Any]) -> list[str]:
+    """Parts and sections of `context` still marked for the office to write ("1. Công tác …", "II. ĐÁNH GIÁ
+    CHUNG"); empty when the report can be signed."""
+    return placeholders(context)
+
+
+# Multi-syllable words a heading must not split across lines ("THỦ / TỤC"): their syllables are joined by
+# non-breaking spaces. Matched without regard to case.
+KEEP_TOGETHER = (
+    "thủ tục", "hành chính", "cải cách", "kết quả", "tình hình", "thực hiện", "công tác", "triển khai",
+    "nhiệm vụ", "trọng tâm", "đánh giá", "đề xuất", "kiến nghị", "kiểm soát", "quy định", "công bố",
+    "công khai", "rà soát", "đơn giản hóa", "tiếp nhận", "phản ánh", "truyền thông", "hỗ trợ", "chỉ tiêu",
+    "đơn vị", "giải quyết", "hồ sơ", "kỳ tới", "tháng tới", "quý tới", "phụ lục", "xử lý",
+)
+_MONTH_YEAR = re.compile(r"(tháng|quý|năm|6 tháng) ([0-9IV]+)(?: (năm) ([0-9]{4}))?", re.IGNORECASE)
+
+
+def keep_words(text: str) -> str:
+    """`text` with the spaces inside known compound words and inside "tháng 3 năm 2025" made non-breaking,
+    so a title or heading breaks between words, never inside one."""
+    if not text:
+        return text
+    for word in KEEP_TOGETHER:
+        text = re.sub(re.escape(word).replace(r"\ ", r"\s"), lambda m: m.group(0).replace(" ", "\u00a0"), text,
+                      flags=re.IGNORECASE)
+    return _MONTH_YEAR.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
+
+
+def _keep_heading_words(ctx: dict[str, Any]) -> None:
+    report = ctx.get("report")
+    if isinstance(report, dict) and isinstance(report.get("subject"), str):
+        report["subject"] = keep_words(report["subject"])
+    for owner in [*(ctx.get("parts") or []), *(ctx.get("sections_after") or [])]:
+        if isinstance(owner, dict) and isinstance(owner.get("heading"), str):
+            owner["heading"] = keep_words(owner["heading"])
+    app = ctx.get("appendix")
+    if isinstance(app, dict) and isinstance(app.get("title"), str):
+        app["title"] = keep_words(app["title"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,15 +161,19 @@ def _looks_numeric(text: str) -> bool:
 
 
 def _point_labels(context: Mapping[str, Any]) -> dict[str, str]:
-    """Letters of item 4's fixed points (tasks, difficulties, proposals), continuing after the
-    indicator points a), b), …; the tasks point takes no letter when there are no tasks."""
+    """Letters of item 4's fixed points (tasks, difficulties, proposals): `item4.labels` when the context
+    gives them, else continuing after the indicator points a), b), … in the Vietnamese sequence (no gap, no
+    repeat; the tasks point takes no letter when there are no tasks)."""
     item4 = context.get("item4") or {}
+    given = item4.get("labels")
+    if isinstance(given, Mapping) and given:
+        return {str(k): str(v) for k, v in given.items()}
     i = len(item4.get("indicator_points") or [])
     labels: dict[str, str] = {}
     for key in ("tasks", "difficulties", "proposals"):
         if key == "tasks" and not item4.get("tasks"):
             continue
-        labels[key] = f"{POINT_LETTERS[min(i, len(POINT_LETTERS) - 1)]})"
+        labels[key] = point_label(i)
         i += 1
     return labels
 
@@ -134,8 +202,41 @@ def _vn_number(value: float, decimals: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+_CHART_FONT: list[str] = []
+
+
+def chart_font(candidates: Sequence[str] = CHART_FONTS) -> str:
+    """The first of `candidates` installed with every Vietnamese letter; DejaVu Sans (shipped with matplotlib)
+    when none is. Looked up without any "findfont" warning (Liberation 1.x lacks ư, ạ, ể…)."""
+    if candidates is CHART_FONTS and _CHART_FONT:
+        return _CHART_FONT[0]
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    chosen = "DejaVu Sans"
+    quiet = logging.getLogger("matplotlib.font_manager")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        for name in candidates:
+            try:
+                path = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+                charmap = FT2Font(path).get_charmap()
+            except (ValueError, RuntimeError, OSError):
+                continue
+            if all(ord(ch) in charmap for ch in _VIETNAMESE_SAMPLE):
+                chosen = name
+                break
+    finally:
+        quiet.setLevel(level)
+    if candidates is CHART_FONTS:
+        _CHART_FONT.append(chosen)
+    return chosen
+
+
 def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
-    """Draw one chart spec into a PNG at `path` (Agg canvas, no pyplot; DejaVu Sans for the diacritics).
+    """Draw one chart spec into a PNG at `path` (Agg canvas, no pyplot) in `chart_font()`, a font chosen
+    once for its Vietnamese letters, so matplotlib never searches (and never warns "findfont").
 
     Kinds: "bar_target" (horizontal bars, bars under `target` in red, a dashed target line), "bar"
     (the same without target), "line" (values over `labels`, optional target line).
@@ -162,10 +263,10 @@ def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
         return f"{_vn_number(v, 0 if float(v).is_integer() else dec)}{unit}"
 
     rc = {
-        # DejaVu Sans ships with matplotlib and covers Vietnamese; Liberation 1.x (Debian's
-        # fonts-liberation) lacks the precomposed letters (ư, ạ, ể…)
-        "font.family": ["DejaVu Sans", "Liberation Sans"],
-        "font.size": 8.5,
+        # one family, installed and checked for every Vietnamese letter: a list naming a missing family makes
+        # matplotlib log "findfont: Font family … not found" for every text it draws
+        "font.family": [chart_font()],
+        "font.size": 9,
         "axes.unicode_minus": False,
         "text.parse_math": False,
     }
@@ -295,12 +396,18 @@ def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "l
     run.bold = bold
 
 
+def _marks(text: str) -> int:
+    """How many value signs ("*", "†") end `text`."""
+    stripped = text.rstrip(VALUE_MARKS)
+    return len(text) - len(stripped)
+
+
 def _align_for(text: str, column: str, j: int) -> str:
     if j == 0 and column.strip().upper() == "STT":
         return "center"
     if text.strip() in _DASH:
         return "center"
-    return "right" if _looks_numeric(text) else "left"
+    return "right" if _looks_numeric(text.strip().rstrip(VALUE_MARKS)) else "left"
 
 
 class BodyXml:
@@ -319,9 +426,22 @@ class BodyXml:
         return self.xml
 
 
+def _keep_with_next(tr: Any) -> None:
+    """Keep this row on the page of the next one (every paragraph of the row gets keepNext)."""
+    for p_pr in tr.iter(qn("w:pPr")):
+        if p_pr.find(qn("w:keepNext")) is None:
+            style = p_pr.find(qn("w:pStyle"))
+            p_pr.insert(0 if style is None else 1, etree.Element(qn("w:keepNext")))
+
+
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
                  total_mm: float) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
+
+    Rows that continue an item (first cell empty: the other tiers of one indicator) stay on the page of the
+    row before them, and the last three rows of the table and of each group stay together, so no page holds
+    one or two rows alone. A number followed by signs ("74,19*") keeps its digits in line with the numbers
+    above and below (the others get a right indent as wide as the signs).
 
     python-docx styles a header row, one group row and one data row in a scratch document; the body rows are
     deep copies of those prototypes with their texts and alignments set. (Indexing python-docx rows is
@@ -354,12 +474,15 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     proto_group, proto_data = group_row._tr, data_row._tr
     tbl.remove(proto_group)
     tbl.remove(proto_data)
+    mark_w = [max((_marks(str(r[j])) for r in all_rows if j < len(r)), default=0) for j in range(ncols)]
+    mark_twips = font_pt * 20 * 0.5  # "*" and "†" are half an em wide in Times New Roman
     for title, rows in groups:
         if title:
             tr = copy.deepcopy(proto_group)
             tr.find(".//" + qn("w:t")).text = str(title)
             tbl.append(tr)
-        for r in rows:
+        built = []
+        for i, r in enumerate(rows):
             cells = [str(c) for c in r] + [""] * (ncols - len(r))
             tr = copy.deepcopy(proto_data)
             for j, tc in enumerate(tr.iterfind(qn("w:tc"))):
@@ -367,8 +490,21 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
                 t.text = cells[j]
                 if cells[j] != cells[j].strip():
                     t.set(qn("xml:space"), "preserve")
-                tc.find(".//" + qn("w:jc")).set(qn("w:val"), _align_for(cells[j], str(columns[j]), j))
+                align = _align_for(cells[j], str(columns[j]), j)
+                jc = tc.find(".//" + qn("w:jc"))
+                jc.set(qn("w:val"), align)
+                pad = mark_w[j] - _marks(cells[j])
+                if align == "right" and pad > 0:
+                    ind = etree.Element(qn("w:ind"))
+                    ind.set(qn("w:right"), str(round(pad * mark_twips)))
+                    jc.addprevious(ind)
+            following = rows[i + 1] if i + 1 < len(rows) else None
+            if following is not None and len(following) > 1 and not str(following[1]).strip():
+                _keep_with_next(tr)  # the next row continues this item
+            built.append(tr)
             tbl.append(tr)
+        for tr in built[-3:-1]:
+            _keep_with_next(tr)
     return BodyXml(etree.tostring(tbl, encoding="unicode"))
 
 
@@ -378,7 +514,8 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> di
     for n, spec in enumerate(ctx.get("charts") or [], start=1):
         png = draw_chart(spec, charts_dir / f"bieu-do-{n}.png")
         charts.append({"image": InlineImage(tpl, str(png), width=Mm(CHART_WIDTH_MM)),
-                       "caption": spec.get("caption") or f"Biểu đồ {n}. {spec.get('title', '')}".strip()})
+                       "caption": spec.get("caption") or f"Biểu đồ {n}. {spec.get('title', '')}".strip(),
+                       "point": str(spec.get("point") or "")})
     item4 = ctx.get("item4") or {}
     ind = item4.get("indicator_table")
     indicator_table: Any = ""
@@ -390,7 +527,7 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> di
         groups = [(g.get("title", ""), g.get("rows") or []) for g in app.get("groups") or []]
         appendix_table = _table_block(app["columns"], groups, TEXT_WIDTH_LANDSCAPE_MM)
     return {"charts": charts, "indicator_table": indicator_table, "appendix_table": appendix_table,
-            "labels": _point_labels(ctx)}
+            "labels": _point_labels(ctx), "draft": bool(placeholders_left(ctx))}
 
 
 def default_template() -> Path:
@@ -410,15 +547,21 @@ def render_report(
     *,
     template: Path | None = None,
     charts_dir: Path | None = None,
+    final: bool = False,
 ) -> Path:
     """Render the report for `context` (see docs/report-template.md) into the .docx `out`; return `out`.
 
     `template` defaults to templates/report/bao-cao-thang.docx. Chart PNGs go to `charts_dir` (kept) or
-    to a temporary folder removed afterwards.
+    to a temporary folder removed afterwards. While parts are left to complete the document is marked
+    "DỰ THẢO" on every page; with `final=True` it is not written at all (`PlaceholdersLeft`).
     """
     out = Path(out)
+    left = placeholders_left(context)
+    if final and left:
+        raise PlaceholdersLeft(left)
     ctx = _clean(context)
     _normalise_case_rows(ctx)
+    _keep_heading_words(ctx)
     tpl = DocxTemplate(str(template or default_template()))
     with ExitStack() as stack:
         if charts_dir is None:
@@ -570,8 +713,10 @@ def _missing_nested(tpl: DocxTemplate, context: Mapping[str, Any]) -> list[str]:
     found by a dry run of the jinja source with an Undefined that records each miss."""
     ctx = _clean(context)
     _normalise_case_rows(ctx)
-    ctx["rendered"] = {"charts": [{"image": "", "caption": c.get("caption", "")} for c in ctx.get("charts") or []],
-                       "indicator_table": "", "appendix_table": "", "labels": _point_labels(ctx)}
+    ctx["rendered"] = {"charts": [{"image": "", "caption": c.get("caption", ""), "point": str(c.get("point") or "")}
+                                  for c in ctx.get("charts") or []],
+                       "indicator_table": "", "appendix_table": "", "labels": _point_labels(ctx),
+                       "draft": bool(placeholders_left(ctx))}
     paths: dict[int, str] = {}
     _path_index(ctx, "", paths)
     missing: dict[str, None] = {}

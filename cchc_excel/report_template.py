@@ -368,18 +368,38 @@ def _add_page_number_field(paragraph: Paragraph, size_pt: float = 13) -> None:
     run_with(_el("w:fldChar", fldCharType="end"))
 
 
-def _setup_headers(section: Section) -> None:
-    """Page number centred in the top margin, hidden on the first page (NĐ 30, 4.1)."""
+DRAFT_MARK = "{% if rendered.draft %}DỰ THẢO{% endif %}"
+
+
+def _draft_run(paragraph: Paragraph) -> None:
+    run = paragraph.add_run(DRAFT_MARK)
+    run.bold = True
+    run.font.size = Pt(13)
+
+
+def _setup_headers(section: Section, width_mm: float = TEXT_WIDTH_PORTRAIT_MM) -> None:
+    """Page number centred in the top margin, hidden on the first page (NĐ 30, 4.1); "DỰ THẢO" at the right
+    of every page's header while the report has parts left to complete."""
+    from docx.enum.text import WD_TAB_ALIGNMENT
+
     section.different_first_page_header_footer = True
     first = section.first_page_header
     first.is_linked_to_previous = False
-    first.paragraphs[0].style = "Header Block"
+    p = first.paragraphs[0]
+    p.style = "Header Block"
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _draft_run(p)
     header = section.header
     header.is_linked_to_previous = False
     p = header.paragraphs[0]
     p.style = "Header Block"
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(width_mm / 2), WD_TAB_ALIGNMENT.CENTER)
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(width_mm), WD_TAB_ALIGNMENT.RIGHT)
+    p.add_run("\t").font.size = Pt(13)
     _add_page_number_field(p, 13)
+    p.add_run("\t").font.size = Pt(13)
+    _draft_run(p)
     for part in (section.footer, section.first_page_footer):
         part.is_linked_to_previous = False
 
@@ -521,15 +541,20 @@ def _title_block(doc: DocxDocument) -> None:
 
 
 def _paragraph_list(doc: DocxDocument, owner: str) -> None:
-    """The paragraphs of a part/section; `to_complete` ones are marked for the officer."""
+    """The paragraphs of a part/section, printed as they are, then its `todo` items marked for the officer
+    (italic, yellow, "[Nội dung cần bổ sung: …]"). A context without `todo` keeps the older meaning:
+    `to_complete` marks every paragraph."""
     _tag(doc, f"{{%p for para in {owner}.paragraphs %}}")
-    _tag(doc, f"{{%p if {owner}.to_complete %}}")
+    _tag(doc, f"{{%p if {owner}.to_complete and {owner}.todo is not defined %}}")
     _p(doc, "[Nội dung cần bổ sung: {{ para }}]", italic=True, highlight=True)
     _tag(doc, "{%p else %}")
     _p(doc, "{{ para }}")
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
-    _tag(doc, f"{{%p if {owner}.to_complete and not {owner}.paragraphs %}}")
+    _tag(doc, f"{{%p for t in {owner}.todo or [] %}}")
+    _p(doc, "[Nội dung cần bổ sung: {{ t }}]", italic=True, highlight=True)
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, f"{{%p if {owner}.to_complete and not {owner}.paragraphs and not {owner}.todo %}}")
     _p(doc, "[Nội dung cần bổ sung]", italic=True, highlight=True)
     _tag(doc, "{%p endif %}")
 
@@ -592,7 +617,9 @@ def _item4(doc: DocxDocument) -> None:
     _tag(doc, "{%p if item4.summary %}")
     _p(doc, "{{ item4.summary }}")
     _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if item4.completeness %}")
+    _tag(doc, "{%p if item4.completeness.sentence %}")
+    _p(doc, "{{ item4.completeness.sentence }}")
+    _tag(doc, "{%p elif item4.completeness %}")
     _p(doc, "Cụ thể: {{ item4.completeness.on_time }}/{{ item4.completeness.expected }} đơn vị gửi báo cáo đúng "
             "hạn; {{ item4.completeness.late }} đơn vị gửi muộn; {{ item4.completeness.rejected }} báo cáo phải "
             "trả lại để hoàn thiện; {{ item4.completeness.missing }} đơn vị chưa gửi báo cáo"
@@ -609,23 +636,45 @@ def _item4(doc: DocxDocument) -> None:
     _tag(doc, "{%p if pt.missed %}")
     _p(doc, "{{ pt.missed }}")
     _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p endfor %}")
-
-    # charts (drawn by report.py), caption under each
+    # the chart that illustrates this point, right under it (drawn by report.py)
     _tag(doc, "{%p for chart in rendered.charts %}")
+    _tag(doc, "{%p if chart.point and chart.point == pt.label %}")
     _p(doc, "{{ chart.image }}", style="Figure")
     _p(doc, "{{ chart.caption }}", style="Figure Caption")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endfor %}")
+
+    # charts not attached to a point, after the points
+    _tag(doc, "{%p for chart in rendered.charts %}")
+    _tag(doc, "{%p if not chart.point %}")
+    _p(doc, "{{ chart.image }}", style="Figure")
+    _p(doc, "{{ chart.caption }}", style="Figure Caption")
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
 
     # Bảng 1: indicator results by tier (variable columns: a table built by report.py)
     _tag(doc, "{%p if item4.indicator_table %}")
+    _tag(doc, "{%p if item4.indicator_lead %}")
+    p = _p(doc, "{{ item4.indicator_lead }}")
+    p.paragraph_format.keep_with_next = True
+    _tag(doc, "{%p endif %}")
     _p(doc, "{{ item4.indicator_table.caption }}", style="Table Caption")
     _p(doc, "{{p rendered.indicator_table }}")
+    _tag(doc, "{%p if item4.indicator_table.note %}")
+    note = _p(doc, "{{ item4.indicator_table.note }}", italic=True, size=12)
+    note.paragraph_format.space_before = Pt(3)
+    _tag(doc, "{%p else %}")
     _p(doc, "", style="Figure Caption")
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endif %}")
 
     # Bảng 2: case-result sheet (fixed form columns: a {%tr %} loop in the template)
     _tag(doc, "{%p if item4.case_table %}")
+    _tag(doc, "{%p if item4.case_lead %}")
+    p = _p(doc, "{{ item4.case_lead }}")
+    p.paragraph_format.keep_with_next = True
+    _tag(doc, "{%p endif %}")
     _p(doc, "{{ item4.case_table.caption }}", style="Table Caption")
     _p(doc, "Đơn vị tính: hồ sơ", style="Table Text", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _case_table(doc)
@@ -670,7 +719,9 @@ def _body(doc: DocxDocument) -> None:
     _p(doc, "(Số liệu báo cáo tính {{ report.window_label }}.)", italic=True)
     _tag(doc, "{%p endif %}")
 
-    _p(doc, "I. TÌNH HÌNH, KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH THỦ TỤC HÀNH CHÍNH", style="Report Section")
+    # non-breaking spaces inside the compound words: the heading breaks between words, never "THỦ / TỤC"
+    _p(doc, "I. TÌNH\u00a0HÌNH, KẾT\u00a0QUẢ THỰC\u00a0HIỆN CÔNG\u00a0TÁC CẢI\u00a0CÁCH THỦ\u00a0TỤC "
+            "HÀNH\u00a0CHÍNH", style="Report Section")
     _tag(doc, "{%p for part in parts %}")
     _p(doc, "{{ part.number }}. {{ part.heading }}", style="Report Item")
     _paragraph_list(doc, "part")
@@ -718,7 +769,7 @@ def _appendix(doc: DocxDocument) -> None:
 
     section = doc.sections[-1]
     _setup_page(section, landscape=True)
-    section.different_first_page_header_footer = True
+    _setup_headers(section, TEXT_WIDTH_LANDSCAPE_MM)
     pg = _el("w:pgNumType", start="1")  # appendix pages are numbered on their own (NĐ 30, 4.1)
     sect_pr = section._sectPr
     anchor = next((sect_pr.find(qn(t)) for t in ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",

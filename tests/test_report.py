@@ -52,7 +52,8 @@ def body_text(doc: Any) -> str:
 
 
 def paragraph_texts(doc: Any) -> list[str]:
-    return [p.text for p in doc.paragraphs]
+    """Paragraph texts with the headings' non-breaking spaces read as spaces."""
+    return [p.text.replace("\u00a0", " ") for p in doc.paragraphs]
 
 
 def table_texts(doc: Any) -> list[str]:
