@@ -58,6 +58,15 @@ class DataFileError(Exception):
         self.line = line
 
 
+class CsvQuoteError(DataFileError):
+    """A CSV cell opens a double quote that never closes, so the rows after it were swallowed into one cell.
+    `line` is where the quote opened (as the officer sees it in a text editor), `swallowed` how many lines."""
+
+    def __init__(self, line: int, swallowed: int) -> None:
+        super().__init__(f"unclosed quote at line {line}", line)
+        self.swallowed = swallowed
+
+
 def read_text(path: Path) -> str:
     """Read a text data file as UTF-8 (a BOM from Notepad is dropped)."""
     raw = Path(path).read_bytes()
@@ -94,11 +103,19 @@ def read_csv_rows(path: Path) -> list[Located]:
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows: list[Located] = []
-    for index, row in enumerate(reader, start=2):
+    start = 2
+    for row in reader:
+        # A unit row is one line. A cell spanning lines means a quote was left open (Excel never writes a
+        # line break into these columns): refuse, naming the line where it opened.
+        spanned = reader.line_num - start
+        if spanned > 0 and any("\n" in (v or "") or "\r" in (v or "") for v in row.values()
+                               if isinstance(v, str)):
+            raise CsvQuoteError(start, spanned)
         located = Located({(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None})
-        located.line = index
+        located.line = start
         located.key_lines = {}
         rows.append(located)
+        start = reader.line_num + 1
     return rows
 
 
@@ -141,6 +158,10 @@ def load_registry(path: Path) -> tuple[Any, Any]:
             if not csv_path.exists():
                 return None, ValidationReport([problem("file-missing", file=str(csv_path))])
             rows = read_csv_rows(csv_path)
+    except CsvQuoteError as exc:
+        where = csv_path if path.suffix.lower() != ".csv" and csv_path else path
+        return None, ValidationReport([problem("csv-unclosed-quote", file=str(where), cell=f"dòng {exc.line}",
+                                               value=exc.swallowed)])
     except DataFileError as exc:
         return None, ValidationReport([problem("file-syntax", file=str(path), cell=f"dòng {exc.line or '?'}",
                                                detail=str(exc))])

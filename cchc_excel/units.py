@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .problems import Problem, ValidationReport, problem
+from .problems import Problem, ValidationReport, problem, unknown_key
 from .vntext import clean_text, match_key
 
 
@@ -78,6 +78,8 @@ class Registry:
 
 
 _UNIT_KEYS = {"code", "name", "tier", "parent", "parent_code", "flags", "contact", "source"}
+_TIER_KEYS = {"code", "name", "parent", "group_label"}
+_REGISTRY_KEYS = {"id", "province", "valid_from", "valid_to", "note", "tiers", "units", "units_csv"}
 
 
 def _flags(value: Any) -> frozenset[str]:
@@ -103,8 +105,23 @@ def parse_registry(data: Any, *, source: str = "<registry>",
         add("field-invalid", None, "registry", value=type(data).__name__, name="registry",
             detail="tệp danh mục phải có tiers và units")
         return None, ValidationReport(problems)
+
+    def check_keys(node: Any, path: str, allowed: set[str], src: str = source) -> None:
+        """Unknown keys: a near miss of a known key ("flag" for "flags") is an error, since its value would
+        vanish silently (a unit losing its mountain flag loses its adjusted target); others are warnings."""
+        if not isinstance(node, Mapping):
+            return
+        line_of = getattr(node, "line_of", None)
+        for key in node:
+            if key in allowed:
+                continue
+            line = line_of(key) if line_of else getattr(node, "line", None)
+            problems.append(unknown_key(str(key), allowed, file=src, cell=f"dòng {line} ({path})" if line else path))
+
+    check_keys(data, "registry", _REGISTRY_KEYS)
     tiers: list[Tier] = []
     for i, node in enumerate(data.get("tiers") or []):
+        check_keys(node, f"tiers[{i}]", _TIER_KEYS)
         if not isinstance(node, Mapping) or not node.get("code"):
             add("field-missing", node, f"tiers[{i}]", name="code")
             continue
@@ -120,7 +137,14 @@ def parse_registry(data: Any, *, source: str = "<registry>",
 
     unit_nodes: list[tuple[Any, str, str]] = []
     for i, node in enumerate(data.get("units") or []):
+        check_keys(node, f"units[{i}]", _UNIT_KEYS)
         unit_nodes.append((node, f"units[{i}]", source))
+    if rows:
+        # The columns of a CSV are its header line: report an unknown column once, on line 1.
+        for column in rows[0]:
+            if column not in _UNIT_KEYS and column:
+                problems.append(unknown_key(str(column), _UNIT_KEYS, file=rows_source or source,
+                                            cell="dòng 1 (tiêu đề cột)"))
     for node in rows or []:
         unit_nodes.append((node, f"dòng CSV {getattr(node, 'line', '?')}", rows_source or source))
     if not unit_nodes:

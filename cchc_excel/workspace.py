@@ -18,7 +18,7 @@ import yaml
 
 from .datafiles import DataFileError, load_plan, load_registry, read_yaml
 from .plan import Plan
-from .problems import ValidationReport, problem
+from .problems import Refusal, ValidationReport, problem, unknown_key
 from .units import Registry, check_against_plan
 
 CONFIG_NAME = "cchc.yaml"
@@ -43,6 +43,29 @@ DEFAULT_REPORT: dict[str, Any] = {
     "archive": "Lưu: VT, KSTT",
     "kinh_gui": [],
 }
+
+
+CONFIG_KEYS = {"plan", "registry", "store", "secret", "protect_password", "office", "report"}
+# Keys of `report` read by the report (narrative, report) beyond the defaults written by `cchc init`.
+REPORT_EXTRA_KEYS = {"template", "outline"}
+
+
+def check_config_keys(cfg: Any, source: str) -> list[Any]:
+    """Unknown keys of cchc.yaml: a near miss of a known key ("registy", "signer_nam") is an error — the
+    value would otherwise be dropped without a word; anything else is a warning."""
+    found = []
+    sections = [(cfg, CONFIG_KEYS, "")]
+    for name, allowed in (("office", set(DEFAULT_OFFICE)), ("report", set(DEFAULT_REPORT) | REPORT_EXTRA_KEYS)):
+        if isinstance(cfg.get(name), dict):
+            sections.append((cfg[name], allowed, f"{name}."))
+    for node, allowed, prefix in sections:
+        line_of = getattr(node, "line_of", None)
+        for key in node:
+            if key not in allowed:
+                line = line_of(key) if line_of else None
+                found.append(unknown_key(str(key), allowed, file=source,
+                                         cell=f"dòng {line} ({prefix}{key})" if line else f"{prefix}{key}"))
+    return found
 
 
 @dataclass
@@ -86,6 +109,11 @@ def open_workspace(root: Path) -> tuple[Workspace | None, ValidationReport]:
     except DataFileError as exc:
         report.add(problem("file-syntax", file=str(cfg_path), cell=f"dòng {exc.line or '?'}", detail=str(exc)))
         return None, report
+    if not isinstance(cfg, dict):
+        report.add(problem("field-invalid", file=str(cfg_path), cell="cchc.yaml", name="cchc.yaml", value=cfg,
+                           detail="cần các mục plan, registry, store, secret"))
+        return None, report
+    report.extend(check_config_keys(cfg, str(cfg_path)))
     plan_path = root / str(cfg.get("plan") or "plan.yaml")
     registry_path = root / str(cfg.get("registry") or "registry.yaml")
     plan, plan_report = load_plan(plan_path)
@@ -111,6 +139,11 @@ def init_workspace(root: Path, *, plan: Path, registry: Path, office: dict[str, 
     """Create a workspace folder: copy the plan and registry (with its CSV) and write cchc.yaml with a
     fresh signing key. Refuses to overwrite an existing config."""
     root = Path(root)
+    for given in (plan, registry):
+        if not Path(given).is_file():
+            raise Refusal(problem("path-missing", file=str(given)), exit_code=2)
+    if root.exists() and not root.is_dir():
+        raise Refusal(problem("out-not-folder", file=str(root)), exit_code=2)
     root.mkdir(parents=True, exist_ok=True)
     cfg_path = root / CONFIG_NAME
     if cfg_path.exists():
