@@ -362,7 +362,8 @@ def plan_check(file: Path = typer.Argument(..., help="Tệp kế hoạch (.yaml)
             for col in ("Mã", "Cờ đơn vị", "Chỉ tiêu", "Thay đổi", "Nội dung"):
                 adj.add_column(col, overflow="fold")
             for a in plan.adjustments:
-                adj.add_row(a.id, a.flag, ", ".join(a.indicators), f"{a.delta:+g}", a.text or "")
+                change = f"{a.delta:+g}% mức chuẩn" if a.mode == "percent_of_target" else f"{a.delta:+g} điểm %"
+                adj.add_row(a.id, a.flag, ", ".join(a.indicators), change, a.text or "")
             console.print(adj)
         tasks = Table(title=f"{len(plan.tasks)} nhiệm vụ")
         for col in ("Mã", "Nhiệm vụ", "Chủ trì", "Thời hạn"):
@@ -382,7 +383,8 @@ def _plan_dict(plan: Any) -> dict[str, Any]:
                         "denominator": i.denominator_label, "combine": i.combine,
                         "targets": [{"tier": t.tier, "id": t.printed_id, "comparison": t.comparison, "value": t.value}
                                     for t in i.targets]} for i in plan.indicators],
-        "adjustments": [{"id": a.id, "flag": a.flag, "delta": a.delta, "indicators": list(a.indicators)}
+        "adjustments": [{"id": a.id, "flag": a.flag, "delta": a.delta, "mode": a.mode,
+                         "indicators": list(a.indicators)}
                         for a in plan.adjustments],
         "tasks": [{"id": t.id, "text": t.text, "host": t.host, "deadline": t.deadline.label,
                    "due": t.deadline.due} for t in plan.tasks],
