@@ -30,8 +30,11 @@ HEADER_FILL = "#DDEBF7"
 
 # Explicit Vietnamese language tag in number formats: LibreOffice then parses what the clerk types in these
 # cells as vi-VN (1.234 = 1234, 12,5 = 12.5, 15/03/2025 = a date) whatever its own locale setting.
-COUNT_FMT = "[$-42A]#,##0"
-PERCENT_FMT = "[$-42A]0.00"
+# Numeric inputs keep the *General* format on purpose: typing "87,5%" or a date into a General cell makes
+# Excel and LibreOffice switch the cell to a percent or date format (into a "0.00" cell LibreOffice stores
+# 0.875 or 45731 and keeps "0.00"), so the reader can tell from the format what was typed (readback).
+COUNT_FMT = "[$-42A]General"
+PERCENT_FMT = "[$-42A]General"
 DATE_FMT = "[$-42A]dd/mm/yyyy"
 TEXT_FMT = "@"
 
@@ -117,12 +120,18 @@ def _validation(slot: Slot, field_list_ref: str | None) -> dict[str, Any]:
     title = slot.label[:32]
     if slot.kind == "count":
         return {"validate": "integer", "criteria": ">=", "value": 0, "input_title": title,
-                "input_message": "Nhập số nguyên không âm (ví dụ 1234).", "error_title": "Số không hợp lệ",
-                "error_message": "Ô này chỉ nhận số nguyên từ 0 trở lên."}
+                "input_message": "Nhập số nguyên không âm, ví dụ 1234 hoặc 1.234 (không dùng dấu cách, "
+                                 "dấu phẩy hay dấu %).",
+                "error_title": "Số không hợp lệ",
+                "error_message": "Ô này chỉ nhận số nguyên từ 0 trở lên, ví dụ 1234 hoặc 1.234. Không gõ dấu "
+                                 "cách, chữ, dấu % hay ngày tháng."}
     if slot.kind == "percent":
         return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
-                "input_title": title, "input_message": "Nhập tỷ lệ phần trăm từ 0 đến 100 (ví dụ 92,5).",
-                "error_title": "Tỷ lệ không hợp lệ", "error_message": "Tỷ lệ phải từ 0 đến 100."}
+                "input_title": title, "input_message": "Nhập số từ 0 đến 100, dấu thập phân là dấu phẩy, "
+                                                       "không gõ dấu % (ví dụ 92,5).",
+                "error_title": "Tỷ lệ không hợp lệ",
+                "error_message": "Nhập số từ 0 đến 100 với dấu phẩy thập phân, ví dụ 92,5 (không gõ 92.5 "
+                                 "hay 92,5%)."}
     if slot.kind == "date":
         return {"validate": "date", "criteria": "between", "minimum": date(2000, 1, 1),
                 "maximum": date(2100, 12, 31), "input_title": title,
@@ -171,6 +180,23 @@ def _write_slot(ws: Any, fmt: _Formats, slot: Slot, field_list_ref: str | None) 
         ws.write_blank(slot.row + offset, slot.col, None, cell_fmt)
     validation = _validation(slot, field_list_ref)
     ws.data_validation(slot.row, slot.col, slot.row + slot.rows - 1, slot.col, validation)
+    if slot.kind in ("count", "percent"):
+        _flag_typed_format(ws, slot)
+
+
+def _flag_typed_format(ws: Any, slot: Slot) -> None:
+    """Shade a numeric input whose number format was changed by what the clerk typed: a date (red; refused
+    on import), or "87,5%" (a percent cell holds 0.875: orange in a percentage cell, which the form and the
+    reader both read as 87,5; red in a count cell). CELL("format") is "D…" for dates, "P…" for percents in
+    Excel and LibreOffice."""
+    first = a1(slot.row, slot.col)
+    rng = f"{first}:{a1(slot.row + slot.rows - 1, slot.col)}"
+    kind = f'LEFT(CELL("format",{first}),1)'
+    ws.conditional_format(rng, {"type": "formula", "criteria": f'={kind}="D"', "format": ws._red_fmt})
+    if slot.kind == "percent":
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'={kind}="P"', "format": ws._warn_fmt})
+    else:
+        ws.conditional_format(rng, {"type": "formula", "criteria": f'={kind}="P"', "format": ws._red_fmt})
 
 
 def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, Any], due: date,
@@ -324,7 +350,9 @@ def _formulas(block: L.IndicatorBlock, tcell: str) -> tuple[str, str]:
         num, den = cells
         rate = f'=IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0),ROUND({num}/{den}*100,2),"")'
     elif ind.kind == "percent":
-        rate = f'=IF(ISNUMBER({cells[0]}),ROUND({cells[0]},2),"")'
+        # "87,5%" typed into the cell is stored as 0.875 with a percent format: read it as 87,5, as the reader does.
+        scale = f'IF(LEFT(CELL("format",{cells[0]}),1)="P",100,1)'
+        rate = f'=IF(ISNUMBER({cells[0]}),ROUND({cells[0]}*{scale},2),"")'
     else:
         rate = '=""'
     if ind.kind in ("rate", "percent"):
@@ -391,16 +419,19 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
     ws.write_string(tr, 1, "Tổng cộng", fmt.header)
     for c in table.columns[1:]:
         col = col_letter(c.col)
-        ws.write_formula(tr, c.col, f"=SUM({col}{table.first_row + 1}:{col}{table.first_row + table.rows})",
-                         fmt.total_count, 0)
+        block = f"{col}{table.first_row + 1}:{col}{table.first_row + table.rows}"
+        # Blank, not 0, until something is entered: an empty form must not show "Khớp" (0 = 0 + 0).
+        ws.write_formula(tr, c.col, f'=IF(COUNT({block})=0,"",SUM({block}))', fmt.total_count, "")
     rec, res, pen = (a1(tr, col_of[k]) for k in ("received", "resolved", "pending"))
     ws.write_formula(tr, table.check_col, _check_formula(rec, res, pen), fmt.formula_text, "")
     check_rng = f"{a1(table.first_row, table.check_col)}:{a1(tr, table.check_col)}"
     ws.conditional_format(check_rng, {"type": "cell", "criteria": "==", "value": '"Khớp"', "format": ws._green_fmt})
     ws.conditional_format(check_rng, {"type": "text", "criteria": "begins with", "value": "Lệch",
                                       "format": ws._red_fmt})
-    ws.write_string(tr + 2, 1, "Cột 3 = 4 + 5 + 6; cột 7 = 8 + 9 + 10; cột 11 = 12 + 13 (máy tự tính). "
-                               "Kiểm tra: cột 3 = cột 7 + cột 11.", fmt.note)
+    # Merged over the table's width and wrapped: a long note left to overflow is cut at the print area.
+    ws.merge_range(tr + 2, 0, tr + 2, last, "Cột 3 = 4 + 5 + 6; cột 7 = 8 + 9 + 10; cột 11 = 12 + 13 (máy "
+                                            "tự tính). Kiểm tra: cột 3 = cột 7 + cột 11.", fmt.note)
+    ws.set_row(tr + 2, 32)
     ws.freeze_panes(table.first_row, 2)
     _a4(ws, landscape=True, last_col=last, last_row=tr + 2, repeat=(h, h + 2))
 
@@ -445,16 +476,20 @@ def _tasks(ws: Any, fmt: _Formats, lay: Layout) -> None:
 
 
 def _notes(ws: Any, fmt: _Formats, lay: Layout) -> None:
-    ws.set_column(0, 0, 90)
-    ws.write_string(0, 0, "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ", fmt.title)
-    ws.write_string(1, 0, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
+    # Two columns merged, not one wide column: LibreOffice never shrinks a single column that is wider than
+    # the page (it only scales when the print range would split across pages), and with a substitute for
+    # Calibri the 90-character column ran ~30 mm off the A4 page.
+    ws.set_column(0, 1, 42)
+    ws.merge_range(0, 0, 0, 1, "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ", fmt.title)
+    ws.merge_range(1, 0, 1, 1, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
     ws.set_row(0, 22)
     for slot in lay.note_slots:
-        ws.write_string(slot.row - 1, 0, f"{slot.label} (mỗi ý một dòng; Alt+Enter để xuống dòng):",
-                        fmt.label_bold)
-        _write_slot(ws, fmt, slot, None)
+        ws.merge_range(slot.row - 1, 0, slot.row - 1, 1,
+                       f"{slot.label} (mỗi ý một dòng; Alt+Enter để xuống dòng):", fmt.label_bold)
+        ws.merge_range(slot.row, slot.col, slot.row, slot.col + 1, "", _input_format(fmt, slot))
+        ws.data_validation(slot.row, slot.col, slot.row, slot.col, _validation(slot, None))
         ws.set_row(slot.row, 150)
-    _a4(ws, landscape=False, last_col=0, last_row=lay.note_slots[-1].row)
+    _a4(ws, landscape=False, last_col=1, last_row=lay.note_slots[-1].row)
 
 
 def _meta(ws: Any, lay: Layout, generated: str, signature: str, fields: Iterable[str]) -> str | None:
@@ -490,11 +525,12 @@ def write_workbook(lay: Layout, plan: Plan, path: Path, *, secret: str, office: 
         fmt = _formats(wb)
         green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
         red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        warn = wb.add_format({"bg_color": "#FFD966", "font_color": "#7F6000"})
         sheets = {name: wb.add_worksheet(name) for name in (L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_IND,
                                                              L.SHEET_CASES, L.SHEET_TASKS, L.SHEET_NOTES,
                                                              L.SHEET_META)}
         for ws in sheets.values():
-            ws._green_fmt, ws._red_fmt = green, red
+            ws._green_fmt, ws._red_fmt, ws._warn_fmt = green, red, warn
             ws.hide_gridlines(2)
         field_ref = _meta(sheets[L.SHEET_META], lay, generated_at, signature, plan.case_fields)
         _guide(sheets[L.SHEET_GUIDE], fmt, lay, plan, office, due, window)

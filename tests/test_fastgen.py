@@ -211,3 +211,12 @@ def test_fast_file_opens_in_libreoffice(tmp_path: Path, files: dict[str, tuple[P
     assert pdf.stat().st_size > 1000
     if HAVE_POPPLER:
         assert "Phước Nam" in pdf_text(pdf)
+
+
+def test_fast_file_prints_like_the_reference_on_a4(files: dict[str, tuple[Path, Path]]) -> None:
+    from tests.test_intake import print_setup
+
+    for fast, ref in files.values():
+        setup = print_setup(openpyxl.load_workbook(fast))
+        assert setup == print_setup(openpyxl.load_workbook(ref))
+        assert set(setup.values()) == {(9, True, 1, 0, True)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -118,6 +119,52 @@ def test_file_name_is_period_unit_code_and_ascii_slug(phuoc_hoa: Path) -> None:
 
 def test_every_printed_sheet_is_set_up_for_a4(book: openpyxl.Workbook) -> None:
     assert {name: book[name].page_setup.paperSize for name in SHEETS[:-1]} == {name: 9 for name in SHEETS[:-1]}
+
+
+def print_setup(book: openpyxl.Workbook) -> dict[str, tuple[Any, ...]]:
+    """Per printed sheet: (paper size, fit to page, pages wide, pages tall, columns in the print area)."""
+    out = {}
+    for name in SHEETS[:-1]:
+        ws = book[name]
+        area = ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area
+        min_col, _, max_col, _ = range_boundaries(area.split("!")[-1].replace("$", ""))
+        out[name] = (ws.page_setup.paperSize, ws.sheet_properties.pageSetUpPr.fitToPage,
+                     1 if ws.page_setup.fitToWidth is None else ws.page_setup.fitToWidth,  # OOXML default 1
+                     ws.page_setup.fitToHeight, max_col - min_col + 1 > 1)
+    return out
+
+
+def test_every_printed_sheet_fits_one_a4_page_wide(book: openpyxl.Workbook) -> None:
+    """Fit to 1 page wide on A4 (paper size 9), any number of pages tall; and no print area is a single
+    column, which LibreOffice never shrinks to the page (the notes sheet ran ~30 mm off the page)."""
+    assert print_setup(book) == {name: (9, True, 1, 0, True) for name in SHEETS[:-1]}
+
+
+def test_case_table_note_spans_the_printed_width(book: openpyxl.Workbook, phuoc_hoa_layout: L.Layout) -> None:
+    """The note under the case table is merged over the table and wrapped, so print does not cut it."""
+    table = phuoc_hoa_layout.case_table
+    row = table.total_row + 3
+    merged = [str(r) for r in book[L.SHEET_CASES].merged_cells.ranges if r.min_row == row]
+    assert merged == [f"A{row}:{L.col_letter(table.check_col)}{row}"]
+    assert book[L.SHEET_CASES][f"A{row}"].value.endswith("cột 3 = cột 7 + cột 11.")
+
+
+def test_empty_form_shows_no_case_table_verdict(phuoc_hoa: Path, phuoc_hoa_layout: L.Layout) -> None:
+    """Totals and the check column are blank (not 0 and "Khớp") until something is entered."""
+    table = phuoc_hoa_layout.case_table
+    ws = openpyxl.load_workbook(phuoc_hoa, data_only=True)[L.SHEET_CASES]
+    totals = [ws.cell(row=table.total_row + 1, column=c.col + 1).value for c in table.columns[1:]]
+    check = ws.cell(row=table.total_row + 1, column=table.check_col + 1).value
+    assert set(totals) == {None} and check is None
+    formulas = openpyxl.load_workbook(phuoc_hoa)[L.SHEET_CASES]
+    assert formulas.cell(row=table.total_row + 1, column=3).value.startswith("=IF(COUNT(")
+
+
+def test_numeric_inputs_keep_a_general_format_so_typed_percent_and_dates_show_in_the_format(
+        book: openpyxl.Workbook, phuoc_hoa_layout: L.Layout) -> None:
+    formats = {book[s.sheet].cell(row=s.row + 1, column=s.col + 1).number_format
+               for s in phuoc_hoa_layout.slots if s.kind in ("count", "percent")}
+    assert formats == {"[$-42A]General"}
 
 
 def test_workbook_carries_no_macros_and_no_external_links(phuoc_hoa: Path) -> None:

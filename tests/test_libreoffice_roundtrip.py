@@ -100,3 +100,58 @@ def test_file_saved_by_libreoffice_imports_clean_with_what_was_typed(
         ("Hộ tịch", 1234, 766, 2000, 1800, 200)]
     assert sub.tasks["II.1"].status == "Đang thực hiện"
     assert sub.difficulties == ["Thiếu máy quét"]
+
+
+# --- what typing changes: "87,5%" in a percentage cell, a date in a count cell, an empty case table -------
+
+SLIPS: dict[str, str] = {
+    "TT_NGUOI_LAP": "Lê Văn An",
+    "CT_3_TU": "15/03/2025",      # a date typed into a count cell
+    "CT_3_MAU": "2000",
+    "CT_15_GT": "87,5%",          # the percent sign typed with the percentage
+    "CT_15_SL": "40",
+}
+
+
+@pytest.fixture(scope="module")
+def slipped(tmp_path_factory: pytest.TempPathFactory, small_plan: Plan,
+            small_registry: Registry) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("lo-slips")
+    form = write_form(small_plan, small_registry, "STP", out)
+    saved = out / "da-nhap" / form.name
+    table = L.build_layout(small_plan, small_registry.get("STP"), small_registry.tier("tinh"), MARCH).case_table
+    check_total = L.a1(table.total_row, table.check_col)
+    result = fill_in_libreoffice(form, saved, cells=[{"name": n, "text": t} for n, t in SLIPS.items()],
+                                 read=[{"name": "CT_15_TYLE"}, {"name": "CT_15_KQ"},
+                                       {"sheet": L.SHEET_CASES, "cell": check_total}], locale="vi-VN")
+    return saved, result
+
+
+@needs_libreoffice
+def test_percent_typed_with_percent_sign_in_libreoffice_imports_as_points_with_a_warning(
+        slipped: tuple[Path, dict[str, Any]], small_plan: Plan, small_registry: Registry) -> None:
+    saved, result = slipped
+    live = [r["string"] for r in result["read"]]
+    assert live[:2] == ["87,50", L.NOT_MET]      # the form itself reads 87,5 (not 0,88) against the target 90
+    sub = read_workbook(saved, ReadContext(small_plan, small_registry, SECRET, MARCH))
+    assert ("percent-from-format", "warning", L.SHEET_IND, "CT_15_GT") in sub.report.flatten(
+        "code", "severity", "sheet", "name")
+    assert sub.indicators["15"].value == 87.5
+
+
+@needs_libreoffice
+def test_date_typed_in_libreoffice_into_a_count_cell_is_an_error_naming_sheet_and_cell(
+        slipped: tuple[Path, dict[str, Any]], small_plan: Plan, small_registry: Registry) -> None:
+    saved, _ = slipped
+    sub = read_workbook(saved, ReadContext(small_plan, small_registry, SECRET, MARCH))
+    lay = L.build_layout(small_plan, small_registry.get("STP"), small_registry.tier("tinh"), MARCH)
+    cell = lay.slot("CT_3_TU").cell
+    assert ("date-in-number-cell", "error", L.SHEET_IND, cell) in sub.report.flatten("code", "severity", "sheet",
+                                                                                     "cell")
+    assert sub.indicators["3"].numerator is None and not sub.accepted
+
+
+@needs_libreoffice
+def test_empty_case_table_shows_no_match_verdict_after_recalculation(slipped: tuple[Path, dict[str, Any]]) -> None:
+    _, result = slipped
+    assert result["read"][2]["string"] == ""     # not a green "Khớp" before anything is entered
