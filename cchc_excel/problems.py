@@ -101,6 +101,75 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                        "ghi ngày hoàn thành."),
 }
 
+# What a clerk should do about each finding: the "Cách sửa" column of the error workbook sent back to the
+# units. One short Vietnamese sentence per code that a clerk's file can produce; `fix_for` falls back to a
+# sentence by severity. Keep beside MESSAGES: a new file- or cell-level code gets its line here too.
+FIXES: dict[str, str] = {
+    # --- file level ---
+    "file-unreadable": "Mở lại tệp trên máy, lưu lại (Tệp > Lưu thành, chọn .xlsx) rồi gửi lại.",
+    "file-empty": "Tệp gửi bị rỗng: gửi lại đúng tệp biểu mẫu đã nhập số liệu.",
+    "file-not-workbook": "Gửi lại tệp Excel (.xlsx) của biểu mẫu, không gửi tệp PDF, ảnh hay tệp Word.",
+    "file-encrypted": "Gỡ mật khẩu mở tệp (Tệp > Thông tin > Bảo vệ sổ làm việc), lưu lại rồi gửi lại.",
+    "file-too-large": "Gửi lại đúng biểu mẫu được cấp, không chèn thêm ảnh hay trang tính lớn.",
+    "file-hostile-xml": "Tải lại biểu mẫu được cấp, nhập lại số liệu rồi gửi lại.",
+    "file-too-slow": "Gửi lại đúng biểu mẫu được cấp, không chèn thêm dữ liệu ngoài biểu mẫu.",
+    "file-macros": "Không cần gửi lại. Lần sau lưu dạng .xlsx (không có macro).",
+    "file-external-links": "Không cần gửi lại. Lần sau dán số bằng Dán giá trị (Paste Values), không dán công thức.",
+    "file-converted-format": "Không cần gửi lại. Lần sau lưu dạng .xlsx (Excel Workbook).",
+    "not-our-form": "Nhập số liệu vào biểu mẫu do Văn phòng cấp cho đơn vị và kỳ này, không dùng mẫu khác.",
+    "bad-signature": "Dùng đúng biểu mẫu cấp cho đơn vị mình và kỳ này; không sao chép tệp của đơn vị khác.",
+    "old-format-version": "Tải biểu mẫu mới của kỳ này, nhập lại số liệu rồi gửi lại.",
+    "wrong-plan": "Tải biểu mẫu của kế hoạch năm nay, nhập lại số liệu rồi gửi lại.",
+    "wrong-period": "Gửi biểu mẫu của đúng kỳ báo cáo này (xem tên tệp và trang 'Thông tin').",
+    "unit-not-in-registry": "Liên hệ Văn phòng để được cấp đúng biểu mẫu của đơn vị.",
+    "filename-unit-mismatch": "Không cần gửi lại. Lần sau giữ nguyên tên tệp được cấp.",
+    "duplicate-of-other-unit": "Kiểm tra lại: nhập số liệu của chính đơn vị mình vào biểu mẫu của đơn vị, "
+                               "rồi gửi lại.",
+    "form-empty": "Nhập số liệu vào các ô màu vàng của biểu mẫu, lưu lại rồi gửi lại.",
+    "late-submission": "Không cần gửi lại. Các kỳ sau đề nghị gửi đúng hạn.",
+    # --- cell level ---
+    "not-a-number": "Xóa nội dung ô và gõ lại một con số (chỉ chữ số, không có chữ hay ký hiệu).",
+    "not-whole": "Số hồ sơ là số nguyên: gõ lại số không có phần thập phân.",
+    "negative": "Gõ lại số không âm (từ 0 trở lên).",
+    "ambiguous-number": "Gõ lại số không có dấu chấm, dấu cách ngăn cách hàng nghìn (ví dụ 1234).",
+    "number-from-text": "Không cần sửa nếu số đúng. Nếu sai, gõ lại con số vào ô.",
+    "numerator-exceeds-denominator": "Kiểm tra lại hai số: tử số (dòng trên) không được lớn hơn mẫu số "
+                                     "(dòng dưới).",
+    "percent-out-of-range": "Gõ tỷ lệ là số từ 0 đến 100, không kèm dấu % (ví dụ 95,5).",
+    "percent-from-format": "Không cần sửa nếu số đúng. Lần sau chỉ gõ số, không kèm dấu %.",
+    "percent-in-count-cell": "Gõ số hồ sơ (số nguyên), không gõ tỷ lệ hay dấu %.",
+    "date-in-number-cell": "Xóa ô và gõ lại con số; nếu ô tự đổi thành ngày, gõ dấu ' trước con số.",
+    "decimal-point": "Không cần sửa nếu số đúng. Lần sau ghi số thập phân bằng dấu phẩy (ví dụ 95,5).",
+    "required-missing": "Nhập nội dung còn thiếu vào ô này.",
+    "not-a-date": "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2025.",
+    "not-in-list": "Chọn một giá trị trong danh sách thả xuống của ô.",
+    "case-sum-mismatch": "Kiểm tra lại các số của dòng này trên trang 'Giải quyết TTHC' cho khớp tổng.",
+    "case-balance": "Không bắt buộc sửa. Kiểm tra lại: số đã giải quyết cộng số đang giải quyết thường bằng "
+                    "số hồ sơ nhận của lĩnh vực.",
+    "case-denominator-mismatch": "Sửa mẫu số cho bằng tổng tương ứng ở trang 'Giải quyết TTHC', hoặc sửa "
+                                 "bảng đó nếu bảng sai.",
+    "locked-cell-changed": "Không cần gửi lại; không sửa các ô khóa (chỉ tiêu giao, tên chỉ tiêu).",
+    "text-too-long": "Không cần gửi lại. Lần sau viết ngắn gọn hơn.",
+    "legacy-encoding": "Không cần gửi lại. Lần sau gõ bằng bảng mã Unicode (Unikey: chọn Unicode).",
+    "big-jump": "Không bắt buộc sửa. Kiểm tra lại số; nếu đúng, ghi lý do vào cột Ghi chú.",
+    "status-date-missing": "Ghi ngày hoàn thành nhiệm vụ vào ô này.",
+}
+
+# Findings whose register message means little to a clerk, said again for the error workbook. The
+# templates use the problem's own fields (value, cell, sheet) and {shown}, the number as it was read.
+CLERK_MESSAGES: dict[str, str] = {
+    "number-from-text": "Ô lưu số dưới dạng chữ ('{value}'); hệ thống đã đọc là {shown}.",
+}
+
+
+def fix_for(code: str, severity: str = "error") -> str:
+    """The "Cách sửa" of a finding: its line in FIXES, else a sentence by severity."""
+    if code in FIXES:
+        return FIXES[code]
+    if severity == "error":
+        return "Sửa theo nội dung nêu bên trái rồi gửi lại tệp."
+    return "Không bắt buộc sửa; đề nghị kiểm tra lại."
+
 
 @dataclass(frozen=True)
 class Problem:

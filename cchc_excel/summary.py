@@ -1,244 +1,237 @@
-"""Edge: the Excel summary beside the Word report, and the error-report workbook sent back to clerks.
+"""Edge: the Excel summary beside the Word report (for the provincial office).
 
-xlsxwriter with strings_to_formulas/strings_to_numbers/strings_to_urls off, and every text that came from a
-clerk written with write_string: a note that begins with "=", "+", "-" or "@" stays text, never a formula.
+Every sheet prints on A4 landscape, one page wide, header rows repeated, long text wrapped, "Trang 1/3"
+in the footer (`xlsxprint`); a sheet with nothing to show says so. Units are named as in the report
+(`narrative.unit_label`); a unit without cases for an indicator ("Không phát sinh") is shown apart from
+one that missed its target. The error workbook sent back to clerks lives in `errorbook` (re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
+from . import aggregate
 from .aggregate import MET, NOT_MET, Aggregation
-from .plan import Plan
-from .store import ImportOutcome
+from .errorbook import write_error_report, write_error_reports_per_unit
+from .narrative import unit_label
+from .plan import Indicator, Plan
 from .units import Registry
+from .xlsxprint import FONT, Book
 
-FONT = "Times New Roman"
-_SAFE = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-         "nan_inf_to_errors": True}
+__all__ = ["write_summary", "write_error_report", "write_error_reports_per_unit", "chart_title"]
+
+NO_CASES: str = getattr(aggregate, "NO_CASES", "Không phát sinh")
+NOT_REPORTED: str = getattr(aggregate, "NOT_REPORTED", "Chưa báo cáo")
+STATUS_COLOURS = ((MET, "green"), (NOT_MET, "red"), (NO_CASES, "grey"))
+LEGEND = (f"“{NO_CASES}”: đơn vị có gửi báo cáo nhưng không có hồ sơ (hoặc lượt đánh giá) nào cho chỉ tiêu "
+          f"trong kỳ; không tính vào số đơn vị “{NOT_MET}”.")
+CHART_TITLE_MAX = 48
 
 
-class _Book:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.wb = xlsxwriter.Workbook(str(path), _SAFE)
-        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
-        self.title = self.wb.add_format({**base, "bold": True, "font_size": 14})
-        self.header = self.wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#DDEBF7",
-                                          "text_wrap": True, "align": "center"})
-        # No wrap: spreadsheet programs do not grow rows written by a library, wrapped text would overlap.
-        self.text = self.wb.add_format({**base, "border": 1})
-        self.count = self.wb.add_format({**base, "border": 1, "num_format": "#,##0"})
-        self.pct = self.wb.add_format({**base, "border": 1, "num_format": "0.00"})
-        self.green = self.wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-        self.red = self.wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+def chart_title(ind: Indicator) -> str:
+    """A short chart title that is never cut mid-word: "Chỉ tiêu 3: Tỷ lệ hồ sơ trực tuyến"."""
+    name = ind.short or ind.name
+    title = f"Chỉ tiêu {ind.id}: {name}"
+    if len(title) <= CHART_TITLE_MAX:
+        return title
+    words, out = name.split(), ""
+    for w in words:
+        if len(f"Chỉ tiêu {ind.id}: {out} {w}".strip()) > CHART_TITLE_MAX - 1:
+            break
+        out = f"{out} {w}".strip()
+    return f"Chỉ tiêu {ind.id}: {out}…" if out else f"Chỉ tiêu {ind.id}"
 
-    def sheet(self, name: str, title: str, columns: Sequence[tuple[str, int]]) -> Any:
-        ws = self.wb.add_worksheet(name[:31])
-        ws.write_string(0, 0, title, self.title)
-        for c, (label, width) in enumerate(columns):
-            ws.set_column(c, c, width)
-            ws.write_string(2, c, label, self.header)
-        ws.set_row(2, 32)
-        ws.freeze_panes(3, 0)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(2, 2)
-        return ws
 
-    def cell(self, ws: Any, r: int, c: int, value: Any, kind: str = "text") -> None:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            ws.write_blank(r, c, None, self.text)
-        elif kind == "count":
-            ws.write_number(r, c, float(value), self.count)
-        elif kind == "pct":
-            ws.write_number(r, c, round(float(value), 2), self.pct)
-        else:
-            ws.write_string(r, c, str(value), self.text)  # always text: no formula injection
+def _name_of(registry: Registry, code: Any, fallback: Any = None) -> str:
+    unit = registry.get(str(code)) if code is not None and not pd.isna(code) else None
+    if unit is not None:
+        return unit_label(registry, unit)
+    return str(fallback if fallback is not None and not pd.isna(fallback) else code)
 
-    def met_format(self, ws: Any, first_row: int, last_row: int, col: int) -> None:
-        if last_row < first_row:
-            return
-        ws.conditional_format(first_row, col, last_row, col, {"type": "cell", "criteria": "==",
-                                                              "value": f'"{MET}"', "format": self.green})
-        ws.conditional_format(first_row, col, last_row, col, {"type": "cell", "criteria": "==",
-                                                              "value": f'"{NOT_MET}"', "format": self.red})
 
-    def close(self) -> None:
-        self.wb.close()
+def _vn_date(value: Any) -> str | None:
+    """"2025-03-10" (as stored) -> "10/03/2025"; anything else as it is."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value)
+    try:
+        return date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) -> Path:
     """The monthly summary workbook: the report's tables, native charts, met/not-met colours."""
     path = Path(path)
-    book = _Book(path)
+    book = Book(path)
     names = {i.key: i.short or i.name for i in plan.indicators}
     printed = {i.key: i.id for i in plan.indicators}
     tier_names = {t.code: t.name for t in registry.tiers}
     label = agg.period.label
     try:
         # Sheet 1: per tier / district / province.
-        cols = [("Cấp tổng hợp", 12), ("Nhóm", 26), ("Mã", 6), ("Chỉ tiêu", 38), ("Chỉ tiêu giao", 14),
-                ("Kết quả (%)", 11), ("Kỳ trước (%)", 11), ("Cùng kỳ năm trước (%)", 12), ("Lũy kế năm (%)", 11),
-                ("Thay đổi (điểm %)", 11), ("Tử số", 12), ("Mẫu số", 12), ("Đơn vị báo cáo", 10),
-                ("Đơn vị đạt", 10), ("Đánh giá", 10)]
-        ws = book.sheet("Tổng hợp", f"TỔNG HỢP KẾT QUẢ CHỈ TIÊU {label.upper()} (tỷ lệ gộp: tổng tử số / tổng mẫu số)",
-                        cols)
+        groups = agg.groups
+        with_no_cases = "units_no_cases" in groups.columns
+        cols = [("Cấp tổng hợp", 9), ("Nhóm", 15), ("Mã", 4.5), ("Chỉ tiêu", 27), ("Chỉ tiêu giao", 10),
+                ("Kết quả (%)", 8), ("Kỳ trước (%)", 8), ("Cùng kỳ năm trước (%)", 9), ("Lũy kế năm (%)", 8),
+                ("Thay đổi (điểm %)", 8), ("Tử số", 8.5), ("Mẫu số", 8.5), ("Đơn vị báo cáo", 7.5),
+                ("Đơn vị đạt", 7)]
+        if with_no_cases:
+            cols.append((f"Đơn vị {NO_CASES.lower()}", 8.5))
+        cols.append(("Đánh giá", 8.5))
+        sh = book.sheet("Tổng hợp", f"TỔNG HỢP KẾT QUẢ CHỈ TIÊU {label.upper()}",
+                        cols, subtitle=["Tỷ lệ gộp: tổng tử số / tổng mẫu số của các đơn vị. "
+                                        + (LEGEND if with_no_cases else "")])
         level_names = {"tier": "Theo cấp", "district": "Theo huyện", "province": "Toàn tỉnh"}
-        r = 3
-        for row in agg.groups.itertuples(index=False):
-            vals = [(level_names.get(row.level, row.level), "text"), (row.group_name, "text"),
-                    (printed.get(row.indicator), "text"), (names.get(row.indicator), "text"),
-                    (row.target_label or None, "text"), (row.value, "pct"), (row.value_prev, "pct"),
-                    (row.value_last_year, "pct"), (row.value_ytd, "pct"), (row.change_prev, "pct"),
-                    (row.numerator, "count"), (row.denominator, "count"), (row.units_reported, "count"),
-                    (row.units_met, "count"), (row.status, "text")]
-            for c, (v, kind) in enumerate(vals):
-                book.cell(ws, r, c, v, kind)
-            r += 1
-        book.met_format(ws, 3, r - 1, len(cols) - 1)
-        ws.autofilter(2, 0, max(r - 1, 2), len(cols) - 1)
+        first = sh.row
+        for row in groups.itertuples(index=False):
+            vals: list[tuple[Any, str]] = [
+                (level_names.get(row.level, row.level), "text"), (row.group_name, "text"),
+                (printed.get(row.indicator), "center"), (names.get(row.indicator), "text"),
+                (row.target_label or None, "text"), (row.value, "pct"), (row.value_prev, "pct"),
+                (row.value_last_year, "pct"), (row.value_ytd, "pct"), (row.change_prev, "pct"),
+                (row.numerator, "count"), (row.denominator, "count"), (row.units_reported, "count"),
+                (row.units_met, "count")]
+            if with_no_cases:
+                vals.append((row.units_no_cases, "count"))
+            vals.append((row.status, "text"))
+            sh.write(vals)
+        if groups.empty:
+            sh.empty("Chưa có số liệu được chấp nhận trong kỳ.")
+        else:
+            book.status_format(sh.ws, first, sh.row - 1, len(cols) - 1, STATUS_COLOURS)
+            sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
 
         # Sheet 2: every unit.
-        cols = [("Mã đơn vị", 10), ("Đơn vị", 34), ("Cấp", 10), ("Huyện", 22), ("Mã CT", 6), ("Chỉ tiêu", 38),
-                ("Chỉ tiêu giao", 14), ("Tử số", 11), ("Mẫu số", 11), ("Kết quả (%)", 11), ("Đánh giá", 12),
-                ("Tệp", 36), ("Ô", 7)]
-        ws = book.sheet("Đơn vị", f"KẾT QUẢ TỪNG ĐƠN VỊ {label.upper()}", cols)
-        r = 3
+        cols = [("Mã đơn vị", 7.5), ("Đơn vị", 24), ("Cấp", 8), ("Huyện", 13), ("Mã CT", 5), ("Chỉ tiêu", 27),
+                ("Chỉ tiêu giao", 10), ("Tử số", 9), ("Mẫu số", 9), ("Kết quả (%)", 8), ("Đánh giá", 11),
+                ("Ô", 5)]
+        sh = book.sheet("Đơn vị", f"KẾT QUẢ TỪNG ĐƠN VỊ {label.upper()}", cols,
+                        subtitle=[LEGEND + " Tệp của từng đơn vị: xem trang “Nộp báo cáo”."])
+        first = sh.row
         for row in agg.units.itertuples(index=False):
-            vals = [(row.unit_code, "text"), (row.unit_name, "text"), (tier_names.get(row.tier), "text"),
-                    (row.district_name, "text"), (row.printed_id, "text"), (names.get(row.indicator), "text"),
-                    (row.target_label or None, "text"), (row.numerator, "count"), (row.denominator, "count"),
-                    (row.value, "pct"), (row.status, "text"), (row.file_name, "text"), (row.cell, "text")]
-            for c, (v, kind) in enumerate(vals):
-                book.cell(ws, r, c, v, kind)
-            r += 1
-        book.met_format(ws, 3, r - 1, 10)
-        ws.autofilter(2, 0, max(r - 1, 2), len(cols) - 1)
+            sh.write([(row.unit_code, "text"), (_name_of(registry, row.unit_code, row.unit_name), "text"),
+                      (tier_names.get(row.tier), "text"), (row.district_name, "text"), (row.printed_id, "center"),
+                      (names.get(row.indicator), "text"), (row.target_label or None, "text"),
+                      (row.numerator, "count"), (row.denominator, "count"), (row.value, "pct"),
+                      (row.status, "text"), (row.cell, "center")])
+        if agg.units.empty:
+            sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
+        else:
+            book.status_format(sh.ws, first, sh.row - 1, 10, STATUS_COLOURS)
+            sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
 
         # Sheet 3: completeness.
-        cols = [("Đơn vị", 36), ("Cấp", 12), ("Tình trạng", 14), ("Thời điểm nhận", 20), ("Số lần gửi", 10),
-                ("Tệp", 40)]
-        ws = book.sheet("Nộp báo cáo", f"TÌNH HÌNH GỬI BÁO CÁO {label.upper()}", cols)
-        r = 3
+        cols = [("Đơn vị", 34), ("Cấp", 11), ("Tình trạng", 12), ("Thời điểm nhận", 15), ("Số lần gửi", 8),
+                ("Tệp", 46)]
+        sh = book.sheet("Nộp báo cáo", f"TÌNH HÌNH GỬI BÁO CÁO {label.upper()}", cols, landscape=True)
         for row in agg.unit_status.itertuples(index=False):
             when = row.received_at.strftime("%d/%m/%Y %H:%M") if row.received_at is not None and not pd.isna(
                 row.received_at) else None
-            for c, (v, kind) in enumerate([(row.unit_name, "text"), (tier_names.get(row.tier), "text"),
-                                           (row.status, "text"), (when, "text"), (row.versions, "count"),
-                                           (row.file_name, "text")]):
-                book.cell(ws, r, c, v, kind)
-            r += 1
-        ws.autofilter(2, 0, max(r - 1, 2), len(cols) - 1)
+            sh.write([(_name_of(registry, row.unit_code, row.unit_name), "text"), (tier_names.get(row.tier), "text"),
+                      (row.status, "text"), (when, "center"), (row.versions, "count"), (row.file_name, "text")])
+        if agg.unit_status.empty:
+            sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
+        else:
+            sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
 
-        # Sheet 4: case table by tier, with a native chart.
+        # Sheet 4: case table by tier, with a native chart under it.
         keys = ["received", "online", "direct", "carried", "resolved", "before", "on_time", "late", "pending",
                 "pending_in", "pending_late"]
         labels = ["Nhận: tổng", "Trực tuyến", "Trực tiếp, bưu chính", "Từ kỳ trước", "Đã giải quyết: tổng",
                   "Trước hạn", "Đúng hạn", "Quá hạn", "Đang giải quyết: tổng", "Trong hạn", "Quá hạn"]
-        ws = book.sheet("Giải quyết TTHC", f"TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {label.upper()}",
-                        [("Cấp", 18), *[(lbl, 12) for lbl in labels]])
-        r = 3
+        sh = book.sheet("Giải quyết TTHC", f"TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {label.upper()}",
+                        [("Cấp", 16), *[(lbl, 11) for lbl in labels]])
+        first = sh.row
         for row in agg.cases.itertuples(index=False):
-            book.cell(ws, r, 0, row.tier_name)
-            for c, k in enumerate(keys, start=1):
-                book.cell(ws, r, c, getattr(row, k), "count")
-            r += 1
+            sh.write([(row.tier_name, "text"), *[(getattr(row, k), "count") for k in keys]])
         tiers_rows = len(agg.cases) - 1
-        if tiers_rows > 0:
+        if agg.cases.empty:
+            sh.empty("Chưa có số liệu giải quyết TTHC trong kỳ.")
+        elif tiers_rows > 0:
             chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
             for c in (2, 3, 4):
-                chart.add_series({"name": ["Giải quyết TTHC", 2, c], "categories": ["Giải quyết TTHC", 3, 0, 2 + tiers_rows, 0],
-                                  "values": ["Giải quyết TTHC", 3, c, 2 + tiers_rows, c]})
-            chart.set_title({"name": "Hồ sơ tiếp nhận theo hình thức"})
-            ws.insert_chart(r + 2, 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
+                chart.add_series({"name": ["Giải quyết TTHC", sh.header_row, c],
+                                  "categories": ["Giải quyết TTHC", first, 0, first + tiers_rows - 1, 0],
+                                  "values": ["Giải quyết TTHC", first, c, first + tiers_rows - 1, c]})
+            chart.set_title({"name": "Hồ sơ tiếp nhận theo hình thức", "name_font": {"name": FONT, "size": 12}})
+            chart.set_legend({"position": "bottom", "font": {"name": FONT, "size": 10}})
+            sh.ws.insert_chart(sh.row + 1, 1, chart, {"x_scale": 1.5, "y_scale": 1.15})
 
-        # Sheet 5: first-tier rate by unit against the target, native chart per rate indicator (first two).
+        # Sheet 5: first-tier rate by unit against the target, a native chart per rate indicator (first two),
+        # each under the table at the page's width, one per printed page.
         top = registry.tiers[0].code
         rate_inds = [i for i in plan.indicators if i.kind == "rate"][:2]
         if rate_inds:
-            ws = book.sheet("Biểu đồ", f"TỶ LỆ THEO ĐƠN VỊ {registry.tiers[0].name.upper()}",
-                            [("Đơn vị", 34), *[(f"CT {i.id} (%)", 11) for i in rate_inds],
-                             *[(f"Chỉ tiêu {i.id}", 11) for i in rate_inds]])
+            sh = book.sheet("Biểu đồ", f"TỶ LỆ THEO ĐƠN VỊ {registry.tiers[0].name.upper()}",
+                            [("Đơn vị", 44), *[(f"Chỉ tiêu {i.id}: kết quả (%)", 14) for i in rate_inds],
+                             *[(f"Chỉ tiêu {i.id}: chỉ tiêu giao (%)", 14) for i in rate_inds]])
             units = registry.in_tier(top)
-            for r_i, u in enumerate(units, start=3):
-                book.cell(ws, r_i, 0, u.name)
-                for j, ind in enumerate(rate_inds):
+            first = sh.row
+            for u in units:
+                vals: list[tuple[Any, str]] = [(unit_label(registry, u), "text")]
+                targets = []
+                for ind in rate_inds:
                     m = agg.units[(agg.units["unit_code"] == u.code) & (agg.units["indicator"] == ind.key)]
-                    v = m["value"].iloc[0] if not m.empty else None
-                    t = m["target"].iloc[0] if not m.empty else None
-                    book.cell(ws, r_i, 1 + j, v, "pct")
-                    book.cell(ws, r_i, 1 + len(rate_inds) + j, t, "pct")
-            last = 2 + len(units)
+                    vals.append((m["value"].iloc[0] if not m.empty else None, "pct"))
+                    targets.append((m["target"].iloc[0] if not m.empty else None, "pct"))
+                sh.write([*vals, *targets])
+            if not units:
+                sh.empty("Không có đơn vị nào ở cấp này.")
+            last = sh.row - 1
+            chart_row = sh.row + 1
+            breaks = []
             for j, ind in enumerate(rate_inds):
                 chart = book.wb.add_chart({"type": "bar"})
-                chart.add_series({"name": f"Chỉ tiêu {ind.id}", "categories": ["Biểu đồ", 3, 0, last, 0],
-                                  "values": ["Biểu đồ", 3, 1 + j, last, 1 + j]})
-                line = book.wb.add_chart({"type": "line"})
-                line.add_series({"name": "Chỉ tiêu giao", "categories": ["Biểu đồ", 3, 0, last, 0],
-                                 "values": ["Biểu đồ", 3, 1 + len(rate_inds) + j, last, 1 + len(rate_inds) + j]})
-                chart.set_title({"name": ind.name[:80]})
-                chart.set_x_axis({"min": 0, "max": 100})
-                ws.insert_chart(3 + j * 28, 4 + len(rate_inds), chart, {"x_scale": 1.5, "y_scale": 2.0})
+                chart.add_series({"name": f"Chỉ tiêu {ind.id}", "categories": ["Biểu đồ", first, 0, last, 0],
+                                  "values": ["Biểu đồ", first, 1 + j, last, 1 + j]})
+                chart.set_title({"name": chart_title(ind), "name_font": {"name": FONT, "size": 12}})
+                chart.set_x_axis({"min": 0, "max": 100, "num_font": {"name": FONT, "size": 9}})
+                chart.set_y_axis({"reverse": True, "num_font": {"name": FONT, "size": 8}})
+                chart.set_legend({"none": True})
+                # ~1000 x 640 px: the printable width of A4 landscape, and one page tall.
+                sh.ws.insert_chart(chart_row, 0, chart, {"x_scale": 2.05, "y_scale": 2.25})
+                breaks.append(chart_row)
+                chart_row += 34
+            sh.ws.set_h_pagebreaks(breaks)
 
-        # Sheet 6: tasks; Sheet 7: difficulties and proposals (clerk text: written as strings).
-        ws = book.sheet("Nhiệm vụ", f"TIẾN ĐỘ NHIỆM VỤ {label.upper()}",
-                        [("Đơn vị", 30), ("Mã NV", 8), ("Nhiệm vụ", 60), ("Vai trò", 10), ("Thời hạn", 14),
-                         ("Tình trạng", 16), ("Quá hạn", 9)])
-        for r_i, row in enumerate(agg.tasks.itertuples(index=False), start=3):
-            for c, v in enumerate([row.unit_name, row.task_id, row.text, row.role, row.deadline, row.status,
-                                   "Quá hạn" if row.overdue else ""]):
-                book.cell(ws, r_i, c, v)
-        ws = book.sheet("Khó khăn, kiến nghị", f"KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ {label.upper()}",
-                        [("Loại", 14), ("Nội dung", 80), ("Đơn vị nêu", 50), ("Số đơn vị", 10)])
-        for r_i, row in enumerate(agg.texts.itertuples(index=False), start=3):
+        # Sheet 6: tasks, one block per task (its text once), a row per assigned unit.
+        sh = book.sheet("Nhiệm vụ", f"TIẾN ĐỘ NHIỆM VỤ {label.upper()}",
+                        [("Mã NV", 7), ("Đơn vị", 38), ("Vai trò", 11), ("Tình trạng", 16),
+                         ("Ngày hoàn thành", 12), ("Quá hạn", 9)], landscape=False)
+        tasks = agg.tasks
+        for task_id in dict.fromkeys(tasks["task_id"]) if not tasks.empty else []:
+            mine = tasks[tasks["task_id"] == task_id]
+            first_row = mine.iloc[0]
+            sh.band(f"Nhiệm vụ {task_id}: {first_row['text']} — Thời hạn: {first_row['deadline']}", "band")
+            for row in mine.itertuples(index=False):
+                sh.write([(row.task_id, "center"), (_name_of(registry, row.unit_code, row.unit_name), "text"),
+                          (row.role, "text"), (row.status, "text"), (_vn_date(row.done_date), "center"),
+                          ("Quá hạn" if row.overdue else "", "text")])
+        if tasks.empty:
+            sh.empty("Không có nhiệm vụ nào phải báo cáo trong kỳ.")
+        sh = book.sheet("Khó khăn, kiến nghị", f"KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ {label.upper()}",
+                        [("Loại", 10), ("Nội dung", 70), ("Đơn vị nêu", 50), ("Số đơn vị", 8)])
+        for row in agg.texts.itertuples(index=False):
             kind = "Khó khăn" if row.kind == "difficulty" else "Kiến nghị"
-            for c, (v, k) in enumerate([(kind, "text"), (row.text, "text"), (row.units, "text"),
-                                        (row.count, "count")]):
-                book.cell(ws, r_i, c, v, k)
+            sh.write([(kind, "text"), (row.text, "text"), (row.units, "text"), (row.count, "count")])
+        if agg.texts.empty:
+            sh.empty("Không có khó khăn, kiến nghị nào.")
 
-        ws = book.sheet("Cảnh báo số liệu", f"CẢNH BÁO CHẤT LƯỢNG SỐ LIỆU {label.upper()} (không chặn)",
-                        [("Đơn vị", 30), ("Chỉ tiêu", 8), ("Loại", 16), ("Giá trị", 12), ("Tham chiếu", 12),
-                         ("Chi tiết", 14), ("Tệp", 36), ("Ô", 7)])
-        for r_i, row in enumerate(agg.flags.itertuples(index=False), start=3):
-            u = registry.get(row.unit_code)
+        sh = book.sheet("Cảnh báo số liệu", f"CẢNH BÁO CHẤT LƯỢNG SỐ LIỆU {label.upper()} (không chặn)",
+                        [("Đơn vị", 28), ("Chỉ tiêu", 7), ("Loại", 14), ("Giá trị", 9), ("Tham chiếu", 9),
+                         ("Chi tiết", 24), ("Tệp", 36), ("Ô", 6)])
+        for row in agg.flags.itertuples(index=False):
             kind = "Biến động lớn" if row.kind == "jump" else "Lệch bảng giải quyết"
-            for c, (v, k) in enumerate([(u.name if u else row.unit_code, "text"), (printed.get(row.indicator), "text"),
-                                        (kind, "text"), (row.value, "pct"), (row.reference, "pct"),
-                                        (row.detail, "text"), (row.file_name, "text"), (row.cell, "text")]):
-                book.cell(ws, r_i, c, v, k)
-    finally:
-        book.close()
-    return path
-
-
-def write_error_report(outcomes: Iterable[ImportOutcome], path: Path, registry: Registry | None = None) -> Path:
-    """One row per problem, to send back to the clerks. Cell references are plain text (no hyperlinks)."""
-    path = Path(path)
-    book = _Book(path)
-    try:
-        cols = [("Tệp", 40), ("Đơn vị", 30), ("Kỳ", 9), ("Kết quả", 11), ("Mức độ", 10), ("Trang", 18),
-                ("Ô", 8), ("Tên vùng", 18), ("Nội dung", 80), ("Giá trị đã nhập", 20), ("Mã lỗi", 24)]
-        ws = book.sheet("Lỗi cần sửa", "DANH SÁCH LỖI, CẢNH BÁO TRONG CÁC TỆP BÁO CÁO ĐÃ NHẬN", cols)
-        r = 3
-        for o in outcomes:
-            unit = registry.get(o.unit_code) if registry and o.unit_code else None
-            status = "Chấp nhận" if o.status == "accepted" else "Trả lại"
-            for p in o.problems:
-                sev = "Lỗi" if p.get("severity") == "error" else "Cảnh báo"
-                vals = [o.file_name, unit.name if unit else (o.unit_code or ""), o.period_code or "", status, sev,
-                        p.get("sheet"), p.get("cell"), p.get("name"), p.get("message"),
-                        None if p.get("value") is None else str(p.get("value")), p.get("code")]
-                for c, v in enumerate(vals):
-                    book.cell(ws, r, c, v)
-                r += 1
-        ws.autofilter(2, 0, max(r - 1, 2), len(cols) - 1)
+            sh.write([(_name_of(registry, row.unit_code), "text"), (printed.get(row.indicator), "center"),
+                      (kind, "text"), (row.value, "pct"), (row.reference, "pct"), (row.detail, "text"),
+                      (row.file_name, "text"), (row.cell, "center")])
+        if agg.flags.empty:
+            sh.empty("Không có cảnh báo.")
     finally:
         book.close()
     return path
