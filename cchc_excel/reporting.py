@@ -106,8 +106,12 @@ def default_issue_date(ws: Workspace, period: Period) -> date:
 
 
 def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: date | None = None,
-                  pdf: bool = True, template: Path | None = None, agg: Aggregation | None = None) -> ReportFiles:
+                  pdf: bool = True, template: Path | None = None, agg: Aggregation | None = None,
+                  final: bool = False) -> ReportFiles:
     """Write the Word report (and its PDF when LibreOffice is present) and the Excel summary.
+
+    While parts are left for the office to write, the report is a draft ("DỰ THẢO" on every page); with
+    `final=True` it raises `report.PlaceholdersLeft` (its message lists those parts) and writes nothing.
 
     Refuses (`Refusal`, nothing written) a period other than a month, a month without any accepted file, an
     `out_dir` that is a file, and a missing or broken template."""
@@ -123,9 +127,15 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
                             issue_date=issue_date or default_issue_date(ws, period))
     if template is not None:
         check_report_template(template, context)
+    if final:
+        from .report import PlaceholdersLeft, placeholders_left
+
+        if left := placeholders_left(context):
+            raise PlaceholdersLeft(left)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-cchc-{period.code}"
-    docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do")
+    docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
+                         final=final)
     xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx")
     pdf_path = to_pdf(docx, out_dir) if pdf else None
     return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)
