@@ -222,7 +222,8 @@ def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, An
         f"Trang '{L.SHEET_TASKS}': chọn tình trạng của từng nhiệm vụ; nếu đã hoàn thành, ghi ngày và số văn bản.",
         f"Trang '{L.SHEET_NOTES}': ghi khó khăn, vướng mắc và đề xuất, kiến nghị (mỗi ý một dòng, Alt+Enter "
         "để xuống dòng).",
-        "Số nhập theo kiểu Việt Nam: 1.234 là một nghìn hai trăm ba mươi tư; 12,5 là mười hai phẩy năm.",
+        "Số nhập theo kiểu Việt Nam: 1.234 (hoặc 1234) là một nghìn hai trăm ba mươi tư; 12,5 là mười hai phẩy "
+        "năm. Không gõ dấu cách giữa các chữ số, không gõ dấu % sau tỷ lệ (gõ 87,5, không gõ 87,5%).",
         "Không đổi tên tệp, không xóa trang, không sao chép biểu mẫu của đơn vị khác hoặc của tháng khác: "
         "mỗi biểu mẫu mang mã riêng của đơn vị và kỳ báo cáo.",
         "Lưu tệp dạng Excel (.xlsx) rồi gửi lại theo địa chỉ đã được thông báo.",
@@ -348,7 +349,10 @@ def _formulas(block: L.IndicatorBlock, tcell: str) -> tuple[str, str]:
     cells = [s.cell for s in block.slots]
     if ind.kind == "rate":
         num, den = cells
-        rate = f'=IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0),ROUND({num}/{den}*100,2),"")'
+        # No rate from a date or a percentage typed into a count cell (shaded red; refused on import).
+        typed = ",".join(f'LEFT(CELL("format",{c}),1)<>"{k}"' for c in cells for k in "DP")
+        rate = (f'=IF(AND(ISNUMBER({num}),ISNUMBER({den}),N({den})>0,{typed}),'
+                f'ROUND({num}/{den}*100,2),"")')
     elif ind.kind == "percent":
         # "87,5%" typed into the cell is stored as 0.875 with a percent format: read it as 87,5, as the reader does.
         scale = f'IF(LEFT(CELL("format",{cells[0]}),1)="P",100,1)'
