@@ -168,6 +168,7 @@ def _missed_text(registry: Registry, rows: pd.DataFrame) -> str:
         return ""
     by_code = {r.unit_code: r for r in missed.itertuples(index=False)}
     parts = []
+    one_tier = rows["tier"].nunique() <= 1  # an indicator of one tier: no tier heading
     for tier, codes in units_by_tier(registry, list(by_code)):
         shown = []
         for c in codes[:MISSED_LIST_LIMIT]:
@@ -178,7 +179,9 @@ def _missed_text(registry: Registry, rows: pd.DataFrame) -> str:
         text = "; ".join(shown)
         if len(codes) > MISSED_LIST_LIMIT:
             text += f" và {nb(len(codes) - MISSED_LIST_LIMIT)} đơn vị khác (chi tiết tại Phụ lục)"
-        parts.append(f"{tier_heading(registry, tier)} ({nb(len(codes))} đơn vị): {text}")
+        parts.append(text if one_tier else f"{tier_heading(registry, tier)} ({nb(len(codes))} đơn vị): {text}")
+    if one_tier:
+        return f"Các đơn vị chưa đạt ({nb(len(by_code))} đơn vị): " + "; ".join(parts) + "."
     return "Các đơn vị chưa đạt: " + "; ".join(parts) + "."
 
 
@@ -245,13 +248,14 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
                          nb(no_cases) if no_cases else "-"])
             first = False
     columns = ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước", "Lũy kế năm",
-               "Đơn vị đạt/có phát sinh" if any_no_cases else "Số đơn vị đạt"]
+               "Số đơn vị đạt"]
     if any_no_cases:
-        columns.append("Đơn vị không phát sinh")
+        columns.append("Không phát sinh")
     else:
         rows = [r[:-1] for r in rows]
-    note = ("Ghi chú: “Đơn vị đạt/có phát sinh”: số đơn vị đạt chỉ tiêu của mình trên số đơn vị có phát sinh "
-            "hồ sơ, đánh giá trong kỳ; đơn vị không phát sinh không tính là chưa đạt; KPS: không phát sinh."
+    note = ("Ghi chú: “Số đơn vị đạt”: số đơn vị đạt chỉ tiêu của mình trên số đơn vị có phát sinh hồ sơ, "
+            "lượt đánh giá trong kỳ; “Không phát sinh”: số đơn vị đã báo cáo nhưng không phát sinh, không tính "
+            "là chưa đạt."
             if any_no_cases else "")
     return {"caption": "Bảng 1. Kết quả thực hiện các chỉ tiêu theo cấp", "columns": columns, "rows": rows,
             "note": note}
@@ -569,6 +573,9 @@ def spell_out_abbreviations(context: dict[str, Any]) -> None:
             fix(pt, "title")
             pt["sentences"] = [_spell_once(s, seen) for s in pt["sentences"]]
             fix(pt, "missed")
+            for chart in context.get("charts") or []:
+                if chart.get("point") == pt.get("label"):
+                    fix(chart, "caption")
         table = item4.get("indicator_table") or {}
         fix(item4, "indicator_lead")
         cells = " ".join(str(c) for row in table.get("rows") or [] for c in row)
@@ -576,6 +583,7 @@ def spell_out_abbreviations(context: dict[str, Any]) -> None:
         if missing and table:
             table["note"] = ((table.get("note") or "Ghi chú:").rstrip(".") + ("; " if table.get("note") else " ")
                              + "; ".join(missing) + ".")
+            seen.update(m.split(":")[0] for m in missing)
         fix(item4, "case_lead")
         tasks = item4.get("tasks") or {}
         fix(tasks, "summary")

@@ -375,7 +375,13 @@ def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm:
     (one column per indicator) shrink instead of running off the page."""
     size = float(TABLE_PT)
     columns_cells = list(_column_cells(columns, rows))
-    while size > 8 and sum(_word_minimum(h, c, size, 2.2) for h, c in columns_cells) > total_mm:
+
+    def minimum(head: str, cells: Sequence[str], font_pt: float) -> float:
+        short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
+        return max(_word_minimum(head, cells, font_pt, 2.2), short_cell * font_pt * 25.4 / 72 * 0.55 + 2.2)
+
+    # room left for the widest text column (at least a fifth of the line), so it does not wrap word by word
+    while size > 8 and sum(minimum(h, c, size) for h, c in columns_cells) > total_mm * 0.8:
         size -= 0.5
     return size
 
@@ -495,9 +501,11 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
                 jc.set(qn("w:val"), align)
                 pad = mark_w[j] - _marks(cells[j])
                 if align == "right" and pad > 0:
-                    ind = etree.Element(qn("w:ind"))
+                    ind = jc.getparent().find(qn("w:ind"))
+                    if ind is None:
+                        ind = etree.Element(qn("w:ind"))
+                        jc.addprevious(ind)
                     ind.set(qn("w:right"), str(round(pad * mark_twips)))
-                    jc.addprevious(ind)
             following = rows[i + 1] if i + 1 < len(rows) else None
             if following is not None and len(following) > 1 and not str(following[1]).strip():
                 _keep_with_next(tr)  # the next row continues this item

@@ -336,9 +336,10 @@ def _setup_styles(doc: DocxDocument) -> None:
     # ô 1-4, 7: centred, no indent, no spacing; sizes set per run
     _add_style(doc, "Header Block", size=13, align=center)
     # mục "I. …" upper bold; khoản "1. …" bold; both keep with the next paragraph
-    _add_style(doc, "Report Section", size=BODY_PT, align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold=True, indent=True,
+    # headings ragged right: justified, a heading of two lines spreads its first line's words far apart
+    _add_style(doc, "Report Section", size=BODY_PT, align=left, bold=True, indent=True,
                before=6, after=6, keep_next=True)
-    _add_style(doc, "Report Item", size=BODY_PT, align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold=True, indent=True,
+    _add_style(doc, "Report Item", size=BODY_PT, align=left, bold=True, indent=True,
                after=6, keep_next=True)
     _add_style(doc, "Table Caption", size=13, align=center, bold=True, before=6, after=3, keep_next=True)
     _add_style(doc, "Figure Caption", size=13, align=center, italic=True, after=6)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from cchc_excel.aggregate import MET, NOT_MET, NOT_REPORTED, aggregate, robust_z
+from cchc_excel.aggregate import MET, NO_CASES, NOT_MET, NOT_REPORTED, aggregate, robust_z
 from cchc_excel.narrative import build_context, count_with_rate, unit_label
 from cchc_excel.period import Period
 from cchc_excel.plan import parse_plan
@@ -224,3 +224,30 @@ def test_report_sentence_names_tier_target_change_and_missed_units():
     assert "Sở Tư pháp: 27,74%" in point["missed"]
     assert ctx["report"]["date_line"].endswith("ngày 05 tháng 3 năm 2025")
     assert unit_label(reg, reg.get("H1")) == "UBND huyện Bác Ái"
+
+
+def test_unit_with_no_cases_is_not_counted_among_units_that_missed():
+    s = subs([(u, "2025-03", "accepted", datetime(2025, 3, 10)) for u in ("S1", "S2")])
+    vals = values([("S1", "2025-03", "3", 0, 0), ("S2", "2025-03", "3", 80, 100),
+                   ("S1", "2025-03", "15", None, None, 95.0, 0), ("S2", "2025-03", "15", None, None, 80.0, 20),
+                   ("S1", "2025-03", "16", None, None, None), ("S2", "2025-03", "16", None, None, 85.0)])
+    agg, *_ = run(vals, submissions=s)
+    u = agg.units.set_index(["unit_code", "indicator"])
+    assert u.loc[("S1", "3"), "status"] == NO_CASES, "0/0 is 'không phát sinh', not 'chưa đạt'"
+    assert u.loc[("S1", "15"), "status"] == NO_CASES, "no ratings (weight 0) is 'không phát sinh'"
+    assert u.loc[("S1", "16"), "status"] == NO_CASES, "a blank score in a file that was sent"
+    row = group(agg, "tier", "tinh", "3")
+    assert (row["units_reported"], row["units_no_cases"], row["units_met"]) == (1, 1, 1)
+    assert row["share_met"] == pytest.approx(100.0)
+    assert group(agg, "tier", "tinh", "15")["value"] == pytest.approx(80.0), "a unit without ratings weighs nothing"
+    assert group(agg, "province", "*", "3")["units_no_cases"] == 1
+    assert u.loc[("H1", "3"), "status"] == NOT_REPORTED, "a unit that sent nothing is not reported"
+
+
+def test_unit_names_are_one_way_everywhere():
+    from cchc_excel.aggregate import tier_heading
+
+    _, _, reg = run(values([]))
+    assert unit_label(reg, reg.get("X1")) == "UBND xã Phước Hòa"
+    assert unit_label(reg, reg.get("S1")) == "Sở Tư pháp"
+    assert [tier_heading(reg, t) for t in reg.tiers] == ["Cấp tỉnh", "UBND cấp huyện", "UBND cấp xã"]

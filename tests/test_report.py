@@ -346,3 +346,102 @@ def test_render_does_not_mutate_context(tmp_path: Path, template: Path) -> None:
     before = copy.deepcopy(ctx)
     render_report(ctx, tmp_path / "r.docx", template=template)
     assert ctx == before
+
+
+# --------------------------------------------------------------------------------------------
+# drafts, letters, fonts (issue 12)
+# --------------------------------------------------------------------------------------------
+
+def header_texts(doc: Any) -> list[str]:
+    out = []
+    for section in doc.sections:
+        for part in (section.header, section.first_page_header):
+            out.append("".join(t.text or "" for t in part._element.iter(qn("w:t"))))
+    return out
+
+
+def completed(ctx: dict[str, Any]) -> dict[str, Any]:
+    for owner in [*ctx["parts"], *ctx["sections_after"]]:
+        owner["to_complete"] = False
+        owner.pop("todo", None)
+    return ctx
+
+
+def test_draft_mark_on_every_page_while_placeholders_remain(tmp_path: Path, template: Path) -> None:
+    from cchc_excel.report import placeholders_left
+
+    ctx = load_sample()
+    assert placeholders_left(ctx)
+    doc = Document(str(render_report(ctx, tmp_path / "draft.docx", template=template)))
+    heads = header_texts(doc)
+    assert heads and all("DỰ THẢO" in h for h in heads), heads
+    done = completed(load_sample())
+    doc = Document(str(render_report(done, tmp_path / "final.docx", template=template)))
+    assert not any("DỰ THẢO" in h for h in header_texts(doc))
+
+
+def test_final_report_refuses_while_a_placeholder_is_left(tmp_path: Path, template: Path) -> None:
+    from cchc_excel.report import PlaceholdersLeft
+
+    with pytest.raises(PlaceholdersLeft) as info:
+        render_report(load_sample(), tmp_path / "x.docx", template=template, final=True)
+    assert "II. ĐÁNH GIÁ CHUNG" in str(info.value) and "1. Công tác kiểm soát" in str(info.value)
+    assert not (tmp_path / "x.docx").exists()
+    assert render_report(completed(load_sample()), tmp_path / "y.docx", template=template, final=True).is_file()
+
+
+def test_todo_items_are_marked_and_paragraphs_are_not(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    ctx["sections_after"][0] = {"number": "II", "heading": "ĐÁNH GIÁ CHUNG", "to_complete": True,
+                                "paragraphs": ["Trong kỳ, 23/37 lượt chỉ tiêu đạt."], "todo": ["Ưu điểm."]}
+    paras = paragraph_texts(Document(str(render_report(ctx, tmp_path / "t.docx", template=template))))
+    assert "Trong kỳ, 23/37 lượt chỉ tiêu đạt." in paras
+    assert "[Nội dung cần bổ sung: Ưu điểm.]" in paras
+
+
+def test_twenty_points_are_lettered_without_gap_or_repeat(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    base = ctx["item4"]["indicator_points"][0]
+    ctx["item4"]["indicator_points"] = [{**base, "label": "", "title": f"Chỉ tiêu số {i}"} for i in range(17)]
+    ctx["item4"].pop("labels", None)
+    paras = paragraph_texts(Document(str(render_report(ctx, tmp_path / "p.docx", template=template))))
+    fixed = [p.split(")")[0] for p in paras if p.split(" ")[0].endswith(")") and not p.startswith("(")
+             and any(p.startswith(f"{x}) ") for x in "abcdđeghiklmnopqrstuvxy")]
+    assert fixed[-3:] == ["s", "t", "u"], fixed
+    assert len(set(fixed[-3:])) == 3 and "q" not in fixed[-3:]
+
+
+def test_value_with_asterisk_keeps_digits_aligned(tmp_path: Path, template: Path) -> None:
+    ctx = load_sample()
+    ctx["appendix"] = {"title": "PHỤ LỤC", "note": "(Kèm theo)", "columns": ["STT", "Đơn vị", "CT 1"],
+                       "groups": [{"title": "I. Sở", "rows": [["1", "Sở A", "74,19*"], ["2", "Sở B", "80,36"]]}]}
+    doc = Document(str(render_report(ctx, tmp_path / "a.docx", template=template)))
+    table = doc.tables[-1]
+    marked, plain = table.rows[2].cells[2].paragraphs[0], table.rows[3].cells[2].paragraphs[0]
+    assert marked.alignment == plain.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert (marked.paragraph_format.right_indent or 0) == 0
+    assert plain.paragraph_format.right_indent and plain.paragraph_format.right_indent.pt > 2
+
+
+def test_headings_do_not_break_inside_a_word(rendered: Path) -> None:
+    doc = Document(str(rendered))
+    heading = next(p.text for p in doc.paragraphs if p.text.startswith("I. TÌNH"))
+    assert "THỦ\u00a0TỤC" in heading and "HÀNH\u00a0CHÍNH" in heading
+    subject = next(p.text for p in doc.paragraphs if p.text.startswith("Tình\u00a0hình"))
+    assert "tháng\u00a03\u00a0năm\u00a02025" in subject
+
+
+def test_charts_print_no_findfont_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from cchc_excel.report import chart_font, draw_chart
+
+    spec = load_sample()["charts"][0]
+    with caplog.at_level(logging.DEBUG, logger="matplotlib"):
+        assert chart_font(("Phông Không Có", "DejaVu Sans")) == "DejaVu Sans"
+        draw_chart(spec, tmp_path / "c.png")
+    captured = capsys.readouterr()
+    assert not [r for r in caplog.records if "findfont" in r.getMessage() and r.levelno >= logging.WARNING]
+    assert "findfont" not in captured.out + captured.err
+    assert chart_font() in ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
