@@ -282,7 +282,7 @@ def block_heading(b: FileBlock, number: int) -> str:
         verdict = f"BỊ TRẢ LẠI ({b.errors} lỗi" + (f", {b.warnings} cảnh báo)" if b.warnings else ")")
     else:
         verdict = f"ĐÃ NHẬN, có {b.warnings} cảnh báo"
-    return f"{number}. {b.unit_name} — tệp {b.file_name} — {verdict}"
+    return f"{number}. {b.unit_name} — {verdict}"
 
 
 def standing_text(b: FileBlock) -> str:
@@ -345,6 +345,7 @@ def _write(blocks: Sequence[FileBlock], path: Path, period: Period | None, *, un
         for i, b in enumerate(blocks, start=1):
             sh.band(block_heading(b, i), "band_bad" if b.rejected and not b.superseded else
                     "band" if b.rejected else "band_warn")
+            sh.pair("Tệp đã nhận:", b.file_name)
             sh.band(standing_text(b), "note")
             for n, f in enumerate(b.findings, start=1):
                 sh.write([(n, "center"), (f.sheet, "text"), (f.cell, "center"), (f.label, "text"),

@@ -106,6 +106,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
 # sentence by severity. Keep beside MESSAGES: a new file- or cell-level code gets its line here too.
 FIXES: dict[str, str] = {
     # --- file level ---
+    "file-syntax": "Sửa tệp tại vị trí được nêu (thường là thụt lề hoặc dấu hai chấm) rồi chạy lại.",
     "file-unreadable": "Mở lại tệp trên máy, lưu lại (Tệp > Lưu thành, chọn .xlsx) rồi gửi lại.",
     "file-empty": "Tệp gửi bị rỗng: gửi lại đúng tệp biểu mẫu đã nhập số liệu.",
     "file-not-workbook": "Gửi lại tệp Excel (.xlsx) của biểu mẫu, không gửi tệp PDF, ảnh hay tệp Word.",

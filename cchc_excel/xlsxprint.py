@@ -110,6 +110,17 @@ class Sheet:
         self.row += 1
         return r
 
+    def pair(self, label: str, text: str, *, split: int = 3) -> int:
+        """A labelled line: `label` across the first `split` columns, `text` across the rest."""
+        r = self.row
+        for first, last, value, kind in ((0, split - 1, label, "label"), (split, self.ncols - 1, text, "note_plain")):
+            if last > first:
+                self.ws.merge_range(r, first, r, last, "", self.book.fmt[kind])
+            self.ws.write_string(r, first, value, self.book.fmt[kind])
+        self.fit_height(r, [(label, self.span_width(0, split - 1)), (text, self.span_width(split))])
+        self.row += 1
+        return r
+
     def empty(self, text: str) -> int:
         """What a sheet with nothing to show says instead of an empty grid."""
         return self.band(text, "empty")
@@ -143,6 +154,8 @@ class Book:
             "band_bad": add({**base, "bold": True, "border": 1, "text_wrap": True, "bg_color": "#FFC7CE"}),
             "band_warn": add({**base, "bold": True, "border": 1, "text_wrap": True, "bg_color": "#FFEB9C"}),
             "note": add({**base, "italic": True, "border": 1, "text_wrap": True}),
+            "note_plain": add({**base, "border": 1, "text_wrap": True}),
+            "label": add({**base, "border": 1, "text_wrap": True, "align": "right"}),
             "plain": add({**base, "text_wrap": True}),
             "empty": add({**base, "italic": True, "border": 1, "text_wrap": True, "align": "center",
                           "font_color": "#595959"}),
