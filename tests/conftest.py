@@ -183,6 +183,7 @@ def good_values_phuoc_hoa() -> dict[str, Any]:
         "GQ_TRUOC_HAN": [20, 10], "GQ_DUNG_HAN": [40, 25], "GQ_QUA_HAN": [0, 5],
         "GQ_DANG_TRONG_HAN": [15, 5], "GQ_DANG_QUA_HAN": [0, 0],
         "NV_II_2_A_TT": "Đang thực hiện",
+        "NV_II_3_A_TT": "Đang thực hiện",
         "NV_II_2_C_TT": "Đã hoàn thành", "NV_II_2_C_NGAY": date(2025, 3, 10), "NV_II_2_C_VB": "Số 12/BC-UBND",
         "NV_II_3_D_TT": "Chưa thực hiện",
         "KK_KHO_KHAN": "Đường truyền chậm\nThiếu máy quét",
