@@ -381,7 +381,7 @@ def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm:
         return max(_word_minimum(head, cells, font_pt, 2.2), short_cell * font_pt * 25.4 / 72 * 0.55 + 2.2)
 
     # room left for the widest text column (at least a fifth of the line), so it does not wrap word by word
-    while size > 8 and sum(minimum(h, c, size) for h, c in columns_cells) > total_mm * 0.8:
+    while size > 9 and sum(minimum(h, c, size) for h, c in columns_cells) > total_mm * 0.88:
         size -= 0.5
     return size
 
@@ -400,6 +400,13 @@ def _cell_paragraph(cell: Any, text: str, *, bold: bool = False, align: str = "l
     run = p.add_run(text)
     run.font.size = Pt(font_pt)
     run.bold = bold
+    # the paragraph mark at the table's size too: an empty cell is then no taller than a filled one
+    p_pr = p._p.get_or_add_pPr()
+    mark = p_pr.find(qn("w:rPr"))
+    if mark is None:
+        mark = etree.SubElement(p_pr, qn("w:rPr"))
+    for tag in ("w:sz", "w:szCs"):
+        etree.SubElement(mark, qn(tag)).set(qn("w:val"), str(round(font_pt * 2)))
 
 
 def _marks(text: str) -> int:
