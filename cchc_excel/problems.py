@@ -99,6 +99,43 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                             "tháng trước ({detail})."),
     "status-date-missing": ("warning", "Ô {cell}, trang '{sheet}' ({name}): nhiệm vụ đã hoàn thành nhưng chưa "
                                        "ghi ngày hoàn thành."),
+    # --- data files: typos, CSV, adjustments (issue 12) -----------------------------------------
+    "unknown-field-typo": ("error", "{cell}: không có mục '{name}' — có phải '{detail}'? Sửa tên mục (gõ sai "
+                                    "thì thông tin bị bỏ qua lặng lẽ)."),
+    "csv-unclosed-quote": ("error", "{cell}: dấu nháy kép (\") mở ở đây nhưng không đóng, nên {value} dòng sau bị "
+                                    "gộp vào một ô. Thêm dấu nháy đóng (hoặc bỏ dấu nháy) rồi lưu lại."),
+    "adjustment-mode-missing": ("warning", "{cell}: điều chỉnh '{value}' chưa ghi 'mode'; đang hiểu {delta} là "
+                                           "điểm phần trăm (mode: points). Ghi rõ mode: points hoặc "
+                                           "mode: percent_of_target."),
+    # --- command line and environment (issue 12) ---------------------------------------------
+    "period-not-month": ("error", "Kỳ {value} ({detail}): hiện chỉ tổng hợp và lập báo cáo theo tháng (ví dụ "
+                                  "--period 2025-03). Báo cáo quý, 6 tháng, 9 tháng, năm từ số liệu các tháng "
+                                  "chưa làm được; hãy chạy cho từng tháng."),
+    "period-no-data": ("error", "Kỳ {value} chưa có biểu mẫu nào được chấp nhận, nên chưa lập báo cáo. Nhập tệp "
+                                "của đơn vị trước (cchc import), xem tình hình bằng cchc status."),
+    "path-missing": ("error", "Không tìm thấy {file}."),
+    "template-missing": ("error", "Không tìm thấy mẫu Word {file}. Kiểm tra lại đường dẫn --template (đường dẫn "
+                                  "tương đối tính từ thư mục đang đứng)."),
+    "template-broken": ("error", "Mẫu Word {file} có {value} lỗi nên chưa lập báo cáo: {detail}. Xem chi tiết bằng "
+                                 "cchc check-template, sửa mẫu rồi chạy lại."),
+    "out-not-folder": ("error", "{file} là một tệp, không phải thư mục. Chọn một thư mục cho --out."),
+    "bad-date-option": ("error", "{name} không hợp lệ: '{value}'. Ghi ngày dạng 15/03/2025 hoặc 2025-03-15"
+                                 "{detail}."),
+    "store-unreachable": ("error", "Không mở được kho lưu trữ {file}: {detail}. Kiểm tra mục 'store' trong "
+                                   "cchc.yaml, đường dẫn và quyền ghi."),
+    "store-read-only": ("error", "Kho lưu trữ {file} chỉ cho đọc, không ghi được. Chưa lưu thêm gì; kiểm tra quyền "
+                                 "ghi (hoặc bỏ '?mode=ro' trong mục 'store' của cchc.yaml) rồi chạy lại."),
+    "store-driver-missing": ("error", "Chưa cài thư viện kết nối '{value}' cho kho lưu trữ {file}. Cài bằng lệnh: "
+                                      "python -m pip install {detail}"),
+    "folder-unreadable": ("error", "Không đọc được thư mục {file} ({detail}); các tệp trong đó chưa được nhập. "
+                                   "Kiểm tra quyền truy cập thư mục rồi chạy lại lệnh."),
+    "import-interrupted": ("error", "Đã dừng giữa chừng (Ctrl-C): {value} tệp đã được kiểm tra và lưu, {detail} tệp "
+                                    "chưa nhập. Chạy lại đúng lệnh này để nhập nốt — tệp đã lưu được nhận ra, không "
+                                    "nhập trùng."),
+    "interrupted": ("error", "Đã dừng theo yêu cầu (Ctrl-C); chưa xong việc. Chạy lại lệnh khi cần."),
+    "os-error": ("error", "Không đọc/ghi được {file}: {detail}. Kiểm tra đường dẫn, quyền ghi và dung lượng đĩa."),
+    "database-error": ("error", "Lỗi kho lưu trữ: {detail}. Chưa lưu thêm gì; kiểm tra kho (mục 'store' trong "
+                                "cchc.yaml) rồi chạy lại."),
 }
 
 # What a clerk should do about each finding: the "Cách sửa" column of the error workbook sent back to the
@@ -240,6 +277,31 @@ class ValidationReport:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.problems]
+
+
+class Refusal(Exception):
+    """A command cannot go on for a reason the user can act on (no data for the period, a store that will not
+    open, a template that does not exist). Raised by edges, shown by the command line as its problems, never as
+    a traceback. `exit_code`: 1 for input and environment, 2 for bad usage, 130 for an interruption."""
+
+    def __init__(self, *problems: Problem, exit_code: int = 1) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = list(problems)
+        self.exit_code = exit_code
+
+
+def unknown_key(key: str, allowed: Iterable[str], **where: Any) -> Problem:
+    """An unknown key: an error when it is a near miss of a known one ("flag" for "flags"), whose value would
+    otherwise vanish without a word; a warning for anything else (an extra column the program does not use)."""
+    import difflib
+
+    known = sorted(allowed)
+    folded = {k.casefold(): k for k in known}
+    near = folded.get(str(key).casefold().strip()) or next(
+        iter(difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)), None)
+    if near is not None:
+        return problem("unknown-field-typo", name=str(key), detail=near, **where)
+    return problem("unknown-field", name=str(key), **where)
 
 
 def markdown() -> str:
