@@ -199,9 +199,13 @@ def test_task_note_and_indicator_coordinators_are_kept():
     assert plan.indicators[0].coordinators == "Văn phòng UBND tỉnh"
 
 
-def test_unknown_key_is_a_warning_not_an_error():
+def test_near_miss_key_is_an_error_other_unknown_keys_a_warning():
     data = _plan()
-    data["indicators"][0]["traget"] = 5
+    data["indicators"][0]["traget"] = 5   # "target" mistyped: its value would vanish, so an error
+    plan, report = parse_plan(data)
+    assert plan is None and report.codes() == ["unknown-field-typo"]
+    data = _plan()
+    data["indicators"][0]["ghi_chu_noi_bo"] = "x"   # nothing like a known key: a warning
     plan, report = parse_plan(data)
     assert plan is not None and report.codes() == ["unknown-field"]
 

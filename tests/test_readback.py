@@ -57,7 +57,7 @@ def test_complete_form_reads_clean_with_every_value(filled_form: Filled, nt_ctx:
         ("Hộ tịch", 10, 75, 60, 15), ("Chứng thực", 11, 45, 40, 5)]
     assert {k: (t.status, t.done_date) for k, t in sub.tasks.items()} == {
         "II.2.a": ("Đang thực hiện", None), "II.2.c": ("Đã hoàn thành", date(2025, 3, 10)),
-        "II.3.d": ("Chưa thực hiện", None)}
+        "II.3.a": ("Đang thực hiện", None), "II.3.d": ("Chưa thực hiện", None)}
     assert sub.difficulties == ["Đường truyền chậm", "Thiếu máy quét"]
     assert sub.proposals == ["Cấp thêm máy quét"]
     assert sub.info["TT_NGAY_LAP"] == date(2025, 3, 14)
