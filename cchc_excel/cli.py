@@ -315,9 +315,12 @@ def open_ws(path: Path, as_json: bool) -> Any:
             print_problems(report)
             err.print("Gợi ý: tạo thư mục làm việc bằng 'cchc init', hoặc sửa các lỗi trên rồi chạy lại.")
         raise typer.Exit(1)
-    if report.warnings and not as_json:
+    if not as_json:
+        # Warnings that may change figures (an unknown key, an unwritten adjustment mode) are said at every
+        # command; the due-date remark belongs to `cchc plan check` and would only be noise here.
         for w in report.warnings:
-            err.print(f"Cảnh báo: {w.message}", highlight=False, markup=False)
+            if w.code != "due-before-cutoff":
+                err.print(f"Cảnh báo: {w.message}", highlight=False, markup=False)
     return ws
 
 
@@ -702,17 +705,24 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
                on: str = typer.Option(None, "--date", help="Ngày ký báo cáo: 15/03/2025 hoặc 2025-03-15; mặc định: hạn báo cáo."),
                no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển sang PDF."),
                template: Path = typer.Option(None, "--template", help="Mẫu Word (.docx) thay cho mẫu mặc định."),
+               final: bool = typer.Option(False, "--final",
+                                          help="Bản chính thức: không xuất khi còn mục chờ văn phòng viết "
+                                               "(mặc định: bản dự thảo, có chữ DỰ THẢO)."),
                as_json: bool = JSON_OPT) -> None:
     """Lập báo cáo Word (và PDF nếu có LibreOffice) cùng bảng tổng hợp Excel.
 
     Ví dụ: cchc report --workspace ws --period 2025-03 --out bao-cao/
     """
+    from .report import PlaceholdersLeft
     from .reporting import write_reports
 
     p = parse_period(period)
     issue = parse_date_option(on, "Ngày ký (--date)")
     ws = open_ws(workspace, as_json)
-    files = write_reports(ws, p, out, issue_date=issue, pdf=not no_pdf, template=template)
+    try:
+        files = write_reports(ws, p, out, issue_date=issue, pdf=not no_pdf, template=template, final=final)
+    except PlaceholdersLeft as exc:
+        raise Refusal(problem("report-not-final", value=len(exc.left), detail="; ".join(exc.left))) from exc
     result = {"docx": str(files.docx), "xlsx": str(files.xlsx), "pdf": str(files.pdf) if files.pdf else None}
     if as_json:
         emit(True, result)

@@ -133,6 +133,9 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                     "chưa nhập. Chạy lại đúng lệnh này để nhập nốt — tệp đã lưu được nhận ra, không "
                                     "nhập trùng."),
     "interrupted": ("error", "Đã dừng theo yêu cầu (Ctrl-C); chưa xong việc. Chạy lại lệnh khi cần."),
+    "report-not-final": ("error", "Báo cáo còn {value} mục chờ văn phòng viết nên chưa xuất bản chính thức "
+                                  "(--final): {detail}. Điền các mục này (report.outline, report.sections_after "
+                                  "trong cchc.yaml) rồi chạy lại, hoặc bỏ --final để xuất bản dự thảo."),
     "os-error": ("error", "Không đọc/ghi được {file}: {detail}. Kiểm tra đường dẫn, quyền ghi và dung lượng đĩa."),
     "database-error": ("error", "Lỗi kho lưu trữ: {detail}. Chưa lưu thêm gì; kiểm tra kho (mục 'store' trong "
                                 "cchc.yaml) rồi chạy lại."),
