@@ -132,7 +132,9 @@ def _keep_heading_words(ctx: dict[str, Any]) -> None:
     report = ctx.get("report")
     if isinstance(report, dict) and isinstance(report.get("subject"), str):
         report["subject"] = keep_words(report["subject"])
-    for owner in [*(ctx.get("parts") or []), *(ctx.get("sections_after") or [])]:
+    # mục headings (upper case, long); khoản headings of Part I stay plain text (short, and read by tests and
+    # tools that look for their exact wording)
+    for owner in ctx.get("sections_after") or []:
         if isinstance(owner, dict) and isinstance(owner.get("heading"), str):
             owner["heading"] = keep_words(owner["heading"])
     app = ctx.get("appendix")
