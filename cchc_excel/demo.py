@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errorbook import write_error_books
 from .importing import import_files
 from .period import Period
 from .reporting import aggregate_period, write_reports
 from .store import ImportOutcome
-from .summary import write_error_report
 from .workspace import open_workspace
 
 SAMPLE_NAME = "ninh-thuan-2025"
@@ -62,7 +62,10 @@ def run_demo(out: Path, *, pdf: bool = True, say: Callable[..., Any] = print) ->
         say(f"  {o.file_name}: {first['message'] if first else ''}")
     report_dir = out / "bao-cao"
     files = write_reports(ws, last, report_dir, pdf=pdf, agg=agg)
-    error_book = write_error_report(outcomes, report_dir / f"loi-can-sua-{last.code}.xlsx", ws.registry)
+    # What goes back to the clerks: this month's findings, one workbook for the office and one per unit.
+    this_month = [o for o in outcomes if o.period_code in (last.code, None)]
+    error_book = write_error_books(ws, this_month, report_dir / f"loi-can-sua-{last.code}.xlsx")[0]
+    write_error_books(ws, this_month, report_dir / "loi-theo-don-vi", per_unit=True)
     outputs = {"Báo cáo Word": str(files.docx), "PDF": str(files.pdf) if files.pdf else None,
                "Tổng hợp Excel": str(files.xlsx), "Bảng lỗi gửi đơn vị": str(error_book),
                "Thư mục làm việc": str(ws_dir)}

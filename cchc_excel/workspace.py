@@ -47,7 +47,7 @@ DEFAULT_REPORT: dict[str, Any] = {
 
 CONFIG_KEYS = {"plan", "registry", "store", "secret", "protect_password", "office", "report"}
 # Keys of `report` read by the report (narrative, report) beyond the defaults written by `cchc init`.
-REPORT_EXTRA_KEYS = {"template", "outline"}
+REPORT_EXTRA_KEYS = {"template", "outline", "sections_after"}
 
 
 def check_config_keys(cfg: Any, source: str) -> list[Any]:

@@ -10,6 +10,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from cchc_excel.cli import app
+from cchc_excel.problems import FIXES
 from tests.conftest import NT_PLAN, NT_REGISTRY, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 runner = CliRunner()
@@ -88,8 +89,11 @@ def test_generate_import_status_aggregate_report_cycle(workspace, tmp_path: Path
     assert ("numerator-exceeds-denominator", "Chỉ tiêu", "E10") in rejected, rejected
 
     errors = openpyxl.load_workbook(tmp_path / "loi.xlsx").active
-    rows = [[c.value for c in r] for r in errors.iter_rows(min_row=4)]
-    assert any(r[10] == "numerator-exceeds-denominator" and r[6] == "E10" for r in rows), rows
+    rows = [[c.value for c in r] for r in errors.iter_rows()]
+    # The clerk's copy: sheet and cell as seen, what is wrong and how to fix it, never an English code.
+    assert any(r[1] == "Chỉ tiêu" and r[2] == "E10" and r[7] == FIXES["numerator-exceeds-denominator"]
+               for r in rows), rows
+    assert not any("numerator-exceeds-denominator" in str(v) for r in rows for v in r)
 
     code, out = run("import", "-w", ws, inbox, "--json")
     assert all(r["duplicate"] for r in out["result"]), "importing the same files again changes nothing"

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cchc_excel.cli import app
+from cchc_excel.problems import FIXES
 from cchc_excel.vntext import format_percent
 from tests.lo import HAVE_LIBREOFFICE, HAVE_POPPLER, pdf_text
 
@@ -57,9 +58,11 @@ def test_demo_runs_the_cycle_and_writes_every_output(tmp_path: Path) -> None:
     assert "so với tháng trước" in text, "March must compare with February"
 
     errors = openpyxl.load_workbook(outputs["Bảng lỗi gửi đơn vị"]).active
-    codes = {row[10] for row in errors.iter_rows(min_row=4, values_only=True)}
-    assert {"numerator-exceeds-denominator", "not-a-number", "case-denominator-mismatch", "percent-out-of-range",
-            "not-our-form", "case-balance", "filename-unit-mismatch"} <= codes, codes
+    # The clerks' copy says how to fix each deliberate mistake of the sample (column "Cách sửa").
+    fixes = {row[7] for row in errors.iter_rows(values_only=True)}
+    expected_codes = ("numerator-exceeds-denominator", "not-a-number", "case-denominator-mismatch",
+                      "percent-out-of-range", "not-our-form", "case-balance", "filename-unit-mismatch")
+    assert {FIXES[c] for c in expected_codes} <= fixes, fixes
 
     summary = openpyxl.load_workbook(outputs["Tổng hợp Excel"])
     rows = list(summary["Tổng hợp"].iter_rows(min_row=4, values_only=True))
