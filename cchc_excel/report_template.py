@@ -677,7 +677,8 @@ def _item4(doc: DocxDocument) -> None:
     p.paragraph_format.keep_with_next = True
     _tag(doc, "{%p endif %}")
     _p(doc, "{{ item4.case_table.caption }}", style="Table Caption")
-    _p(doc, "Đơn vị tính: hồ sơ", style="Table Text", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    unit = _p(doc, "Đơn vị tính: hồ sơ", style="Table Text", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    unit.paragraph_format.keep_with_next = True  # the caption and this line never end a page without the table
     _case_table(doc)
     _p(doc, "", style="Figure Caption")
     _tag(doc, "{%p endif %}")
