@@ -38,17 +38,17 @@ from typing import Any
 
 import openpyxl
 
-from cchc_excel import fastgen, intake
-from cchc_excel import layout as L
-from cchc_excel import store as S
-from cchc_excel.datafiles import load_plan
-from cchc_excel.importing import import_files
-from cchc_excel.period import Period
-from cchc_excel.plan import Plan
-from cchc_excel.readback import ReadContext, read_workbook
-from cchc_excel.reporting import aggregate_period, write_reports
-from cchc_excel.units import Registry, parse_registry
-from cchc_excel.workspace import DEFAULT_OFFICE, DEFAULT_REPORT, Workspace
+from cchc_excel.app.reporting import aggregate_period, write_reports
+from cchc_excel.archive import store as S
+from cchc_excel.archive.datafiles import load_plan
+from cchc_excel.archive.importing import import_files
+from cchc_excel.archive.workspace import DEFAULT_OFFICE, DEFAULT_REPORT, Workspace
+from cchc_excel.core import layout as L
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry, parse_registry
+from cchc_excel.workbook import fastgen, intake
+from cchc_excel.workbook.readback import ReadContext, read_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "templates" / "plans" / "ninh-thuan-2025.yaml"

@@ -1,5 +1,5 @@
 """`python -m cchc_excel` runs the `cchc` command line."""
 
-from .cli import main
+from .app.cli import main
 
 main()

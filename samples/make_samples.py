@@ -30,15 +30,15 @@ from typing import Any
 import openpyxl
 import yaml
 
-from cchc_excel import layout as L
-from cchc_excel.datafiles import load_plan, load_registry
-from cchc_excel.importing import RECEIPT_LOG
-from cchc_excel.intake import workbook_filename, write_workbook
-from cchc_excel.period import Period
-from cchc_excel.plan import Plan
-from cchc_excel.units import Registry, Unit
-from cchc_excel.vntext import slugify
-from cchc_excel.workspace import CONFIG_NAME, init_workspace
+from cchc_excel.archive.datafiles import load_plan, load_registry
+from cchc_excel.archive.importing import RECEIPT_LOG
+from cchc_excel.archive.workspace import CONFIG_NAME, init_workspace
+from cchc_excel.core import layout as L
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry, Unit
+from cchc_excel.core.vntext import slugify
+from cchc_excel.workbook.intake import workbook_filename, write_workbook
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -309,7 +309,7 @@ def pick_distinct(rng: Any, items: list[str], weights: list[int], k: int) -> lis
 
 
 def _tasks_of(plan: Plan, unit: Unit) -> list[Any]:
-    from cchc_excel.plan import tasks_for
+    from cchc_excel.core.plan import tasks_for
 
     return list(tasks_for(plan, unit_code=unit.code, tier=unit.tier))
 

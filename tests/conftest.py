@@ -14,14 +14,14 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
-from cchc_excel import intake
-from cchc_excel import layout as L
-from cchc_excel.datafiles import load_plan, load_registry
-from cchc_excel.period import Period
-from cchc_excel.plan import Plan, parse_plan
-from cchc_excel.readback import ReadContext
-from cchc_excel.units import Registry, Unit, parse_registry
-from cchc_excel.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.archive.datafiles import load_plan, load_registry
+from cchc_excel.archive.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.core import layout as L
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import Plan, parse_plan
+from cchc_excel.core.units import Registry, Unit, parse_registry
+from cchc_excel.workbook import intake
+from cchc_excel.workbook.readback import ReadContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

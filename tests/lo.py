@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from cchc_excel import office
+from cchc_excel.documents import office
 
 HERE = Path(__file__).resolve().parent
 LO_FILL = HERE / "lo_fill.py"

@@ -8,11 +8,11 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from cchc_excel.aggregate import MET, NO_CASES, NOT_MET, NOT_REPORTED, aggregate, robust_z
-from cchc_excel.narrative import build_context, count_with_rate, unit_label
-from cchc_excel.period import Period
-from cchc_excel.plan import parse_plan
-from cchc_excel.units import parse_registry
+from cchc_excel.core.aggregate import MET, NO_CASES, NOT_MET, NOT_REPORTED, aggregate, robust_z
+from cchc_excel.core.narrative import build_context, count_with_rate, unit_label
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import parse_plan
+from cchc_excel.core.units import parse_registry
 
 PLAN = {
     "id": "p", "title": "Kế hoạch thử", "province": "Thử", "year": 2025, "tiers": ["tinh", "huyen", "xa"],
@@ -245,7 +245,7 @@ def test_unit_with_no_cases_is_not_counted_among_units_that_missed():
 
 
 def test_unit_names_are_one_way_everywhere():
-    from cchc_excel.aggregate import tier_heading
+    from cchc_excel.core.aggregate import tier_heading
 
     _, _, reg = run(values([]))
     assert unit_label(reg, reg.get("X1")) == "UBND xã Phước Hòa"

@@ -9,8 +9,8 @@ import docx
 import openpyxl
 from typer.testing import CliRunner
 
-from cchc_excel.cli import app
-from cchc_excel.problems import FIXES
+from cchc_excel.app.cli import app
+from cchc_excel.core.problems import FIXES
 from tests.conftest import NT_PLAN, NT_REGISTRY, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 runner = CliRunner()

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cchc_excel import importing
-from cchc_excel.cli import app, emit, parse_date_option
-from cchc_excel.datafiles import load_plan, load_registry
-from cchc_excel.plan import parse_plan, resolve_target
-from cchc_excel.problems import MESSAGES
-from cchc_excel.workspace import open_workspace
+from cchc_excel.app.cli import app, emit, parse_date_option
+from cchc_excel.archive import importing
+from cchc_excel.archive.datafiles import load_plan, load_registry
+from cchc_excel.archive.workspace import open_workspace
+from cchc_excel.core.plan import parse_plan, resolve_target
+from cchc_excel.core.problems import MESSAGES
 from tests.conftest import NT_PLAN, NT_REGISTRY, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 runner = CliRunner()
@@ -179,7 +179,7 @@ def test_report_for_a_month_with_data_still_works(ws_with_march: Path, tmp_path:
 
 def test_relative_template_is_read_from_the_current_folder(ws_with_march: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch):
-    from cchc_excel.report import default_template
+    from cchc_excel.documents.report import default_template
 
     here = tmp_path / "dang-dung"
     here.mkdir()

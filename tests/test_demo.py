@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cchc_excel.cli import app
-from cchc_excel.problems import FIXES
-from cchc_excel.vntext import format_percent
+from cchc_excel.app.cli import app
+from cchc_excel.core.problems import FIXES
+from cchc_excel.core.vntext import format_percent
 from tests.lo import HAVE_LIBREOFFICE, HAVE_POPPLER, pdf_text
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "ninh-thuan-2025"

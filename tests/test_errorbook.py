@@ -12,13 +12,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cchc_excel.cli import app
-from cchc_excel.datafiles import load_plan
-from cchc_excel.errorbook import write_error_books, write_error_report, write_error_reports_per_unit
-from cchc_excel.importing import import_files, store_for
-from cchc_excel.problems import FIXES, MESSAGES
-from cchc_excel.store import ImportOutcome
-from cchc_excel.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.app.cli import app
+from cchc_excel.archive.datafiles import load_plan
+from cchc_excel.archive.importing import import_files, store_for
+from cchc_excel.archive.store import ImportOutcome
+from cchc_excel.archive.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.core.problems import FIXES, MESSAGES
+from cchc_excel.documents.errorbook import write_error_books, write_error_report, write_error_reports_per_unit
 from tests.conftest import MARCH, NT_PLAN, NT_REGISTRY, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 TAN, BINH = "22789", "22783"      # Xã Phước Tân, Xã Phước Bình

@@ -10,11 +10,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-from cchc_excel import fastgen, intake
-from cchc_excel import layout as L
-from cchc_excel.plan import Plan
-from cchc_excel.readback import ReadContext, read_workbook
-from cchc_excel.units import Registry, Unit, parse_registry
+from cchc_excel.core import layout as L
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry, Unit, parse_registry
+from cchc_excel.workbook import fastgen, intake
+from cchc_excel.workbook.readback import ReadContext, read_workbook
 from tests.conftest import MARCH, PHUOC_HOA, SECRET, fill
 from tests.lo import HAVE_POPPLER, needs_libreoffice, pdf_text, to_pdf
 

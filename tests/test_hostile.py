@@ -28,12 +28,13 @@ from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from cchc_excel import aggregate, intake, readback
-from cchc_excel import layout as L
-from cchc_excel.importing import import_files, store_for
-from cchc_excel.safety import Limits, inspect, run_isolated
-from cchc_excel.store import ImportOutcome, files
-from cchc_excel.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.archive.importing import import_files, store_for
+from cchc_excel.archive.store import ImportOutcome, files
+from cchc_excel.archive.workspace import Workspace, init_workspace, open_workspace
+from cchc_excel.core import aggregate
+from cchc_excel.core import layout as L
+from cchc_excel.workbook import intake, readback
+from cchc_excel.workbook.safety import Limits, inspect, run_isolated
 from tests.conftest import MARCH, NT_PLAN, NT_REGISTRY, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 ON_TIME = datetime(2025, 3, 14, 9, 0)
@@ -566,12 +567,12 @@ def _xlsx_strings(path: Path) -> list[Any]:
 
 
 def test_clerk_text_stays_text_in_the_excel_summary(injected: Workspace, tmp_path: Path) -> None:
-    from cchc_excel.reporting import aggregate_period
-    from cchc_excel.summary import write_summary
+    from cchc_excel.app.reporting import aggregate_period
+    from cchc_excel.documents.summary import write_summary
 
     agg = aggregate_period(injected, MARCH)
     strings = _xlsx_strings(write_summary(agg, injected.plan, injected.registry, tmp_path / "tong-hop.xlsx"))
-    from cchc_excel.aggregate import tidy_clerk_text
+    from cchc_excel.core.aggregate import tidy_clerk_text
 
     # The report tidies clerk texts ("&" -> "và"), but never evaluates or drops what they hold.
     for payload in [*[tidy_clerk_text(t) for t in TEXTS], ACCEPTED_NAME]:
@@ -579,7 +580,7 @@ def test_clerk_text_stays_text_in_the_excel_summary(injected: Workspace, tmp_pat
 
 
 def test_clerk_text_stays_text_in_the_error_report(injected: Workspace, tmp_path: Path, good_bytes: bytes) -> None:
-    from cchc_excel.summary import write_error_report
+    from cchc_excel.documents.summary import write_error_report
 
     outs = run(injected, [tmp_path / REJECTED_NAME])      # re-import: the stored outcome
     strings = _xlsx_strings(write_error_report(outs, tmp_path / "loi.xlsx", injected.registry))
@@ -589,7 +590,7 @@ def test_clerk_text_stays_text_in_the_error_report(injected: Workspace, tmp_path
 def test_clerk_text_is_literal_in_the_word_report(injected: Workspace, tmp_path: Path) -> None:
     from docx import Document
 
-    from cchc_excel.reporting import write_reports
+    from cchc_excel.app.reporting import write_reports
 
     files_ = write_reports(injected, MARCH, tmp_path / "bao-cao", pdf=False)
     doc = Document(str(files_.docx))
@@ -603,7 +604,7 @@ def test_clerk_text_cannot_start_a_formula_in_csv(injected: Workspace, tmp_path:
 
     from typer.testing import CliRunner
 
-    from cchc_excel.cli import app
+    from cchc_excel.app.cli import app
 
     result = CliRunner().invoke(app, ["aggregate", "--workspace", str(injected.root), "--period", "2025-03",
                                       "--csv", str(tmp_path / "csv")])
@@ -625,8 +626,8 @@ def _is_number(text: str) -> bool:
 
 
 def test_unit_codes_and_names_cannot_escape_the_output_folder(tmp_path: Path) -> None:
-    from cchc_excel.plan import parse_plan
-    from cchc_excel.units import parse_registry
+    from cchc_excel.core.plan import parse_plan
+    from cchc_excel.core.units import parse_registry
     from tests.conftest import SMALL_PLAN
 
     plan, _ = parse_plan(SMALL_PLAN, source="small")

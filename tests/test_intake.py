@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
-from cchc_excel import intake
-from cchc_excel import layout as L
-from cchc_excel.plan import Plan
-from cchc_excel.units import Registry
+from cchc_excel.core import layout as L
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry
+from cchc_excel.workbook import intake
 from tests.conftest import MARCH, PHUOC_HOA, SECRET, unit_of, write_form
 
 SHEETS = [L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_IND, L.SHEET_CASES, L.SHEET_TASKS, L.SHEET_NOTES, L.SHEET_META]

@@ -13,10 +13,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from cchc_excel import layout as L
-from cchc_excel.plan import Plan
-from cchc_excel.readback import ReadContext, read_workbook
-from cchc_excel.units import Registry
+from cchc_excel.core import layout as L
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry
+from cchc_excel.workbook.readback import ReadContext, read_workbook
 from tests.conftest import MARCH, SECRET, write_form
 from tests.lo import fill_in_libreoffice, needs_libreoffice
 

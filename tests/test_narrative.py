@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from cchc_excel.aggregate import NO_CASES, tidy_clerk_text
-from cchc_excel.layout import STATUSES
-from cchc_excel.narrative import POINT_LETTERS, build_context, nb, placeholders, point_label
+from cchc_excel.core.aggregate import NO_CASES, tidy_clerk_text
+from cchc_excel.core.layout import STATUSES
+from cchc_excel.core.narrative import POINT_LETTERS, build_context, nb, placeholders, point_label
 from tests.test_aggregate import PLAN, run, subs, values
 
 CFG = {"issuer_short": "UBND", "doc_symbol": "BC-UBND"}

@@ -1,4 +1,4 @@
-"""LibreOffice tooling: clerk-like typing in Calc (tests/lo_fill.py) and cchc_excel.office.convert."""
+"""LibreOffice tooling: clerk-like typing in Calc (tests/lo_fill.py) and cchc_excel.documents.office.convert."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from cchc_excel import office
+from cchc_excel.documents import office
 from tests.lo import (
     HAVE_POPPLER,
     fill_in_libreoffice,

@@ -1,4 +1,4 @@
-"""Tests for cchc_excel.period: reporting periods, Nghị định 09 data windows, due dates and task deadlines."""
+"""Tests for cchc_excel.core.period: reporting periods, Nghị định 09 data windows, due dates and task deadlines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cchc_excel.period import Deadline, Period, due_warning, parse_deadline, working_days_between
+from cchc_excel.core.period import Deadline, Period, due_warning, parse_deadline, working_days_between
 
 MARCH = Period(2025, "month", 3)
 Q1 = Period(2025, "quarter", 1)

@@ -1,4 +1,4 @@
-"""Tests for cchc_excel.plan: the three seed plans as data files, per-unit targets and adjustments, and
+"""Tests for cchc_excel.core.plan: the three seed plans as data files, per-unit targets and adjustments, and
 validation that reports every problem at once with its place in the file."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cchc_excel.datafiles import load_plan, load_registry, parse_yaml
-from cchc_excel.plan import Plan, indicators_for, parse_plan, resolve_target
-from cchc_excel.units import Registry
+from cchc_excel.archive.datafiles import load_plan, load_registry, parse_yaml
+from cchc_excel.core.plan import Plan, indicators_for, parse_plan, resolve_target
+from cchc_excel.core.units import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "templates" / "plans"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cchc_excel.aggregate import combine
-from cchc_excel.vntext import format_count, format_number, parse_number
+from cchc_excel.core.aggregate import combine
+from cchc_excel.core.vntext import format_count, format_number, parse_number
 from tests.test_aggregate import load, run, values
 
 PLAN, REGISTRY = load()

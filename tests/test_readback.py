@@ -17,14 +17,16 @@ from typing import Any
 import openpyxl
 import pytest
 
-from cchc_excel import aggregate, intake, office
-from cchc_excel import layout as L
-from cchc_excel.importing import import_files, store_for
-from cchc_excel.problems import MESSAGES, problem
-from cchc_excel.readback import ReadContext, Submission, read_workbook
-from cchc_excel.units import Unit
-from cchc_excel.vntext import to_legacy
-from cchc_excel.workspace import Workspace
+from cchc_excel.archive.importing import import_files, store_for
+from cchc_excel.archive.workspace import Workspace
+from cchc_excel.core import aggregate
+from cchc_excel.core import layout as L
+from cchc_excel.core.problems import MESSAGES, problem
+from cchc_excel.core.units import Unit
+from cchc_excel.core.vntext import to_legacy
+from cchc_excel.documents import office
+from cchc_excel.workbook import intake
+from cchc_excel.workbook.readback import ReadContext, Submission, read_workbook
 from tests.conftest import MARCH, PHUOC_HOA, SECRET, fill, good_values_phuoc_hoa, write_form, ws_form
 from tests.lo import needs_libreoffice
 

@@ -22,8 +22,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from lxml import etree
 
-from cchc_excel.report import TemplateIssue, check_template, render_report, to_pdf
-from cchc_excel.report_template import DEFAULT_TEMPLATE, build_default_template
+from cchc_excel.documents.report import TemplateIssue, check_template, render_report, to_pdf
+from cchc_excel.documents.report_template import DEFAULT_TEMPLATE, build_default_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "templates" / "report" / "sample-context.json"
@@ -65,7 +65,7 @@ def table_texts(doc: Any) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 def test_shipped_template_exists_and_checks_clean(template: Path) -> None:
-    assert DEFAULT_TEMPLATE.is_file(), "run python -m cchc_excel.report_template"
+    assert DEFAULT_TEMPLATE.is_file(), "run python -m cchc_excel.documents.report_template"
     assert check_template(DEFAULT_TEMPLATE, load_sample()) == []
     assert check_template(template, load_sample()) == []
 
@@ -307,7 +307,7 @@ def test_kinh_gui_and_superior(tmp_path: Path, template: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 def _fallback_pdf(docx: Path, out_dir: Path) -> Path:
-    """soffice --convert-to pdf with a private profile (used only if cchc_excel.office is unavailable)."""
+    """soffice --convert-to pdf with a private profile (used only if cchc_excel.documents.office is unavailable)."""
     profile = Path(tempfile.mkdtemp(prefix="lo_report_"))
     try:
         with open(profile / "log", "wb") as log:
@@ -368,7 +368,7 @@ def completed(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_draft_mark_on_every_page_while_placeholders_remain(tmp_path: Path, template: Path) -> None:
-    from cchc_excel.report import placeholders_left
+    from cchc_excel.documents.report import placeholders_left
 
     ctx = load_sample()
     assert placeholders_left(ctx)
@@ -381,7 +381,7 @@ def test_draft_mark_on_every_page_while_placeholders_remain(tmp_path: Path, temp
 
 
 def test_final_report_refuses_while_a_placeholder_is_left(tmp_path: Path, template: Path) -> None:
-    from cchc_excel.report import PlaceholdersLeft
+    from cchc_excel.documents.report import PlaceholdersLeft
 
     with pytest.raises(PlaceholdersLeft) as info:
         render_report(load_sample(), tmp_path / "x.docx", template=template, final=True)
@@ -435,7 +435,7 @@ def test_charts_print_no_findfont_warning(tmp_path: Path, caplog: pytest.LogCapt
                                           capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
-    from cchc_excel.report import chart_font, draw_chart
+    from cchc_excel.documents.report import chart_font, draw_chart
 
     spec = load_sample()["charts"][0]
     with caplog.at_level(logging.DEBUG, logger="matplotlib"):

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from cchc_excel import store as store_mod
-from cchc_excel.importing import import_files, store_for
-from cchc_excel.workspace import Workspace
+from cchc_excel.archive import store as store_mod
+from cchc_excel.archive.importing import import_files, store_for
+from cchc_excel.archive.workspace import Workspace
 from tests.conftest import MARCH, PHUOC_HOA, good_values_phuoc_hoa, ws_form
 
 ON_TIME = datetime(2025, 3, 14, 9, 0)
@@ -112,10 +112,10 @@ CHILD_CRASH = textwrap.dedent("""
     import sys, time
     from datetime import datetime
     from pathlib import Path
-    from cchc_excel import store
-    from cchc_excel.importing import import_files
-    from cchc_excel.period import Period
-    from cchc_excel.workspace import open_workspace
+    from cchc_excel.archive import store
+    from cchc_excel.archive.importing import import_files
+    from cchc_excel.core.period import Period
+    from cchc_excel.archive.workspace import open_workspace
 
     original = store.Store._insert_values
 
@@ -173,9 +173,9 @@ CHILD_IMPORT = textwrap.dedent("""
     import sys, time
     from datetime import datetime
     from pathlib import Path
-    from cchc_excel.importing import import_files
-    from cchc_excel.period import Period
-    from cchc_excel.workspace import open_workspace
+    from cchc_excel.archive.importing import import_files
+    from cchc_excel.core.period import Period
+    from cchc_excel.archive.workspace import open_workspace
 
     ws, _ = open_workspace(Path(sys.argv[1]))
     Path(sys.argv[3]).write_text("ready")

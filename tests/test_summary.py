@@ -9,13 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cchc_excel import aggregate
-from cchc_excel.aggregate import Aggregation
-from cchc_excel.plan import Indicator
-from cchc_excel.reporting import aggregate_period
-from cchc_excel.store import ImportOutcome
-from cchc_excel.summary import CHART_TITLE_MAX, chart_title, write_summary
-from cchc_excel.workspace import Workspace
+from cchc_excel.app.reporting import aggregate_period
+from cchc_excel.archive.store import ImportOutcome
+from cchc_excel.archive.workspace import Workspace
+from cchc_excel.core import aggregate
+from cchc_excel.core.aggregate import Aggregation
+from cchc_excel.core.plan import Indicator
+from cchc_excel.documents.summary import CHART_TITLE_MAX, chart_title, write_summary
 from tests.conftest import MARCH
 from tests.test_errorbook import assert_prints_on_a4, cycle  # noqa: F401  (module fixture)
 

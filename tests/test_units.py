@@ -1,4 +1,4 @@
-"""Tests for cchc_excel.units: the registries of reporting units (three tiers in 2025, two from 7/2025),
+"""Tests for cchc_excel.core.units: the registries of reporting units (three tiers in 2025, two from 7/2025),
 their validation, and finding a unit however its name was typed."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from cchc_excel.datafiles import load_registry
-from cchc_excel.units import Registry, check_against_plan, parse_registry
-from cchc_excel.vntext import to_legacy
+from cchc_excel.archive.datafiles import load_registry
+from cchc_excel.core.units import Registry, check_against_plan, parse_registry
+from cchc_excel.core.vntext import to_legacy
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRIES = ROOT / "templates" / "registries"

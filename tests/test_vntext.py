@@ -1,4 +1,4 @@
-"""Tests for cchc_excel.vntext: cleaning, legacy encodings, keys, Vietnamese number/date formatting and parsing."""
+"""Tests for cchc_excel.core.vntext: cleaning, legacy encodings, keys, Vietnamese number/date formatting and parsing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cchc_excel.vntext import (
+from cchc_excel.core.vntext import (
     ParsedNumber,
     ascii_fold,
     ascii_key,

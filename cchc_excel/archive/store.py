@@ -42,8 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from .problems import Refusal, problem
-from .readback import CASE_KEYS, Submission
+from ..core.problems import Refusal, problem
+from ..workbook.readback import CASE_KEYS, Submission
 
 metadata = MetaData()
 

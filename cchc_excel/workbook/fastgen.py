@@ -33,12 +33,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import layout as L
+from ..core import layout as L
+from ..core.layout import Layout
+from ..core.period import Period
+from ..core.plan import Plan
+from ..core.units import Registry, Unit
 from .intake import Generated, workbook_filename, write_workbook
-from .layout import Layout
-from .period import Period
-from .plan import Plan
-from .units import Registry, Unit
 
 NAME_TOKEN = "QQZFGUNITNAMEZQQ"
 CODE_TOKEN = "QQZFGUNITCODEZQQ"

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 FONT = "Times New Roman"
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report" / "bao-cao-thang.docx"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report" / "bao-cao-thang.docx"
 
 # NĐ 30/2020 Phụ lục I, 4.1: A4, top/bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
 PAGE_W_MM, PAGE_H_MM = 210, 297

@@ -125,8 +125,8 @@ def read_csv_rows(path: Path) -> list[Located]:
 
 def load_plan(path: Path) -> tuple[Any, Any]:
     """Read and parse a plan file. Returns (Plan | None, ValidationReport)."""
-    from .plan import parse_plan
-    from .problems import ValidationReport, problem
+    from ..core.plan import parse_plan
+    from ..core.problems import ValidationReport, problem
 
     try:
         data = read_yaml(path)
@@ -139,8 +139,8 @@ def load_plan(path: Path) -> tuple[Any, Any]:
 def load_registry(path: Path) -> tuple[Any, Any]:
     """Read and parse a registry file (YAML, with its units inline or in the CSV named by `units_csv`;
     a bare CSV is accepted too, with the standard three tiers)."""
-    from .problems import ValidationReport, problem
-    from .units import parse_registry
+    from ..core.problems import ValidationReport, problem
+    from ..core.units import parse_registry
 
     path = Path(path)
     try:

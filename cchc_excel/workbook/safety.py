@@ -31,7 +31,7 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
-from .problems import Problem, problem
+from ..core.problems import Problem, problem
 
 try:
     import resource

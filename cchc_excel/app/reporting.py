@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .aggregate import Aggregation, aggregate
-from .narrative import build_context
-from .period import Period
-from .problems import Refusal, problem
-from .store import Store
-from .summary import write_summary
-from .workspace import Workspace
+from ..archive.store import Store
+from ..archive.workspace import Workspace
+from ..core.aggregate import Aggregation, aggregate
+from ..core.narrative import build_context
+from ..core.period import Period
+from ..core.problems import Refusal, problem
+from ..documents.summary import write_summary
 
 
 def periods_needed(period: Period) -> list[str]:
@@ -79,7 +79,7 @@ def report_template(ws: Workspace, template: Path | None) -> Path | None:
 
 def check_report_template(template: Path, context: dict[str, Any]) -> None:
     """Run the template checker before rendering, so a broken template is a message, not a traceback."""
-    from .report import check_template
+    from ..documents.report import check_template
 
     issues = check_template(template, context)
     if issues:
@@ -115,7 +115,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
 
     Refuses (`Refusal`, nothing written) a period other than a month, a month without any accepted file, an
     `out_dir` that is a file, and a missing or broken template."""
-    from .report import render_report, to_pdf  # docx/matplotlib stack is only needed here
+    from ..documents.report import render_report, to_pdf  # docx/matplotlib stack is only needed here
 
     out_dir = Path(out_dir)
     require_month(period)
@@ -128,7 +128,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     if template is not None:
         check_report_template(template, context)
     if final:
-        from .report import PlaceholdersLeft, placeholders_left
+        from ..documents.report import PlaceholdersLeft, placeholders_left
 
         if left := placeholders_left(context):
             raise PlaceholdersLeft(left)

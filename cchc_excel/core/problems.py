@@ -308,9 +308,9 @@ def unknown_key(key: str, allowed: Iterable[str], **where: Any) -> Problem:
 
 
 def markdown() -> str:
-    """docs/problems.md, generated from the registry (python -m cchc_excel.problems > docs/problems.md)."""
+    """docs/problems.md, generated from the registry (python -m cchc_excel.core.problems > docs/problems.md)."""
     lines = ["# Mã lỗi và cảnh báo / Problem codes", "",
-             "Sinh tự động từ `cchc_excel/problems.py` (`python -m cchc_excel.problems > docs/problems.md`).",
+             "Sinh tự động từ `cchc_excel/core/problems.py` (`python -m cchc_excel.core.problems > docs/problems.md`).",
              "Lỗi (error) làm tệp bị trả lại; cảnh báo (warning) vẫn nhận tệp.", "",
              "| Mã | Mức độ | Thông báo (mẫu) |", "|---|---|---|"]
     for code, (severity, template) in MESSAGES.items():

@@ -23,14 +23,14 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
-from . import layout as L
-from .layout import Layout, Slot, a1
-from .period import Period
-from .plan import Plan
-from .problems import Problem, ValidationReport, problem
+from ..core import layout as L
+from ..core.layout import Layout, Slot, a1
+from ..core.period import Period
+from ..core.plan import Plan
+from ..core.problems import Problem, ValidationReport, problem
+from ..core.units import Registry
+from ..core.vntext import clean_multiline, clean_text, match_key, parse_date, parse_number
 from .safety import Inspection, Limits, inspect, parse_ref, run_isolated
-from .units import Registry
-from .vntext import clean_multiline, clean_text, match_key, parse_date, parse_number
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import aggregate
-from .aggregate import MET, NOT_MET, Aggregation
+from ..core import aggregate
+from ..core.aggregate import MET, NOT_MET, Aggregation
+from ..core.narrative import unit_label
+from ..core.plan import Indicator, Plan
+from ..core.units import Registry
 from .errorbook import write_error_report, write_error_reports_per_unit
-from .narrative import unit_label
-from .plan import Indicator, Plan
-from .units import Registry
 from .xlsxprint import FONT, Book
 
 __all__ = ["write_summary", "write_error_report", "write_error_reports_per_unit", "chart_title"]

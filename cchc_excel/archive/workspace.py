@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
+from ..core.plan import Plan
+from ..core.problems import Refusal, ValidationReport, problem, unknown_key
+from ..core.units import Registry, check_against_plan
 from .datafiles import DataFileError, load_plan, load_registry, read_yaml
-from .plan import Plan
-from .problems import Refusal, ValidationReport, problem, unknown_key
-from .units import Registry, check_against_plan
 
 CONFIG_NAME = "cchc.yaml"
 

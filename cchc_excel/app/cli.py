@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .period import NotAMonth, Period
-from .problems import Problem, Refusal, ValidationReport, problem
+from ..core.period import NotAMonth, Period
+from ..core.problems import Problem, Refusal, ValidationReport, problem
 
 # Click's own words (usage line, option list, usage errors) in Vietnamese. Click looks them up through
 # gettext; this table stands in for a catalogue.
@@ -279,7 +279,7 @@ def parse_date_option(text: str | None, label: str, *, with_time: bool = False) 
     ISO ("2025-03-15", "2025-03-15T09:30"); a usage error (exit 2) naming the option otherwise."""
     if not text:
         return None
-    from .vntext import parse_date
+    from ..core.vntext import parse_date
 
     value = text.strip()
     try:
@@ -304,7 +304,7 @@ def parse_date_option(text: str | None, label: str, *, with_time: bool = False) 
 
 
 def open_ws(path: Path, as_json: bool) -> Any:
-    from .workspace import open_workspace
+    from ..archive.workspace import open_workspace
 
     ws, report = open_workspace(path)
     if ws is None:
@@ -346,7 +346,7 @@ def plan_check(file: Path = typer.Argument(..., help="Tệp kế hoạch (.yaml)
 
     Ví dụ: cchc plan check templates/plans/ninh-thuan-2025.yaml
     """
-    from .datafiles import load_plan
+    from ..archive.datafiles import load_plan
 
     plan, report = load_plan(file)
     if as_json:
@@ -401,7 +401,7 @@ def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn v�
 
     Ví dụ: cchc units check templates/registries/ninh-thuan-2025.yaml
     """
-    from .datafiles import load_registry
+    from ..archive.datafiles import load_registry
 
     reg, report = load_registry(file)
     result = None
@@ -438,8 +438,8 @@ def plan_targets(plan_file: Path = typer.Argument(..., help="Tệp kế hoạch.
 
     Ví dụ: cchc plan targets templates/plans/ninh-thuan-2025.yaml templates/registries/ninh-thuan-2025.yaml
     """
-    from .datafiles import load_plan, load_registry
-    from .plan import indicators_for, tasks_for
+    from ..archive.datafiles import load_plan, load_registry
+    from ..core.plan import indicators_for, tasks_for
 
     plan, r1 = load_plan(plan_file)
     reg, r2 = load_registry(registry_file)
@@ -487,7 +487,7 @@ def init_cmd(directory: Path = typer.Argument(..., help="Thư mục làm việc 
 
     Ví dụ: cchc init ws --plan templates/plans/ninh-thuan-2025.yaml --registry templates/registries/ninh-thuan-2025.yaml
     """
-    from .workspace import init_workspace, open_workspace
+    from ..archive.workspace import init_workspace, open_workspace
 
     extra = {k: v for k, v in (("name", office), ("phone", phone)) if v}
     try:
@@ -517,7 +517,7 @@ def generate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
 
     Ví dụ: cchc generate --workspace ws --period 2025-03 --out ws/bieu-mau/2025-03
     """
-    from .intake import generate, units_for
+    from ..workbook.intake import generate, units_for
 
     p = parse_period(period)
     out_folder(out)
@@ -562,8 +562,8 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
     Mỗi đơn vị một tệp: cchc import --workspace ws nhan/2025-03/ --errors-xlsx loi/ --per-unit
     Mã thoát: 0 mọi tệp được chấp nhận; 1 có tệp bị trả lại; 2 sai cách dùng.
     """
-    from .errorbook import write_error_books
-    from .importing import collect_files, import_files, import_interrupted
+    from ..archive.importing import collect_files, import_files, import_interrupted
+    from ..documents.errorbook import write_error_books
 
     p = parse_period(period) if period else None
     when = parse_date_option(received_at, "Thời điểm nhận (--received-at)", with_time=True)
@@ -672,7 +672,7 @@ def aggregate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: b
         emit(True, {name: json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
                     for name, frame in tables.items()})
         raise typer.Exit(0)
-    from .vntext import format_percent
+    from ..core.vntext import format_percent
 
     table = Table(title=f"Kết quả theo cấp {p.label} (tỷ lệ gộp)")
     for col in ("Chỉ tiêu", "Cấp", "Kết quả", "Chỉ tiêu giao", "Kỳ trước", "Lũy kế", "Đạt/Báo cáo"):
@@ -713,7 +713,7 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
 
     Ví dụ: cchc report --workspace ws --period 2025-03 --out bao-cao/
     """
-    from .report import PlaceholdersLeft
+    from ..documents.report import PlaceholdersLeft
     from .reporting import write_reports
 
     p = parse_period(period)
@@ -743,11 +743,11 @@ def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cá
 
     Ví dụ: cchc check-template templates/report/bao-cao-thang.docx
     """
-    from .report import check_template
+    from ..documents.report import check_template
 
     context = None
     if workspace and period:
-        from .narrative import build_context
+        from ..core.narrative import build_context
         from .reporting import aggregate_period, default_issue_date
 
         ws = open_ws(workspace, as_json)
@@ -755,9 +755,9 @@ def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cá
         context = build_context(ws.plan, ws.registry, aggregate_period(ws, p), report_cfg=ws.report,
                                 issue_date=default_issue_date(ws, p))
     else:
-        context = json.loads((Path(__file__).resolve().parent.parent / "templates" / "report" /
+        context = json.loads((Path(__file__).resolve().parents[2] / "templates" / "report" /
                               "sample-context.json").read_text(encoding="utf-8")) if (
-            Path(__file__).resolve().parent.parent / "templates" / "report" / "sample-context.json").exists() else None
+            Path(__file__).resolve().parents[2] / "templates" / "report" / "sample-context.json").exists() else None
     issues = check_template(template, context)
     rows = [{"paragraph": i.paragraph, "text": i.text, "message": i.message} for i in issues]
     if as_json:

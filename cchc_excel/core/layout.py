@@ -360,3 +360,8 @@ def sign(secret: str, fields: tuple[str, ...], generated: str) -> str:
 
 def verify(secret: str, fields: tuple[str, ...], generated: str, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, fields, generated), str(signature or ""))
+
+
+# The case-result table's columns (TT 01/2020/TT-VPCP form): keys, labels, groups, form numbers, input
+# names and total formulas — the one definition every reader, writer and document derives from.
+CASE_COLUMNS: tuple[CaseColumn, ...] = _case_table().columns

@@ -16,12 +16,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from .period import Period
-from .problems import Refusal, problem
-from .readback import ReadContext, Submission, read_workbook
-from .safety import Limits
+from ..core.period import Period
+from ..core.problems import Refusal, problem
+from ..core.vntext import format_number, format_short_date, parse_date
+from ..workbook.readback import ReadContext, Submission, read_workbook
+from ..workbook.safety import Limits
 from .store import ImportOutcome, Store
-from .vntext import format_number, format_short_date, parse_date
 from .workspace import Workspace
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")

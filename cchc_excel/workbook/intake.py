@@ -16,12 +16,12 @@ from typing import Any
 
 import xlsxwriter
 
-from . import layout as L
-from .layout import Layout, Slot, a1, col_letter, sign
-from .period import Period
-from .plan import Plan
-from .units import Registry, Unit
-from .vntext import format_short_date, slugify
+from ..core import layout as L
+from ..core.layout import Layout, Slot, a1, col_letter, sign
+from ..core.period import Period
+from ..core.plan import Plan
+from ..core.units import Registry, Unit
+from ..core.vntext import format_short_date, slugify
 
 FONT = "Times New Roman"
 INPUT_FILL = "#FFF2CC"      # pale yellow: "type here"

@@ -19,16 +19,16 @@ from typing import Any
 
 import pandas as pd
 
-from . import layout as L
-from .intake import safe_code
-from .narrative import unit_label
-from .period import Period
-from .plan import Plan
-from .problems import CLERK_MESSAGES, fix_for
-from .store import ImportOutcome, Store
-from .units import Registry, Unit
-from .vntext import format_number, format_short_date, parse_number, slugify
-from .workspace import Workspace
+from ..archive.store import ImportOutcome, Store
+from ..archive.workspace import Workspace
+from ..core import layout as L
+from ..core.narrative import unit_label
+from ..core.period import Period
+from ..core.plan import Plan
+from ..core.problems import CLERK_MESSAGES, fix_for
+from ..core.units import Registry, Unit
+from ..core.vntext import format_number, format_short_date, parse_number, slugify
+from ..workbook.intake import safe_code
 from .xlsxprint import Book
 
 SHEET_NAME = "Lỗi cần sửa"
@@ -411,7 +411,7 @@ def write_error_books(ws: Workspace, outcomes: Iterable[ImportOutcome], target: 
     (`TARGET` itself when the batch holds one period, else `TARGET` with `_<period>` before the suffix, or
     `loi_<period>.xlsx` inside `TARGET` when it is a folder); with `per_unit`, `TARGET` is a folder and each
     unit gets its own workbook per period. Files of no known period go with the latest period."""
-    from .importing import store_for
+    from ..archive.importing import store_for
 
     outs = list(outcomes)
     target = Path(target)

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errorbook import write_error_books
-from .importing import import_files
-from .period import Period
+from ..archive.importing import import_files
+from ..archive.store import ImportOutcome
+from ..archive.workspace import open_workspace
+from ..core.period import Period
+from ..documents.errorbook import write_error_books
 from .reporting import aggregate_period, write_reports
-from .store import ImportOutcome
-from .workspace import open_workspace
 
 SAMPLE_NAME = "ninh-thuan-2025"
 
@@ -23,7 +23,7 @@ def samples_dir() -> Path:
     env = os.environ.get("CCHC_SAMPLES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "samples"
+    return Path(__file__).resolve().parents[2] / "samples"
 
 
 def run_demo(out: Path, *, pdf: bool = True, say: Callable[..., Any] = print) -> dict[str, Any]:

@@ -5,7 +5,7 @@
   appendix) in code (Subdoc-style XML blocks, see `BodyXml`) and saves the .docx.
 - `check_template(template, context)` lists what would stop a template edited in Word from rendering:
   broken jinja syntax (by paragraph), and variables the template uses that the context lacks.
-- `to_pdf(docx, out_dir)` converts with LibreOffice through `cchc_excel.office` (None when unavailable).
+- `to_pdf(docx, out_dir)` converts with LibreOffice through `cchc_excel.documents.office` (None when unavailable).
 
 - `placeholders_left(context)` lists the parts still to be written; while any is left the document says
   "DỰ THẢO" in the header of every page, and `render_report(..., final=True)` refuses (`PlaceholdersLeft`).
@@ -38,8 +38,8 @@ from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
 
-from cchc_excel.narrative import placeholders, point_label
-from cchc_excel.report_template import (
+from cchc_excel.core.narrative import placeholders, point_label
+from cchc_excel.documents.report_template import (
     DEFAULT_TEMPLATE,
     MARGIN_BOTTOM_MM,
     MARGIN_LEFT_MM,
@@ -613,10 +613,10 @@ def _portrait_last_section(docx: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 def to_pdf(docx: Path, out_dir: Path) -> Path | None:
-    """Convert `docx` to PDF in `out_dir` with LibreOffice (`cchc_excel.office`); None when LibreOffice
+    """Convert `docx` to PDF in `out_dir` with LibreOffice (`cchc_excel.documents.office`); None when LibreOffice
     (or the office module) is unavailable. A failed conversion raises `office.OfficeError`."""
     try:
-        from cchc_excel import office
+        from cchc_excel.documents import office
     except ImportError:
         return None
     if not office.available():

@@ -1,0 +1,35 @@
+"""Files shipped with the package: the plans, registries and report template under `templates/`, and the
+sample workspace under `samples/`.
+
+In a source checkout they are the repository's own folders; in an installed wheel they are package data
+(`cchc_excel.templates`, `cchc_excel.samples`, mapped onto those folders in setup.cfg). Either way they
+are found through `importlib.resources`, so nothing depends on where the package was installed.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def _root(kind: str) -> Traversable:
+    try:
+        return resources.files(f"cchc_excel.{kind}")
+    except ModuleNotFoundError:  # a source checkout used without installing it
+        return _REPO / kind
+
+
+def template_file(*parts: str) -> Path:
+    """A file under templates/, e.g. template_file("report", "bao-cao-thang.docx")."""
+    return Path(str(_root("templates").joinpath(*parts)))
+
+
+def samples_dir() -> Path:
+    """The folder holding the bundled sample workspace(s)."""
+    return Path(str(_root("samples")))

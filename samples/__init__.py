@@ -1,0 +1,1 @@
+# The bundled sample workspace, shipped as package data (see README.md here).

@@ -1,0 +1,1 @@
+# The bundled data (plans, registries, report template) an officer edits; shipped as package data.
