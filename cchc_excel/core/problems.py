@@ -127,6 +127,25 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                  "ghi (hoặc bỏ '?mode=ro' trong mục 'store' của cchc.yaml) rồi chạy lại."),
     "store-driver-missing": ("error", "Chưa cài thư viện kết nối '{value}' cho kho lưu trữ {file}. Cài bằng lệnh: "
                                       "python -m pip install {detail}"),
+    "store-schema-old": ("error", "Kho lưu trữ {file} do phiên bản cũ hơn của chương trình tạo ra (lược đồ {value}, "
+                                  "phiên bản này cần {detail}). Sao lưu (cchc backup) rồi nâng cấp kho bằng lệnh: "
+                                  "cchc db upgrade --workspace <thư mục làm việc>."),
+    "store-schema-new": ("error", "Kho lưu trữ {file} do phiên bản mới hơn của chương trình tạo ra (lược đồ {value}; "
+                                  "phiên bản này chỉ biết đến {detail}). Cài phiên bản cchc_excel mới nhất rồi chạy "
+                                  "lại; không dùng phiên bản cũ với kho này."),
+    "store-busy": ("error", "Chưa ghi được tệp {file} vào kho lưu trữ vì nhiều lần nhập cùng lúc tranh nhau ({detail}). "
+                            "Chưa lưu gì của tệp này; chạy lại đúng lệnh nhập — tệp đã lưu không bị nhập trùng."),
+    "store-integrity": ("error", "Kho lưu trữ {file} bị hỏng: {detail}. Khôi phục từ bản sao lưu gần nhất "
+                                 "(cchc restore) rồi nhập lại các tệp nhận sau thời điểm sao lưu."),
+    "archived-file-missing": ("error", "Thiếu tệp lưu trữ {file} (tệp '{name}' nhận ngày {value}). Khôi phục thư mục "
+                                       "archive/ từ bản sao lưu, hoặc nhập lại tệp gốc."),
+    "archived-file-changed": ("error", "Tệp lưu trữ {file} đã bị sửa (mã băm không khớp, tệp '{name}'). Khôi phục "
+                                       "tệp từ bản sao lưu, hoặc nhập lại tệp gốc."),
+    "submission-without-file": ("error", "Bản nộp số {value} ({name}) không có tệp gốc trong kho. Khôi phục kho từ bản "
+                                         "sao lưu gần nhất."),
+    "backup-invalid": ("error", "{file} không phải bản sao lưu cchc_excel dùng được: {detail}."),
+    "restore-target-not-empty": ("error", "{file} đã có dữ liệu; chỉ khôi phục vào thư mục trống (hoặc kho "
+                                          "lưu trữ trống). Chọn thư mục khác."),
     "folder-unreadable": ("error", "Không đọc được thư mục {file} ({detail}); các tệp trong đó chưa được nhập. "
                                    "Kiểm tra quyền truy cập thư mục rồi chạy lại lệnh."),
     "import-interrupted": ("error", "Đã dừng giữa chừng (Ctrl-C): {value} tệp đã được kiểm tra và lưu, {detail} tệp "
