@@ -33,3 +33,23 @@ def template_file(*parts: str) -> Path:
 def samples_dir() -> Path:
     """The folder holding the bundled sample workspace(s)."""
     return Path(str(_root("samples")))
+
+
+# The bundled plans and registries by name (the file name without .yaml), as `cchc init --plan NAME` takes them.
+KINDS = {"plan": "plans", "registry": "registries"}
+
+
+def names(kind: str) -> list[str]:
+    """The bundled names of one kind ("plan" or "registry"), sorted: e.g. ["hai-duong-2024", …]."""
+    folder = _root("templates").joinpath(KINDS[kind])
+    if not folder.is_dir():
+        return []
+    return sorted(f.name[: -len(".yaml")] for f in folder.iterdir() if f.is_file() and f.name.endswith(".yaml"))
+
+
+def find(kind: str, name: str) -> Path | None:
+    """The bundled plan or registry called `name` (with or without .yaml), else None."""
+    stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
+    if stem not in names(kind):
+        return None
+    return template_file(KINDS[kind], f"{stem}.yaml")

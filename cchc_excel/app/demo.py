@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import bundled
 from ..archive.importing import import_files
 from ..archive.store import ImportOutcome
 from ..archive.workspace import open_workspace
@@ -19,11 +20,11 @@ SAMPLE_NAME = "ninh-thuan-2025"
 
 
 def samples_dir() -> Path:
-    """The bundled samples: $CCHC_SAMPLES, else the repository's samples/ folder."""
+    """The sample workspaces: $CCHC_SAMPLES, else the bundled ones (package data, see cchc_excel.bundled)."""
     env = os.environ.get("CCHC_SAMPLES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "samples"
+    return bundled.samples_dir()
 
 
 def run_demo(out: Path, *, pdf: bool = True, say: Callable[..., Any] = print) -> dict[str, Any]:
