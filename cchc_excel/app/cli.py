@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import bundled
 from ..core.period import NotAMonth, Period
 from ..core.problems import Problem, Refusal, ValidationReport, problem
 
@@ -476,19 +477,41 @@ def plan_targets(plan_file: Path = typer.Argument(..., help="Tệp kế hoạch.
 # workspace cycle
 
 
+BUNDLED_WORDS = {"plan": "kế hoạch", "registry": "danh mục đơn vị"}
+PLAN_HELP = f"Tệp kế hoạch (.yaml) hoặc tên kế hoạch kèm theo: {', '.join(bundled.names('plan'))}."
+REGISTRY_HELP = ("Tệp danh mục đơn vị (.yaml/.csv) hoặc tên danh mục kèm theo: "
+                 f"{', '.join(bundled.names('registry'))}.")
+
+
+def file_or_bundled(value: Path, kind: str) -> Path:
+    """`--plan`/`--registry`: a file, else the bundled plan or registry of that name (`ninh-thuan-2025`);
+    neither is a usage error that lists the bundled names."""
+    if value.is_file() or len(value.parts) != 1:
+        return value    # a path: init_workspace refuses it if it is missing
+    found = bundled.find(kind, value.name)
+    if found is not None:
+        return found
+    words = BUNDLED_WORDS[kind]
+    msg = (f"Không có tệp {value} và cũng không có {words} kèm theo tên này. "
+           f"Các {words} kèm theo: {', '.join(bundled.names(kind)) or '(không có)'}.")
+    raise Refusal(Problem(f"unknown-bundled-{kind}", "error", msg), exit_code=2)
+
+
 @app.command("init")
 def init_cmd(directory: Path = typer.Argument(..., help="Thư mục làm việc mới."),
-             plan: Path = typer.Option(..., "--plan", help="Tệp kế hoạch (.yaml)."),
-             registry: Path = typer.Option(..., "--registry", help="Tệp danh mục đơn vị (.yaml/.csv)."),
+             plan: Path = typer.Option(..., "--plan", help=PLAN_HELP),
+             registry: Path = typer.Option(..., "--registry", help=REGISTRY_HELP),
              office: str = typer.Option("", "--office", help="Tên cơ quan tổng hợp (hiện trên biểu mẫu)."),
              phone: str = typer.Option("", "--phone", help="Điện thoại hỗ trợ đơn vị."),
              as_json: bool = JSON_OPT) -> None:
     """Tạo thư mục làm việc: sao chép kế hoạch, danh mục và ghi cchc.yaml (có khóa ký biểu mẫu).
 
-    Ví dụ: cchc init ws --plan templates/plans/ninh-thuan-2025.yaml --registry templates/registries/ninh-thuan-2025.yaml
+    Ví dụ: cchc init ws --plan ninh-thuan-2025 --registry ninh-thuan-2025 (kế hoạch và danh mục kèm theo), hoặc
+    cchc init ws --plan templates/plans/ninh-thuan-2025.yaml --registry templates/registries/ninh-thuan-2025.yaml
     """
     from ..archive.workspace import init_workspace, open_workspace
 
+    plan, registry = file_or_bundled(plan, "plan"), file_or_bundled(registry, "registry")
     extra = {k: v for k, v in (("name", office), ("phone", phone)) if v}
     try:
         cfg = init_workspace(directory, plan=plan, registry=registry, office=extra)
@@ -780,7 +803,7 @@ def demo_cmd(out: Path = typer.Option(Path("cchc-demo"), "--out", "-o", help="Th
              no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển báo cáo sang PDF.")) -> None:
     """Chạy trọn một chu kỳ trên dữ liệu mẫu Ninh Thuận 2025 (nhập 3 tháng, tổng hợp, lập báo cáo).
 
-    Ví dụ: cchc demo --out /tmp/cchc-demo
+    Ví dụ: cchc demo --out demo-out
     """
     from .demo import run_demo
 
