@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -21,7 +23,7 @@ from ..core.problems import Refusal, problem
 from ..core.vntext import format_number, format_short_date, parse_date
 from ..workbook.readback import ReadContext, Submission, read_workbook
 from ..workbook.safety import Limits
-from .store import ImportOutcome, Store
+from .store import ImportOutcome, Store, clean_partial_files
 from .workspace import Workspace
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -101,30 +103,16 @@ def store_for(ws: Workspace) -> Store:
 
 
 class ArchiveIndex:
-    """What the archive checks need, fetched once per period rather than per file (measured: two queries
-    and a DataFrame per file were a third of the import): the fingerprints of the period's current
-    submissions and each unit's latest value per indicator over the 12 earlier months. Kept in step with
-    the files of the batch as they are recorded."""
+    """What the jump check needs, fetched once per period rather than per file (measured: two queries and a
+    DataFrame per file were a third of the import): each unit's latest value per indicator over the 12
+    earlier months. Kept in step with the files of the batch as they are recorded. (The copy check is not
+    here: it is decided by the store inside the writing transaction, see `store.decide_copy_check`.)"""
 
     HISTORY_MONTHS = 12
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._owners: dict[str, dict[str, set[str]]] = {}     # period -> fingerprint -> units
         self._latest: dict[str, dict[tuple[str, str], float]] = {}  # period -> (unit, indicator) -> value
-
-    def _period_owners(self, period_code: str) -> dict[str, set[str]]:
-        if period_code not in self._owners:
-            owners: dict[str, set[str]] = {}
-            for unit, fp in self.store.current_fingerprints(period_code):
-                owners.setdefault(fp, set()).add(unit)
-            self._owners[period_code] = owners
-        return self._owners[period_code]
-
-    def owner(self, period_code: str, fingerprint: str, unit_code: str) -> str | None:
-        """Another unit whose current submission for the period has exactly these figures."""
-        others = sorted(self._period_owners(period_code).get(fingerprint, set()) - {unit_code})
-        return others[0] if others else None
 
     def last_value(self, period: Period, unit_code: str, indicator: str) -> float | None:
         if period.code not in self._latest:
@@ -135,32 +123,20 @@ class ArchiveIndex:
         return self._latest[period.code].get((unit_code, indicator))
 
     def recorded(self, sub: Submission, outcome: ImportOutcome) -> None:
-        """A file of the batch became current: it replaces its unit's figures for its period, and later
-        periods' history must be read again."""
+        """A file of the batch became current: later periods' history must be read again."""
         if outcome.duplicate or not outcome.is_current or not sub.period_code or not sub.unit_code:
             return
-        if sub.period_code in self._owners:
-            owners = self._owners[sub.period_code]
-            for units in owners.values():
-                units.discard(sub.unit_code)
-            fingerprint = sub.content_fingerprint()
-            if fingerprint is not None:
-                owners.setdefault(fingerprint, set()).add(sub.unit_code)
         for code in [c for c in self._latest if c > sub.period_code]:
             del self._latest[code]
 
 
 def check_against_archive(sub: Submission, store: Store, ws: Workspace, received_at: datetime,
                           index: ArchiveIndex | None = None) -> None:
-    """Checks that need what was received before. Adds problems to `sub.report`."""
+    """Checks that need what was received before (late arrival, big jump). Adds problems to `sub.report`.
+    The copy check needs the state at the moment of writing, so `Store.record` makes it."""
     if not sub.period_code or not sub.unit_code or not sub.accepted:
         return
     index = index or ArchiveIndex(store)
-    fingerprint = sub.content_fingerprint()
-    if fingerprint is not None:
-        owner = index.owner(sub.period_code, fingerprint, sub.unit_code)
-        if owner:
-            sub.report.add(problem("duplicate-of-other-unit", file=sub.file, value=owner))
     try:
         period = Period.parse(sub.period_code)
     except ValueError:
@@ -188,11 +164,33 @@ _WORKER_CTX: ReadContext | None = None
 PARALLEL_MIN_FILES = 16
 
 
+def _exit_with_parent(poll: float = 0.5) -> None:
+    """End this worker when the importing process dies, however it dies (kill -9 included): a worker
+    blocked on the task queue would otherwise live on as an orphan. Two signs, either one enough: the
+    parent's sentinel (multiprocessing gives one under every start method, Windows included; under fork a
+    sibling may hold it open) and a change of the parent process id (POSIX re-parents orphans)."""
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    ppid = os.getppid()
+    while True:
+        if sentinel is not None:
+            if wait([sentinel], timeout=poll):
+                break
+        else:
+            threading.Event().wait(poll)
+        if os.getppid() != ppid:
+            break
+    os._exit(1)
+
+
 def _init_reader(ctx: ReadContext) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
     # Ctrl-C is the main process's business (it says what was stored); workers would print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
 
 
 def _read_one(path: Path, ctx: ReadContext | None = None) -> tuple[Path, bytes | None, Submission]:
@@ -229,6 +227,7 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
     """Import each file, yielding (path, outcome) as it goes (for progress bars)."""
     own = store is None
     store = store or store_for(ws)
+    clean_partial_files(store.archive_dir)   # what an import killed half way left behind
     ctx = ReadContext(plan=ws.plan, registry=ws.registry, secret=ws.secret, period=period,
                       limits=limits or Limits())
     receipts: dict[Path, dict[str, datetime]] = {}

@@ -2,15 +2,27 @@
 the parsed values and the validation result.
 
 SQLAlchemy Core over SQLite by default (a file in the workspace, nothing to start); the URL is
-configurable, so a PostgreSQL server works the same way. Each file is imported in one transaction: a
-crash half way leaves the store as it was. SQLite transactions start with BEGIN IMMEDIATE so two imports
-at once serialise instead of interleaving.
+configurable: PostgreSQL is the supported server (`pip install 'cchc_excel[postgres]'`, docs/store.md).
+Each file is imported in one transaction: a crash half way leaves the store as it was.
+
+Several imports may run at once. What depends on other submissions of a period (the version number, which
+version is current, the copy check) is decided inside the writing transaction, under a lock per period:
+SQLite transactions start with BEGIN IMMEDIATE (one writer at a time), PostgreSQL takes
+`pg_advisory_xact_lock` on the period. Unique indexes hold the rules as well: one row per file, version
+numbers unique per (unit, period), at most one current version. A conflict that slips through is retried.
+
+The schema is versioned with Alembic (`archive/migrations`). Opening a store creates the schema on an
+empty database (under a lock, so two processes may start together) and refuses a store of an older or
+newer schema with a Vietnamese message (`cchc db upgrade` for an older one).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -26,6 +38,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -36,11 +49,20 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from ..core.problems import Refusal, problem
 from ..workbook.readback import CASE_KEYS, Submission
@@ -111,13 +133,35 @@ texts = Table(
 )
 
 
+# The rules of versions as constraints: version numbers unique per (unit, period); at most one current
+# version (a partial unique index: SQLite and PostgreSQL both have them). Rows without a unit or period
+# (unreadable files) have NULLs, which unique indexes do not compare.
+Index("uq_submissions_version", submissions.c.unit_code, submissions.c.period_code, submissions.c.version,
+      unique=True)
+Index("uq_submissions_current", submissions.c.unit_code, submissions.c.period_code, unique=True,
+      sqlite_where=text("is_current"), postgresql_where=text("is_current"))
+
+# The Alembic revision of `metadata` (archive/migrations/versions); tests/test_store.py holds them equal.
+SCHEMA_HEAD = "0002"
+# Stores made before migrations existed (release 0.1.0): the tables of revision 0001, no version table.
+SCHEMA_BASELINE = "0001"
+VERSION_TABLE = "alembic_version"
+_version_meta = MetaData()
+version_table = Table(VERSION_TABLE, _version_meta,
+                      Column("version_num", String(32), primary_key=True))
+
+
 # Statements built once (bound parameters): building them per file was a visible share of the import.
 _EXISTING = (select(submissions).join(files, files.c.id == submissions.c.file_id)
              .where(files.c.sha256 == bindparam("sha")))
 _SAME_UNIT_PERIOD = (submissions.c.unit_code == bindparam("unit"), submissions.c.period_code == bindparam("period"))
-_VERSIONS = select(func.count()).select_from(submissions).where(*_SAME_UNIT_PERIOD)
+_VERSIONS = select(func.max(submissions.c.version)).where(*_SAME_UNIT_PERIOD)
 _LATER = select(func.count()).select_from(submissions).where(
     *_SAME_UNIT_PERIOD, submissions.c.is_current.is_(True), submissions.c.received_at > bindparam("received"))
+_COPY_OWNER = (select(submissions.c.unit_code)
+               .where(submissions.c.period_code == bindparam("period"), submissions.c.is_current.is_(True),
+                      submissions.c.fingerprint == bindparam("fp"), submissions.c.unit_code != bindparam("unit"))
+               .order_by(submissions.c.unit_code).limit(1))
 _DEMOTE = update(submissions).where(*_SAME_UNIT_PERIOD, submissions.c.is_current.is_(True)).values(is_current=False)
 
 
@@ -171,6 +215,103 @@ def make_engine(url: str) -> Engine:
     return create_engine(url)
 
 
+RECORD_ATTEMPTS = 8
+PART_PREFIX = ".part-"
+_HOST = "".join(c for c in socket.gethostname() if c.isalnum())[:32] or "host"
+# SQLSTATEs worth a retry: serialization failure, deadlock, unique violation (a concurrent insert).
+_RETRY_STATES = {"40001", "40P01", "23505"}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    """A clash with a concurrent transaction, which running again resolves."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _RETRY_STATES:
+        return True
+    if isinstance(exc, IntegrityError):
+        return "unique" in str(orig or exc).lower()
+    return _is_lock(orig or exc)
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock."""
+    return int.from_bytes(hashlib.sha256(f"cchc_excel:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def lock_period(conn: Connection, period_code: str | None) -> None:
+    """Serialise the writers of one period until the transaction ends. SQLite needs nothing more: its
+    transactions start with BEGIN IMMEDIATE, one writer at a time. On PostgreSQL a transaction-level
+    advisory lock, released by COMMIT or ROLLBACK (and by the server if the client dies)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(f"period:{period_code or ''}")})
+
+
+def decide_copy_check(conn: Connection, sub: Submission) -> None:
+    """The copy check (another unit's figures sent as one's own), decided inside the writing transaction:
+    an accepted file whose figures equal another unit's current submission of the period is rejected. Any
+    verdict reached earlier from a cached index is replaced, so two imports at once cannot both accept."""
+    code = "duplicate-of-other-unit"
+    earlier = [p for p in sub.report.problems if p.code == code]
+    sub.report.problems = [p for p in sub.report.problems if p.code != code]
+    fingerprint = sub.content_fingerprint() if sub.accepted and sub.unit_code and sub.period_code else None
+    if fingerprint is None:
+        return
+    owner = conn.execute(_COPY_OWNER, {"period": sub.period_code, "fp": fingerprint,
+                                       "unit": sub.unit_code}).scalar()
+    if owner is not None:
+        same = [p for p in earlier if p.value == owner]
+        sub.report.add(same[0] if same else problem(code, file=sub.file, value=owner))
+
+
+def _tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def schema_revision(conn: Connection) -> str | None:
+    """The store's schema revision: None for an empty database, SCHEMA_BASELINE for a store made before
+    migrations (its tables, no version table)."""
+    names = _tables(conn)
+    if VERSION_TABLE in names:
+        return conn.execute(select(version_table.c.version_num)).scalar()
+    return SCHEMA_BASELINE if "submissions" in names else None
+
+
+def lock_schema(conn: Connection) -> None:
+    """One process at a time creates or upgrades the schema (SQLite: BEGIN IMMEDIATE already)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("schema")})
+
+
+def stamp(conn: Connection, revision: str) -> None:
+    _version_meta.create_all(conn)
+    conn.execute(version_table.delete())
+    conn.execute(version_table.insert(), {"version_num": revision})
+
+
+KNOWN_REVISIONS = ("0001", "0002")   # oldest first; the migrations' ids
+
+
+def ensure_schema(engine: Engine, url: str) -> None:
+    """Create the schema on an empty database (Alembic's way: create_all, then stamp the head revision),
+    under a lock so that two processes starting together do not both create it; refuse an older or a
+    newer schema with a Vietnamese message."""
+    with engine.begin() as conn:
+        lock_schema(conn)
+        revision = schema_revision(conn)
+        if revision is None:
+            metadata.create_all(conn)
+            stamp(conn, SCHEMA_HEAD)
+            return
+    if revision == SCHEMA_HEAD:
+        return
+    if revision in KNOWN_REVISIONS:
+        raise Refusal(problem("store-schema-old", file=shown_url(url), value=revision, detail=SCHEMA_HEAD))
+    raise Refusal(problem("store-schema-new", file=shown_url(url), value=revision, detail=SCHEMA_HEAD))
+
+
 # The pip package that provides a database driver module, for the "install it" message.
 DRIVER_PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "\"psycopg[binary]\"", "pymysql": "pymysql",
                    "MySQLdb": "mysqlclient", "pyodbc": "pyodbc", "oracledb": "oracledb", "asyncpg": "asyncpg",
@@ -213,17 +354,52 @@ def store_refusal(url: str, exc: BaseException) -> Refusal:
     return Refusal(problem("store-unreachable", file=where, detail=detail))
 
 
+def _process_gone(pid: int) -> bool:
+    """True when no process of this host has this id (POSIX only; elsewhere we cannot tell: False)."""
+    if os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def clean_partial_files(archive_dir: Path, *, max_age: float = 3600.0) -> list[Path]:
+    """Remove the temporary files (`.part-HOST-PID-SHA`) that a crashed import left in the archive: those
+    of this host whose process is gone, and any older than `max_age` seconds (a live import renames its
+    file within milliseconds). Returns the files removed."""
+    removed: list[Path] = []
+    now = time.time()
+    for path in Path(archive_dir).glob(f"*/{PART_PREFIX}*"):
+        fields = path.name[len(PART_PREFIX):].split("-")
+        host, pid = (fields[0], fields[1]) if len(fields) == 3 else (_HOST, fields[0])  # 0.1.0: .part-PID-SHA
+        try:
+            stale = now - path.stat().st_mtime > max_age
+            if not stale and host == _HOST and pid.isdigit():
+                stale = _process_gone(int(pid))
+            if stale:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # renamed or removed by its owner meanwhile
+    return removed
+
+
 class Store:
     """The archive of one workspace. A store that cannot be opened or written raises `Refusal` with a
     Vietnamese message (missing driver, read-only file, unreachable server), never a driver traceback."""
 
-    def __init__(self, url: str, archive_dir: Path) -> None:
+    def __init__(self, url: str, archive_dir: Path, *, check_schema: bool = True) -> None:
         self.url = url
         self.archive_dir = Path(archive_dir)
         self._dirs: set[Path] = set()
         try:
             self.engine = make_engine(url)
-            metadata.create_all(self.engine)
+            if check_schema:
+                ensure_schema(self.engine, url)
         except (ImportError, ArgumentError, NoSuchModuleError, SQLAlchemyError, sqlite3.Error) as exc:
             raise store_refusal(url, exc) from exc
 
@@ -247,8 +423,9 @@ class Store:
             if target.parent not in self._dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(target.parent)
-            # A private temporary name (process id), renamed into place only once the bytes are on disk.
-            tmp = target.with_name(f".part-{os.getpid()}-{sha[:16]}")
+            # A private temporary name (host, process id), renamed into place only once the bytes are on
+            # disk. A crash leaves it behind; `clean_partial_files` removes it on the next run.
+            tmp = target.with_name(f"{PART_PREFIX}{_HOST}-{os.getpid()}-{sha[:16]}")
             try:
                 with open(tmp, "wb") as fh:
                     fh.write(data)
@@ -264,16 +441,24 @@ class Store:
         """Store one checked submission and its bytes, atomically. Importing the same bytes again changes
         nothing; an accepted file for a unit and period becomes its current version."""
         archived = self._archive(sub.sha256, data, sub.file)
-        try:
-            return self._record(sub, data, archived, received_at)
-        except OperationalError as exc:  # read-only file, server gone, lock held past the timeout
-            raise store_refusal(self.url, exc) from exc
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                return self._record(sub, data, archived, received_at)
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                # Another import got there first (the same file, the next version number) or the server
+                # broke a deadlock: run the transaction again, it will see the other one's rows.
+                if not _is_conflict(exc):
+                    raise store_refusal(self.url, exc) from exc  # read-only file, server gone
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise Refusal(problem("store-busy", file=sub.file, detail=_first_line(exc))) from exc
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _record(self, sub: Submission, data: bytes, archived: str, received_at: datetime | None) -> ImportOutcome:
         received_at = (received_at or _now()).replace(tzinfo=None, microsecond=0)
-        problems = sub.report.to_list()
         key = {"unit": sub.unit_code, "period": sub.period_code}
         with self.engine.begin() as conn:
+            lock_period(conn, sub.period_code)
             existing = conn.execute(_EXISTING, {"sha": sub.sha256}).mappings().first()
             if existing is not None:
                 return ImportOutcome(sub.file, existing["id"], existing["status"], True, existing["is_current"],
@@ -282,6 +467,8 @@ class Store:
             file_id = conn.execute(files.insert(), {
                 "sha256": sub.sha256, "size": len(data), "first_name": sub.file, "archived_path": archived,
                 "first_seen": _now()}).inserted_primary_key[0]
+            decide_copy_check(conn, sub)
+            problems = sub.report.to_list()
             status = "accepted" if sub.accepted else "rejected"
             version = 1
             if sub.unit_code and sub.period_code:
