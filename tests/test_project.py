@@ -57,6 +57,49 @@ def test_no_posix_only_modules_in_the_library() -> None:
             assert not bad, f"{path.name} imports {sorted(bad)} unguarded at module level"
 
 
+# Calls and names that exist only on POSIX (or kill without a chance to clean up): allowed only behind a guard
+# (`if hasattr(os, ...)`, `if sys.platform ...`, `if os.name ...`, or a try).
+POSIX_ONLY = {("os", "fork"), ("os", "forkpty"), ("os", "killpg"), ("os", "getpgid"), ("os", "setsid"),
+              ("os", "setpgrp"), ("os", "getuid"), ("os", "geteuid"), ("os", "getgid"), ("os", "chown"),
+              ("os", "mkfifo"), ("signal", "SIGKILL"), ("signal", "SIGALRM"), ("signal", "alarm"),
+              ("signal", "SIGHUP"), ("signal", "SIGUSR1"), ("signal", "SIGUSR2")}
+
+
+def _guarded(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.Try):
+            return True
+        if isinstance(node, (ast.If, ast.IfExp)):
+            test = ast.unparse(node.test)
+            if any(word in test for word in ("hasattr(", "sys.platform", "os.name")):
+                return True
+    return False
+
+
+def test_no_posix_only_calls_or_paths_on_a_required_path() -> None:
+    """os.fork, os.killpg, signal.SIGKILL … only behind a guard; no /tmp path (tempfile knows the folder)."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and (node.value.id, node.attr) in POSIX_ONLY and not _guarded(node, parents)):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value.id}.{node.attr}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "/tmp" in node.value:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} '/tmp' in a string")
+    assert not found, f"POSIX-only on a required path: {found}"
+
+
+def test_shipped_file_names_are_ascii() -> None:
+    """Package data and modules (what the wheel holds) have ASCII names: a zip, a Windows share or an old
+    Excel keeps them intact."""
+    bad = [str(p.relative_to(ROOT)) for folder in (PACKAGE, ROOT / "templates", ROOT / "samples")
+           for p in folder.rglob("*") if "__pycache__" not in p.parts and not p.name.isascii()]
+    assert not bad, f"non-ASCII file names in the package: {bad}"
+
+
 def test_every_problem_code_is_documented() -> None:
     doc = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
     assert doc == markdown(), "docs/problems.md is stale: python -m cchc_excel.core.problems > docs/problems.md"
