@@ -232,3 +232,9 @@ def ws_form(ws: Workspace, unit_code: str, out_dir: Path, values: Mapping[str, A
     if name is not None:
         path = path.rename(path.with_name(name))
     return fill(path, values) if values else path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden/ from the current output; review the diff "
+                          "and a rendered page before committing them")

@@ -19,14 +19,16 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Mm, Pt
 from lxml import etree
 
-from cchc_excel.documents.report import TemplateIssue, check_template, render_report, to_pdf
-from cchc_excel.documents.report_template import DEFAULT_TEMPLATE, build_default_template
+from cchc_excel import bundled
+from cchc_excel.core.problems import MESSAGES, Problem
+from cchc_excel.documents.report import check_template, default_template, render_report, to_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "templates" / "report" / "sample-context.json"
+SAMPLE = bundled.template_file("report", "sample-context.json")
+TOOL = ROOT / "tools" / "build_report_template.py"
 ITEM4 = "4. Tình hình, kết quả triển khai nhiệm vụ cải cách thủ tục hành chính"
 TNR = "Times New Roman"
 
@@ -37,8 +39,17 @@ def load_sample() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A freshly built default template (the shipped file must be the same build)."""
-    return build_default_template(tmp_path_factory.mktemp("tpl") / "bao-cao-thang.docx")
+    """A copy of the shipped template, the file the officer edits and the renderer uses."""
+    copy_path = tmp_path_factory.mktemp("tpl") / "bao-cao-thang.docx"
+    shutil.copy(default_template(), copy_path)
+    return copy_path
+
+
+def paragraph_of(found: Problem) -> int:
+    """The paragraph index a template problem names ("Đoạn 12")."""
+    match = re.fullmatch(r"Đoạn (\d+)", found.cell or "")
+    assert match, found
+    return int(match.group(1))
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +75,29 @@ def table_texts(doc: Any) -> list[str]:
 # template
 # --------------------------------------------------------------------------------------------
 
-def test_shipped_template_exists_and_checks_clean(template: Path) -> None:
-    assert DEFAULT_TEMPLATE.is_file(), "run python -m cchc_excel.documents.report_template"
-    assert check_template(DEFAULT_TEMPLATE, load_sample()) == []
-    assert check_template(template, load_sample()) == []
+def test_shipped_template_exists_and_checks_clean() -> None:
+    assert default_template().is_file(), "templates/report/bao-cao-thang.docx is missing"
+    assert check_template(default_template(), load_sample()) == []
+
+
+@pytest.mark.skipif(not TOOL.is_file(), reason="the developer tool is not part of an installed package")
+def test_developer_tool_builds_a_template_that_checks_clean(tmp_path: Path) -> None:
+    import runpy
+
+    built = runpy.run_path(str(TOOL))["build_default_template"](tmp_path / "mau.docx")
+    assert check_template(built, load_sample()) == []
+    assert body_text(Document(str(built))) == body_text(Document(str(default_template()))), \
+        "the shipped template and tools/build_report_template.py differ: carry the change over to the other"
+
+
+def test_case_table_headers_are_the_layout_labels() -> None:
+    from cchc_excel.core.layout import CASE_COLUMNS
+
+    doc = Document(str(default_template()))
+    case = next(t for t in doc.tables if any("{%tr for row in item4.case_table.rows %}" in c.text for c in t._cells))
+    headers = {c.text for row in case.rows[:2] for c in row.cells}
+    assert {c.label for c in CASE_COLUMNS} <= headers
+    assert {c.group for c in CASE_COLUMNS if c.group} <= headers
 
 
 def test_template_uses_tr_loop_and_p_loops(template: Path) -> None:
@@ -242,12 +272,12 @@ def test_check_template_names_broken_paragraph(tmp_path: Path, template: Path) -
     doc.save(str(broken))
 
     issues = check_template(broken)
-    assert issues and all(isinstance(i, TemplateIssue) for i in issues)
-    hit = next(i for i in issues if i.paragraph is not None)
-    assert hit.text == "{{ office.issuer "
-    assert "Lỗi cú pháp" in hit.message and f"Đoạn {hit.paragraph}" in hit.message
+    assert [i.code for i in issues] == ["template-tag-unclosed"]
+    hit = issues[0]
+    assert hit.value == "{{ office.issuer " and hit.file == str(broken)
+    assert hit.message.startswith(f"{hit.cell} của mẫu (“{{{{ office.issuer”)")
     all_paras = list(Document(str(broken)).element.body.iter(qn("w:p")))
-    assert "".join(t.text for t in all_paras[hit.paragraph].iter(qn("w:t"))) == "{{ office.issuer "
+    assert "".join(t.text for t in all_paras[paragraph_of(hit)].iter(qn("w:t"))) == "{{ office.issuer "
     with pytest.raises(Exception):  # noqa: B017 - docxtpl/jinja raise their own syntax error
         render_report(load_sample(), tmp_path / "x.docx", template=broken)
 
@@ -255,11 +285,13 @@ def test_check_template_names_broken_paragraph(tmp_path: Path, template: Path) -
 def test_check_template_finds_unclosed_loop(tmp_path: Path, template: Path) -> None:
     broken = tmp_path / "open-loop.docx"
     doc = Document(str(template))
-    endfor = next(p for p in doc.paragraphs if p.text == "{%p endfor %}")
+    opening = next(i for i, p in enumerate(doc.paragraphs) if p.text == "{%p for part in parts %}")
+    endfor = next(p for p in doc.paragraphs[opening:] if p.text == "{%p endfor %}")
     endfor.runs[0].text = "Đã xóa nhầm"
     doc.save(str(broken))
     issues = check_template(broken)
-    assert len(issues) == 1 and "Lỗi cú pháp" in issues[0].message
+    assert [(i.code, i.name) for i in issues] == [("template-block-unclosed", "for")]
+    assert issues[0].value.startswith("{%p for ")
 
 
 def test_check_template_reports_missing_variables(template: Path) -> None:
@@ -267,18 +299,62 @@ def test_check_template_reports_missing_variables(template: Path) -> None:
     del ctx["appendix"]
     del ctx["report"]["subject"]
     issues = check_template(template, ctx)
-    names = {i.text for i in issues}
+    assert {i.code for i in issues} == {"template-field-missing"}
+    names = {i.name for i in issues}
     assert "appendix" in names
     assert "report.subject" in names
-    assert all(i.message for i in issues)
     assert check_template(template, load_sample()) == []
+    subject = next(i for i in issues if i.name == "report.subject")
+    assert subject.message == MESSAGES["template-field-missing"][1].format(file=template, name="report.subject")
 
 
-def test_check_template_unreadable_file(tmp_path: Path) -> None:
-    bad = tmp_path / "not-a-docx.docx"
-    bad.write_text("xin chào", "utf-8")
-    issues = check_template(bad)
-    assert len(issues) == 1 and issues[0].message.startswith("Không mở được tệp mẫu")
+def test_check_template_data_of_the_wrong_shape(template: Path) -> None:
+    ctx = load_sample()
+    ctx["parts"] = 7  # a number where the template loops over a list
+    assert [i.code for i in check_template(template, ctx)] == ["template-data-shape"]
+
+
+def test_check_template_file_that_is_not_a_docx(tmp_path: Path) -> None:
+    text = tmp_path / "not-a-docx.docx"
+    text.write_text("xin chào", "utf-8")
+    workbook = tmp_path / "bang-tinh.docx"
+    with zipfile.ZipFile(workbook, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types><Override ContentType="application/vnd.openxmlformats-'
+                   'officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+    for path in (text, workbook):
+        issues = check_template(path)
+        assert [(i.code, i.file) for i in issues] == [("template-not-docx", str(path))]
+        assert "Package" not in issues[0].message and "not found" not in issues[0].message
+
+
+def test_check_template_damaged_docx(tmp_path: Path, template: Path) -> None:
+    cut = tmp_path / "cut.docx"
+    cut.write_bytes(template.read_bytes()[:5000])  # a copy that stopped half-way
+    broken_xml = tmp_path / "broken-xml.docx"
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(broken_xml, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
+    for path in (cut, broken_xml):
+        assert [i.code for i in check_template(path)] == ["template-damaged"], path
+    assert [i.code for i in check_template(tmp_path / "khong-co.docx")] == ["path-missing"]
+
+
+@pytest.mark.parametrize(("typed", "code", "name"), [
+    ("{{ office.issuer office.place }}", "template-tag-invalid", None),
+    ("{%p fro x in office.recipients %}", "template-tag-unknown", "fro"),
+    ("{%p endif %}", "template-block-unmatched", "endif"),
+])
+def test_check_template_classifies_broken_tags(tmp_path: Path, template: Path, typed: str, code: str,
+                                               name: str | None) -> None:
+    doc = Document(str(template))
+    target = next(p for c in doc.tables[0]._cells for p in c.paragraphs if p.text == "{{ office.issuer }}")
+    target.runs[0].text = typed
+    doc.save(str(tmp_path / "mau.docx"))
+    issues = check_template(tmp_path / "mau.docx")
+    assert [(i.code, i.name) for i in issues] == [(code, name)]
+    assert issues[0].value == typed and "Đoạn " in issues[0].cell
+    assert not re.search(r"[Ee]xpected|[Uu]nexpected|[Ee]ncountered", issues[0].message)
 
 
 def test_without_appendix_stays_portrait(tmp_path: Path, template: Path) -> None:
@@ -445,3 +521,66 @@ def test_charts_print_no_findfont_warning(tmp_path: Path, caplog: pytest.LogCapt
     assert not [r for r in caplog.records if "findfont" in r.getMessage() and r.levelno >= logging.WARNING]
     assert "findfont" not in captured.out + captured.err
     assert chart_font() in ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
+
+
+# --------------------------------------------------------------------------------------------
+# page set-up belongs to the template (issue 16)
+# --------------------------------------------------------------------------------------------
+
+def margins_mm(section: Any) -> tuple[float, ...]:
+    return tuple(round(v / 36000, 1) for v in (section.left_margin, section.right_margin, section.top_margin))
+
+
+def table_width_mm(table: Any) -> float:
+    return sum(int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.iterfind(qn("w:gridCol"))) * 25.4 / 1440
+
+
+def table_with_header(doc: Any, columns: list[str]) -> Any:
+    return next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == columns)
+
+
+def officer_margins(template: Path, out: Path) -> Path:
+    """The template after the officer set 35 mm left, 20 mm right and 25 mm top margins on every section."""
+    doc = Document(str(template))
+    for section in doc.sections:
+        section.left_margin, section.right_margin, section.top_margin = Mm(35), Mm(20), Mm(25)
+    doc.save(str(out))
+    return out
+
+
+def test_rendered_report_keeps_the_page_setup_of_the_template(tmp_path: Path, template: Path) -> None:
+    edited = officer_margins(template, tmp_path / "mau-le-rong.docx")
+    ctx = load_sample()
+    doc = Document(str(render_report(ctx, tmp_path / "r.docx", template=edited)))
+    for section in doc.sections:
+        assert margins_mm(section) == (35, 20, 25)
+    portrait, landscape = 210 - 35 - 20, 297 - 35 - 20
+    bang1 = table_with_header(doc, ctx["item4"]["indicator_table"]["columns"])
+    appendix = table_with_header(doc, ctx["appendix"]["columns"])
+    assert portrait - 1 <= table_width_mm(bang1) <= portrait + 0.5
+    assert landscape - 1 <= table_width_mm(appendix) <= landscape + 0.5
+
+
+def test_without_appendix_the_last_section_takes_the_first_sections_setup(tmp_path: Path, template: Path) -> None:
+    edited = officer_margins(template, tmp_path / "mau-le-rong.docx")
+    ctx = load_sample()
+    ctx["appendix"] = None
+    doc = Document(str(render_report(ctx, tmp_path / "r.docx", template=edited)))
+    assert len(doc.sections) == 1
+    only = doc.sections[0]
+    assert only.orientation == WD_ORIENT.PORTRAIT and only.page_width == Document(str(edited)).sections[0].page_width
+    assert margins_mm(only) == (35, 20, 25)
+    assert only._sectPr.find(qn("w:pgNumType")) is None  # the appendix's own numbering went with it
+    header = "".join(t.text or "" for t in only.header._element.iter(qn("w:t")))
+    assert "DỰ THẢO" in header  # the portrait section's header, not the landscape one
+
+
+def test_code_built_tables_use_the_templates_table_font(tmp_path: Path, template: Path) -> None:
+    doc = Document(str(template))
+    doc.styles["Table Text"].font.size = Pt(10)
+    doc.save(str(tmp_path / "mau-10.docx"))
+    ctx = load_sample()
+    out = Document(str(render_report(ctx, tmp_path / "r.docx", template=tmp_path / "mau-10.docx")))
+    bang1 = table_with_header(out, ctx["item4"]["indicator_table"]["columns"])
+    sizes = {r.font.size.pt for c in bang1._cells for p in c.paragraphs for r in p.runs if r.text}
+    assert sizes and max(sizes) <= 10

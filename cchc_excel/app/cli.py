@@ -762,10 +762,12 @@ def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cá
                        period: str = typer.Option(None, "--period", "-p",
                                                   help="Kỳ báo cáo (dùng cùng --workspace), ví dụ 2025-03."),
                        as_json: bool = JSON_OPT) -> None:
-    """Kiểm tra mẫu Word: thẻ {{ }} / {% %} hỏng (kèm số đoạn), trường dữ liệu không có.
+    """Kiểm tra mẫu Word: tệp không phải .docx, thẻ {{ }} / {% %} hỏng (kèm số đoạn), khối chưa đóng, trường
+    dữ liệu không có.
 
     Ví dụ: cchc check-template templates/report/bao-cao-thang.docx
     """
+    from .. import bundled
     from ..documents.report import check_template
 
     context = None
@@ -778,23 +780,16 @@ def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cá
         context = build_context(ws.plan, ws.registry, aggregate_period(ws, p), report_cfg=ws.report,
                                 issue_date=default_issue_date(ws, p))
     else:
-        context = json.loads((Path(__file__).resolve().parents[2] / "templates" / "report" /
-                              "sample-context.json").read_text(encoding="utf-8")) if (
-            Path(__file__).resolve().parents[2] / "templates" / "report" / "sample-context.json").exists() else None
-    issues = check_template(template, context)
-    rows = [{"paragraph": i.paragraph, "text": i.text, "message": i.message} for i in issues]
+        sample = bundled.template_file("report", "sample-context.json")
+        context = json.loads(sample.read_text(encoding="utf-8")) if sample.is_file() else None
+    report = ValidationReport(check_template(template, context))
     if as_json:
-        emit(not issues, rows)
-    elif issues:
-        table = Table(title=f"{len(issues)} vấn đề trong mẫu {template.name}")
-        for col in ("Đoạn", "Nội dung đoạn", "Vấn đề"):
-            table.add_column(col, overflow="fold")
-        for r in rows:
-            table.add_row("" if r["paragraph"] is None else str(r["paragraph"]), r["text"][:120], r["message"])
-        console.print(table)
+        emit(report.ok, {"template": str(template)}, report)
+    elif report.problems:
+        print_problems(report)
     else:
         console.print(f"Mẫu {template} không có lỗi.")
-    raise typer.Exit(0 if not issues else 1)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command("demo")

@@ -84,7 +84,7 @@ def check_report_template(template: Path, context: dict[str, Any]) -> None:
     issues = check_template(template, context)
     if issues:
         raise Refusal(problem("template-broken", file=str(template), value=len(issues),
-                              detail="; ".join(i.message for i in issues[:3])))
+                              detail="; ".join(i.message.rstrip(".") for i in issues[:3])))
 
 
 def check_out_dir(out_dir: Path) -> None:

@@ -118,6 +118,28 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                   "tương đối tính từ thư mục đang đứng)."),
     "template-broken": ("error", "Mẫu Word {file} có {value} lỗi nên chưa lập báo cáo: {detail}. Xem chi tiết bằng "
                                  "cchc check-template, sửa mẫu rồi chạy lại."),
+    # --- the Word template, as cchc check-template finds it -----------------------------------------
+    "template-not-docx": ("error", "Tệp mẫu {file} không phải là tệp Word .docx (có thể là tệp .doc cũ, .docm, "
+                                   ".dotx, PDF hoặc tệp đã đổi đuôi). Mở tệp bằng Word, chọn Lưu thành > Tài liệu "
+                                   "Word (*.docx) rồi kiểm tra lại."),
+    "template-damaged": ("error", "Tệp mẫu {file} bị hỏng, không đọc được nội dung (tệp chưa lưu xong hoặc bị cắt "
+                                  "cụt khi sao chép). Lấy lại bản đã lưu trước đó hoặc mẫu mặc định rồi sửa lại."),
+    "template-tag-unclosed": ("error", "{cell} của mẫu (“{shown}”): thẻ mở '{{{{' hoặc '{{%' chưa được đóng bằng "
+                                       "'}}}}' hoặc '%}}'. Gõ lại cả thẻ trong một lần."),
+    "template-tag-invalid": ("error", "{cell} của mẫu (“{shown}”): nội dung trong thẻ viết sai (tên trường có dấu "
+                                      "cách, thiếu hoặc thừa dấu chấm, ngoặc). Sửa lại đúng tên trường trong "
+                                      "docs/report-template.md."),
+    "template-tag-unknown": ("error", "{cell} của mẫu (“{shown}”): không có lệnh '{name}' (chỉ dùng for, if, else, "
+                                      "endfor, endif…); có thể gõ sai."),
+    "template-block-unclosed": ("error", "{cell} của mẫu (“{shown}”): khối '{name}' mở ở đây không có thẻ đóng "
+                                         "'end{name}' tương ứng; có thể thẻ đóng của khối này hoặc của một khối "
+                                         "bên trong đã bị xóa."),
+    "template-block-unmatched": ("error", "{cell} của mẫu (“{shown}”): thẻ '{name}' không có thẻ mở tương ứng trước "
+                                          "nó; xóa thẻ này hoặc khôi phục thẻ mở."),
+    "template-field-missing": ("error", "Mẫu {file} dùng trường '{name}' nhưng dữ liệu báo cáo không có trường này "
+                                        "(xem danh sách trường trong docs/report-template.md)."),
+    "template-data-shape": ("error", "Không điền thử được dữ liệu vào mẫu {file}: có trường dữ liệu sai kiểu (ví dụ "
+                                     "một con số ở chỗ mẫu lặp qua một danh sách)."),
     "out-not-folder": ("error", "{file} là một tệp, không phải thư mục. Chọn một thư mục cho --out."),
     "bad-date-option": ("error", "{name} không hợp lệ: '{value}'. Ghi ngày dạng 15/03/2025 hoặc 2025-03-15"
                                  "{detail}."),

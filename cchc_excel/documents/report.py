@@ -3,8 +3,11 @@
 - `render_report(context, out)` fills the template (`templates/report/bao-cao-thang.docx` by default),
   draws the context's chart specs with matplotlib, builds the variable-column tables (Bảng 1 and the
   appendix) in code (Subdoc-style XML blocks, see `BodyXml`) and saves the .docx.
-- `check_template(template, context)` lists what would stop a template edited in Word from rendering:
-  broken jinja syntax (by paragraph), and variables the template uses that the context lacks.
+- `check_template(template, context)` lists, as `Problem`s with `template-*` codes, what would stop a
+  template edited in Word from rendering: a file that is not a .docx, broken tags (by paragraph), blocks
+  left open, and fields the template uses that the context lacks.
+- Page set-up is the template's: tables built in code take the text width of the section they land in
+  (`table_page`), and no section is reset to fixed margins.
 - `to_pdf(docx, out_dir)` converts with LibreOffice through `cchc_excel.documents.office` (None when unavailable).
 
 - `placeholders_left(context)` lists the parts still to be written; while any is left the document says
@@ -24,6 +27,7 @@ import copy
 import logging
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -38,28 +42,21 @@ from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
 
+from cchc_excel import bundled
 from cchc_excel.core.narrative import placeholders, point_label
-from cchc_excel.documents.report_template import (
-    DEFAULT_TEMPLATE,
-    MARGIN_BOTTOM_MM,
-    MARGIN_LEFT_MM,
-    MARGIN_RIGHT_MM,
-    MARGIN_TOP_MM,
-    PAGE_H_MM,
-    PAGE_W_MM,
+from cchc_excel.core.problems import Problem, problem
+from cchc_excel.documents.docx_tables import (
     TABLE_PT,
-    TEXT_WIDTH_LANDSCAPE_MM,
-    TEXT_WIDTH_PORTRAIT_MM,
-    build_default_template,
     set_cant_split,
     set_cell_margins,
     set_col_widths,
     set_repeat_header,
     set_table_borders,
+    text_width_mm,
 )
 
-__all__ = ["PlaceholdersLeft", "TemplateIssue", "chart_font", "check_template", "draw_chart", "keep_words",
-           "placeholders_left", "render_report", "to_pdf"]
+__all__ = ["PlaceholdersLeft", "chart_font", "check_template", "default_template", "draw_chart",
+           "iter_template_problems", "keep_words", "placeholders_left", "render_report", "to_pdf"]
 
 CHART_WIDTH_MM = 160
 CHART_DPI = 200
@@ -372,10 +369,11 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     return [m + (w - m) * share for m, w in zip(mins, wants, strict=True)]
 
 
-def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float) -> float:
-    """The largest table font (TABLE_PT down to 8 pt) at which no word has to break: wide appendix tables
-    (one column per indicator) shrink instead of running off the page."""
-    size = float(TABLE_PT)
+def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
+                base_pt: float = TABLE_PT) -> float:
+    """The largest table font (`base_pt`, the template's table size, down to 9 pt) at which no word has to
+    break: wide appendix tables (one column per indicator) shrink instead of running off the page."""
+    size = float(base_pt)
     columns_cells = list(_column_cells(columns, rows))
 
     def minimum(head: str, cells: Sequence[str], font_pt: float) -> float:
@@ -450,7 +448,7 @@ def _keep_with_next(tr: Any) -> None:
 
 
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
-                 total_mm: float) -> BodyXml:
+                 total_mm: float, *, base_pt: float = TABLE_PT) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
 
     Rows that continue an item (first cell empty: the other tiers of one indicator) stay on the page of the
@@ -464,7 +462,7 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     sd = Document()
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
-    font_pt = _table_font(columns, all_rows, total_mm)
+    font_pt = _table_font(columns, all_rows, total_mm, base_pt)
     widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
     table = sd.add_table(rows=3, cols=ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -525,7 +523,43 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     return BodyXml(etree.tostring(tbl, encoding="unicode"))
 
 
-def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TablePage:
+    """Where the code-built tables land, read from the template: the text width (mm) of the section holding
+    each `{{p rendered.… }}` paragraph, and the table font size (the template's "Table Text" style)."""
+
+    indicator_mm: float
+    appendix_mm: float
+    font_pt: float
+
+
+def table_page(doc: Any) -> TablePage:
+    """The `TablePage` of a python-docx document (the template before rendering). A template without
+    one of the placeholders gets the width of its first section (Bảng 1) or its last one (appendix)."""
+    sections = list(doc.sections)
+    found: dict[str, float] = {}
+    index = 0
+    w_p, w_t, w_sect = qn("w:p"), qn("w:t"), qn("w:sectPr")
+    for p in doc.element.body.iter(w_p):
+        text = "".join(t.text or "" for t in p.iter(w_t))
+        for name in ("indicator_table", "appendix_table"):
+            if f"rendered.{name}" in text and name not in found:
+                found[name] = text_width_mm(sections[min(index, len(sections) - 1)])
+        p_pr = p.find(qn("w:pPr"))
+        if p_pr is not None and p_pr.find(w_sect) is not None:
+            index += 1  # this paragraph ends a section; the next one starts the following section
+    font_pt = TABLE_PT
+    try:
+        size = doc.styles["Table Text"].font.size
+    except KeyError:
+        size = None
+    if size is not None:
+        font_pt = size.pt
+    return TablePage(indicator_mm=found.get("indicator_table", text_width_mm(sections[0])),
+                     appendix_mm=found.get("appendix_table", text_width_mm(sections[-1])), font_pt=font_pt)
+
+
+def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page: TablePage) -> dict[str, Any]:
     """What the renderer adds under `rendered`: chart images, code-built tables and point letters."""
     charts = []
     for n, spec in enumerate(ctx.get("charts") or [], start=1):
@@ -537,21 +571,20 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path) -> di
     ind = item4.get("indicator_table")
     indicator_table: Any = ""
     if isinstance(ind, Mapping) and ind.get("columns"):
-        indicator_table = _table_block(ind["columns"], [("", ind.get("rows") or [])], TEXT_WIDTH_PORTRAIT_MM)
+        indicator_table = _table_block(ind["columns"], [("", ind.get("rows") or [])], page.indicator_mm,
+                                       base_pt=page.font_pt)
     app = ctx.get("appendix")
     appendix_table: Any = ""
     if isinstance(app, Mapping) and app.get("columns"):
         groups = [(g.get("title", ""), g.get("rows") or []) for g in app.get("groups") or []]
-        appendix_table = _table_block(app["columns"], groups, TEXT_WIDTH_LANDSCAPE_MM)
+        appendix_table = _table_block(app["columns"], groups, page.appendix_mm, base_pt=page.font_pt)
     return {"charts": charts, "indicator_table": indicator_table, "appendix_table": appendix_table,
             "labels": _point_labels(ctx), "draft": bool(placeholders_left(ctx))}
 
 
 def default_template() -> Path:
-    """The shipped template; rebuilt into a temporary folder when the file is not there (installed package)."""
-    if DEFAULT_TEMPLATE.is_file():
-        return DEFAULT_TEMPLATE
-    return build_default_template(Path(tempfile.mkdtemp(prefix="cchc_tpl_")) / DEFAULT_TEMPLATE.name)
+    """The shipped template, `templates/report/bao-cao-thang.docx` (package data in an installed wheel)."""
+    return bundled.template_file("report", "bao-cao-thang.docx")
 
 
 def _make_env() -> jinja2.Environment:
@@ -568,9 +601,11 @@ def render_report(
 ) -> Path:
     """Render the report for `context` (see docs/report-template.md) into the .docx `out`; return `out`.
 
-    `template` defaults to templates/report/bao-cao-thang.docx. Chart PNGs go to `charts_dir` (kept) or
-    to a temporary folder removed afterwards. While parts are left to complete the document is marked
-    "DỰ THẢO" on every page; with `final=True` it is not written at all (`PlaceholdersLeft`).
+    `template` defaults to templates/report/bao-cao-thang.docx. Page size, orientation and margins are the
+    template's own (the code-built tables take the text width of the section they land in). Chart PNGs go
+    to `charts_dir` (kept) or to a temporary folder removed afterwards. While parts are left to complete the
+    document is marked "DỰ THẢO" on every page; with `final=True` it is not written at all
+    (`PlaceholdersLeft`).
     """
     out = Path(out)
     left = placeholders_left(context)
@@ -580,32 +615,34 @@ def render_report(
     _normalise_case_rows(ctx)
     _keep_heading_words(ctx)
     tpl = DocxTemplate(str(template or default_template()))
+    tpl.init_docx()
+    page = table_page(tpl.docx)
+    template_sections = [copy.deepcopy(section._sectPr) for section in tpl.docx.sections]
     with ExitStack() as stack:
         if charts_dir is None:
             charts_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc_charts_")))
-        ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir))
+        ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir), page)
         tpl.render(ctx, jinja_env=_make_env(), autoescape=True)
+        _keep_page_setup(tpl.docx, template_sections)
         out.parent.mkdir(parents=True, exist_ok=True)
         tpl.save(str(out))
-    if not ctx.get("appendix"):
-        _portrait_last_section(out)
     return out
 
 
-def _portrait_last_section(docx: Path) -> None:
-    """Without an appendix the landscape section's settings would rule the whole document: reset them."""
-    from docx.enum.section import WD_ORIENT
-
-    doc = Document(str(docx))
-    section = doc.sections[-1]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(PAGE_W_MM), Mm(PAGE_H_MM)
-    section.top_margin, section.bottom_margin = Mm(MARGIN_TOP_MM), Mm(MARGIN_BOTTOM_MM)
-    section.left_margin, section.right_margin = Mm(MARGIN_LEFT_MM), Mm(MARGIN_RIGHT_MM)
-    pg = section._sectPr.find(qn("w:pgNumType"))
-    if pg is not None:
-        section._sectPr.remove(pg)
-    doc.save(str(docx))
+def _keep_page_setup(doc: Any, template_sections: Sequence[Any]) -> None:
+    """A section break inside a block the data left out (the appendix's `{%p if appendix %}`) disappears
+    with it, and the document's last section settings (the appendix's landscape page) would then rule the
+    pages before it. The last section of the rendered document takes back the settings (page set-up,
+    headers, numbering) of the template section its content came from: with no appendix, the first one."""
+    kept = len(doc.sections)
+    if kept >= len(template_sections):
+        return
+    last = doc.element.body.find(qn("w:sectPr"))
+    replacement = copy.deepcopy(template_sections[kept - 1])
+    if last is None:
+        doc.element.body.append(replacement)
+    else:
+        last.getparent().replace(last, replacement)
 
 
 # --------------------------------------------------------------------------------------------
@@ -628,90 +665,122 @@ def to_pdf(docx: Path, out_dir: Path) -> Path | None:
 # template check
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TemplateIssue:
-    """One problem of a template: `paragraph` is the index among the document's paragraphs (body and
-    table cells, in reading order; None for the header/footer or the whole document), `text` the
-    paragraph's text (or the variable's name), `message` a Vietnamese sentence."""
-
-    paragraph: int | None
-    text: str
-    message: str
-
-
 _DOCXTPL_PREFIX = re.compile(r"(\{[{%]-?)(?:p|tr|tc|r)\s+")
 _BLOCK_TAG = re.compile(r"\{%-?(.*?)-?%\}", re.S)
 _DOCXTPL_ONLY = frozenset({"colspan", "cellbg", "vm", "hm"})
 _INNER_ONLY = frozenset({"elif", "else", "endif", "endfor", "endwith", "endmacro", "endblock", "endfilter",
                          "endcall", "endset", "endautoescape", "endraw", "break", "continue"})
+_OPENERS = ("for", "if", "with", "filter", "macro", "call", "block", "autoescape")
+_SHOWN = 80  # characters of a paragraph quoted in a message
+# A docx main part, as [Content_Types].xml declares it (a .docm, .dotx or .xlsx declares another type).
+_DOCX_MAIN = "wordprocessingml.document.main+xml"
 
 
-def _syntax_message(exc: jinja2.TemplateSyntaxError) -> str:
+@dataclass(frozen=True)
+class _Place:
+    """Where a finding is in the template: `index` among the document's paragraphs (body and table cells, in
+    reading order; None in a header or footer, or when unknown) and the paragraph's text."""
+
+    index: int | None
+    text: str
+    header: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.index is not None:
+            return f"Đoạn {self.index}"
+        return "Đầu trang/chân trang" if self.header else "Một đoạn"
+
+
+def _at(code: str, place: _Place, file: str, **extra: Any) -> Problem:
+    text = place.text.strip()
+    shown = text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+    return problem(code, file=file, cell=place.label, value=place.text, shown=shown, **extra)
+
+
+def _syntax_problem(exc: jinja2.TemplateSyntaxError, place: _Place, file: str) -> Problem:
+    """Classify jinja's (English) syntax error into one of the registry's codes."""
     detail = exc.message or str(exc)
+    unknown = re.search(r"unknown tag '(\w+)'", detail)
+    if unknown:
+        tag = unknown.group(1)
+        if tag.startswith("end") or tag in ("else", "elif"):
+            return _at("template-block-unmatched", place, file, name=tag)
+        return _at("template-tag-unknown", place, file, name=tag)
     low = detail.lower()
+    innermost = re.search(r"block that needs to be closed is '(\w+)'", detail)
+    if innermost and "end of template" in low:
+        return _at("template-block-unclosed", place, file, name=innermost.group(1))
     if "unexpected end of template" in low:
-        hint = "thẻ mở chưa được đóng (thiếu '}}', '%}' hoặc thẻ kết thúc)"
-    elif "unexpected '}'" in low or "unexpected char" in low:
-        hint = "có ký tự không hợp lệ trong thẻ"
-    elif "expected token" in low:
-        hint = "biểu thức trong thẻ viết sai"
-    elif "tag name expected" in low:
-        hint = "thẻ '{%' thiếu tên lệnh hoặc chưa được đóng"
-    elif "unknown tag" in low:
-        hint = "lệnh không được hỗ trợ"
-    else:
-        hint = "cú pháp thẻ không hợp lệ"
-    return f"Lỗi cú pháp mẫu: {hint} ({detail})."
+        return _at("template-tag-unclosed", place, file)
+    return _at("template-tag-invalid", place, file)
 
 
-def _paragraph_syntax_errors(env: jinja2.Environment, text: str) -> list[str]:
+def _paragraph_syntax_problems(env: jinja2.Environment, place: _Place, file: str) -> Iterator[Problem]:
     """Errors jinja finds in one paragraph's text, judged on its own (loops may open here and close later)."""
+    text = place.text
     if "{" not in text:
-        return []
+        return
     norm = _DOCXTPL_PREFIX.sub(r"\1 ", text)
-    errors: list[str] = []
     for m in _BLOCK_TAG.finditer(norm):
         inner = m.group(1).strip()
         word = inner.split()[0] if inner else ""
         if word in _DOCXTPL_ONLY or word in _INNER_ONLY:
             continue
-        if word in ("for", "if", "with", "filter", "macro", "call", "block", "autoescape"):
-            probe = f"{{% {inner} %}}{{% end{word} %}}"
-        else:
-            probe = m.group(0)
+        probe = f"{{% {inner} %}}{{% end{word} %}}" if word in _OPENERS else m.group(0)
         try:
             env.parse(probe)
         except jinja2.TemplateSyntaxError as exc:
-            errors.append(_syntax_message(exc))
+            yield _syntax_problem(exc, place, file)
     rest = _BLOCK_TAG.sub("", norm)
     try:
         env.parse(rest)
     except jinja2.TemplateSyntaxError as exc:
-        errors.append(_syntax_message(exc))
-    return errors
+        yield _syntax_problem(exc, place, file)
 
 
-def _iter_paragraphs(doc: Any) -> Iterator[tuple[int | None, str]]:
-    """(index, text) of every paragraph: body and nested table cells in reading order, then headers/footers."""
+def _iter_paragraphs(doc: Any) -> Iterator[_Place]:
+    """Every paragraph: body and nested table cells in reading order, then headers/footers."""
     w_p, w_t = qn("w:p"), qn("w:t")
     for i, p in enumerate(doc.element.body.iter(w_p)):
-        yield i, "".join(t.text or "" for t in p.iter(w_t))
+        yield _Place(i, "".join(t.text or "" for t in p.iter(w_t)))
     for section in doc.sections:
         for part in (section.header, section.first_page_header, section.footer, section.first_page_footer):
             if part.is_linked_to_previous:
                 continue
             for p in part._element.iter(w_p):
-                yield None, "".join(t.text or "" for t in p.iter(w_t))
+                yield _Place(None, "".join(t.text or "" for t in p.iter(w_t)), header=True)
 
 
-def _locate(line_text: str, paragraphs: Sequence[tuple[int | None, str]]) -> tuple[int | None, str]:
+def _unbalanced_blocks(paragraphs: Sequence[_Place], file: str) -> Iterator[Problem]:
+    """Blocks opened and never closed, and closing tags with no opening one, paragraph by paragraph (the
+    opening paragraph is named, not the end of the document where jinja notices)."""
+    stack: list[tuple[_Place, str]] = []
+    for place in paragraphs:
+        if place.header or "{%" not in place.text:
+            continue
+        for m in _BLOCK_TAG.finditer(_DOCXTPL_PREFIX.sub(r"\1 ", place.text)):
+            inner = m.group(1).strip()
+            word = inner.split()[0] if inner else ""
+            if word in _OPENERS:
+                stack.append((place, word))
+            elif word.startswith("end") and word[3:] in _OPENERS:
+                if stack and stack[-1][1] == word[3:]:
+                    stack.pop()
+                else:
+                    yield _at("template-block-unmatched", place, file, name=word)
+    for place, word in stack:
+        yield _at("template-block-unclosed", place, file, name=word)
+
+
+def _locate(line_text: str, paragraphs: Sequence[_Place]) -> _Place:
     probe = re.sub(r"\s+", " ", _DOCXTPL_PREFIX.sub(r"\1 ", line_text)).strip()
     if probe:
-        for idx, text in paragraphs:
-            norm = re.sub(r"\s+", " ", _DOCXTPL_PREFIX.sub(r"\1 ", text)).strip()
+        for place in paragraphs:
+            norm = re.sub(r"\s+", " ", _DOCXTPL_PREFIX.sub(r"\1 ", place.text)).strip()
             if norm and (norm in probe or probe in norm):
-                return idx, text
-    return None, line_text.strip()
+                return place
+    return _Place(None, line_text.strip())
 
 
 def _path_index(value: Any, path: str, out: dict[int, str]) -> None:
@@ -756,55 +825,83 @@ def _missing_nested(tpl: DocxTemplate, context: Mapping[str, Any]) -> list[str]:
     return list(missing)
 
 
-def check_template(template: Path, context: Mapping[str, Any] | None = None) -> list[TemplateIssue]:
-    """Problems that would stop `template` from rendering: jinja syntax errors (with the paragraph's
-    index and text) and, given a `context`, variables the template uses that the context lacks."""
-    template = Path(template)
+def _unreadable(template: Path) -> Problem:
+    """Why `template` does not open as a Word document: it is not a .docx at all (plain text, a PDF, an old
+    .doc, a .docm or .dotx, a workbook), or it is a damaged one (a cut-off zip, a broken main part)."""
+    file = str(template)
     try:
-        doc = Document(str(template))
-        tpl = DocxTemplate(str(template))
+        with zipfile.ZipFile(template) as archive:
+            types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError):
+        with open(template, "rb") as fh:
+            head = fh.read(4)
+        return problem("template-damaged" if head.startswith(b"PK") else "template-not-docx", file=file)
+    if _DOCX_MAIN not in types:
+        return problem("template-not-docx", file=file)
+    return problem("template-damaged", file=file)
+
+
+def iter_template_problems(template: Path, context: Mapping[str, Any] | None = None) -> Iterator[Problem]:
+    """What would stop `template` from rendering, as `Problem`s (codes `template-*`, see core/problems.py):
+    a file that is not a .docx or is damaged; broken tags with the paragraph's number and text; blocks left
+    open or closed twice; and, given a `context`, the fields the template uses that the context lacks."""
+    template = Path(template)
+    file = str(template)
+    if not template.is_file():
+        yield problem("path-missing", file=file)
+        return
+    try:
+        doc = Document(file)
+        tpl = DocxTemplate(file)
         tpl.init_docx()
-    except Exception as exc:  # a file that is not a .docx is a finding, not a crash
-        return [TemplateIssue(None, str(template), f"Không mở được tệp mẫu {template.name}: {exc}.")]
+        paragraphs = list(_iter_paragraphs(doc))
+    except Exception:  # whatever python-docx raises, the finding is "this file does not open"
+        yield _unreadable(template)
+        return
     env = _make_env()
-    paragraphs = list(_iter_paragraphs(doc))
-    issues: list[TemplateIssue] = []
-    for idx, text in paragraphs:
-        for message in _paragraph_syntax_errors(env, text):
-            where = f"Đoạn {idx}" if idx is not None else "Đầu trang/chân trang"
-            issues.append(TemplateIssue(idx, text, f"{where}: {message}"))
+    found = [p for place in paragraphs for p in _paragraph_syntax_problems(env, place, file)]
+    yield from found
 
     # the whole document as docxtpl sees it: catches loops/ifs left open across paragraphs
-    sources = [("body", tpl.patch_xml(tpl.get_xml()))]
-    for _key, part in tpl.get_headers_footers(tpl.HEADER_URI):
-        sources.append(("header", tpl.patch_xml(tpl.get_part_xml(part))))
-    for _key, part in tpl.get_headers_footers(tpl.FOOTER_URI):
-        sources.append(("footer", tpl.patch_xml(tpl.get_part_xml(part))))
+    sources = [tpl.patch_xml(tpl.get_xml())]
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _key, part in tpl.get_headers_footers(uri):
+            sources.append(tpl.patch_xml(tpl.get_part_xml(part)))
     whole_ok = True
-    for _kind, src in sources:
+    for src in sources:
         src = re.sub(r"<w:p([ >])", r"\n<w:p\1", src)  # one paragraph a line, as docxtpl renders
         try:
             env.parse(src)
         except jinja2.TemplateSyntaxError as exc:
             whole_ok = False
-            if issues:
+            if found:
                 continue  # already reported, paragraph by paragraph
+            blocks = list(_unbalanced_blocks(paragraphs, file))
+            if blocks:
+                found.extend(blocks)
+                yield from blocks
+                continue
             lines = src.splitlines()
             line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
-            idx, text = _locate(re.sub(r"<[^>]+>", "", line), paragraphs)
-            where = f"Đoạn {idx}" if idx is not None else "Mẫu"
-            issues.append(TemplateIssue(idx, text, f"{where}: {_syntax_message(exc)}"))
+            finding = _syntax_problem(exc, _locate(re.sub(r"<[^>]+>", "", line), paragraphs), file)
+            found.append(finding)
+            yield finding
 
-    if context is not None and whole_ok and not issues:
-        provided = set(context.keys()) | RENDERER_NAMES
-        undeclared = tpl.get_undeclared_template_variables(jinja_env=_make_env(), context=dict(context))
-        for name in sorted(set(undeclared) - provided):
-            issues.append(TemplateIssue(None, name, f"Mẫu dùng biến '{name}' nhưng dữ liệu báo cáo không có biến này."))
-        try:
-            nested = _missing_nested(tpl, context)
-        except Exception as exc:  # data of the wrong shape (e.g. a number where a list is expected)
-            issues.append(TemplateIssue(None, "", f"Không điền thử được dữ liệu vào mẫu: {exc}."))
-        else:
-            for name in nested:
-                issues.append(TemplateIssue(None, name, f"Mẫu dùng mục '{name}' nhưng dữ liệu báo cáo không có mục này."))
-    return issues
+    if context is None or not whole_ok or found:
+        return
+    provided = set(context.keys()) | RENDERER_NAMES
+    undeclared = tpl.get_undeclared_template_variables(jinja_env=_make_env(), context=dict(context))
+    for name in sorted(set(undeclared) - provided):
+        yield problem("template-field-missing", file=file, name=name)
+    try:
+        nested = _missing_nested(tpl, context)
+    except Exception:  # data of the wrong shape (e.g. a number where a list is expected)
+        yield problem("template-data-shape", file=file)
+    else:
+        for name in nested:
+            yield problem("template-field-missing", file=file, name=name)
+
+
+def check_template(template: Path, context: Mapping[str, Any] | None = None) -> list[Problem]:
+    """All of `iter_template_problems(template, context)`; an empty list when the template renders."""
+    return list(iter_template_problems(template, context))

@@ -1,29 +1,37 @@
-"""Default Word template of the monthly TTHC report (docxtpl/jinja2), written with python-docx.
+"""Developer tool: write the default Word template of the monthly TTHC report (docxtpl/jinja2) with
+python-docx.
 
-`build_default_template(path)` writes `templates/report/bao-cao-thang.docx`, a template a provincial
-officer can open and edit in Word. Layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I (see
-`docs/report-template.md`): A4 portrait, margins 20/20/30/15 mm, Times New Roman, body 14 pt justified
-with a 1,27 cm first-line indent; the header block (ô 1-4) and the signature band (ô 7, 9b) are
-borderless two-column tables; page numbers centred in the top margin from page 2; the appendix sits in
-its own landscape section with its own page numbering.
+    python tools/build_report_template.py            # rewrites templates/report/bao-cao-thang.docx
+    python tools/build_report_template.py --out x.docx
+
+The template FILE, `templates/report/bao-cao-thang.docx`, is what the program ships and renders; the
+officer edits it in Word (see `docs/report-template.md`). This script only made its first version and
+regenerates it on purpose, after a change here (a new field, a new fixed table). Regenerating throws away
+any edit made in Word to the shipped file, so carry such edits over into this script first; then run
+`pytest tests/test_report.py tests/test_report_golden.py --update-goldens`, look at the rendered golden
+report and commit the template, the script and the golden together. The program never imports this file
+(an installed wheel does not contain it); it imports the package for the shared table helpers
+(`cchc_excel.documents.docx_tables`) and for the case-table columns (`cchc_excel.core.layout`).
+
+Layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I (see `docs/report-template.md`): A4 portrait, margins
+20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1,27 cm first-line indent; the header block
+(ô 1-4) and the signature band (ô 7, 9b) are borderless two-column tables; page numbers centred in the top
+margin from page 2; the appendix sits in its own landscape section with its own page numbering.
 
 Design of the variable parts:
 - Paragraph loops and conditionals use docxtpl's `{%p ... %}` tags, each in a paragraph of its own.
-- Tables whose columns are fixed by an official form (Bảng 2, the 13-column case sheet of TT 01/2020;
-  the overdue-task list) live in the template with a `{%tr for %}` row loop, so the officer can edit
-  their headers, widths and fonts in Word.
-- Tables whose column set is data (Bảng 1, the appendix) are built in code and inserted with
-  `{{p rendered.… }}` (see `report.py`; the Subdoc approach, as a plain XML block because docxtpl's
-  Subdoc class needs the optional `docxcompose` package): a `{%tc %}` column loop cannot give each
-  column its own width (docxtpl spreads the grid evenly), cannot right-align numbers cell by cell, and
-  cannot emit the merged group rows of the appendix, so the code path renders far more robustly.
-
-This module has no jinja logic of its own; the helpers for borders, widths and header rows are shared
-with `report.py`, which builds the code-built tables.
+- Tables whose columns are fixed by an official form (Bảng 2, the 13-column case sheet of TT 01/2020,
+  headed by the labels of `layout.CASE_COLUMNS`; the overdue-task list) live in the template with a
+  `{%tr for %}` row loop, so the officer can edit their headers, widths and fonts in Word.
+- Tables whose column set is data (Bảng 1, the appendix) are built by the renderer and inserted with
+  `{{p rendered.… }}` (see `cchc_excel/documents/report.py`), sized to the text width of the section they
+  land in: a `{%tc %}` column loop cannot give each column its own width, cannot right-align numbers cell
+  by cell, and cannot emit the merged group rows of the appendix.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,23 +45,22 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
 from docx.shared import Cm, Mm, Pt, RGBColor
-from docx.table import Table, _Cell, _Row
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-__all__ = [
-    "DEFAULT_TEMPLATE",
-    "FONT",
-    "TEXT_WIDTH_LANDSCAPE_MM",
-    "TEXT_WIDTH_PORTRAIT_MM",
-    "build_default_template",
-    "set_cell_margins",
-    "set_col_widths",
-    "set_repeat_header",
-    "set_table_borders",
-]
+from cchc_excel.core.layout import CASE_COLUMNS
+from cchc_excel.documents.docx_tables import (
+    TABLE_PT,
+    set_cant_split,
+    set_cell_margins,
+    set_col_widths,
+    set_repeat_header,
+    set_table_borders,
+    w_el,
+)
 
 FONT = "Times New Roman"
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report" / "bao-cao-thang.docx"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "report" / "bao-cao-thang.docx"
 
 # NĐ 30/2020 Phụ lục I, 4.1: A4, top/bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
 PAGE_W_MM, PAGE_H_MM = 210, 297
@@ -63,7 +70,6 @@ TEXT_WIDTH_LANDSCAPE_MM = PAGE_H_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM  # 252
 HEADER_DISTANCE_MM = 10
 
 BODY_PT = 14
-TABLE_PT = 12
 FIRST_LINE_INDENT = Cm(1.27)
 
 # Column widths of the two header/signature tables (mm): left ô 2-3 / 9b, right ô 1-4 / 7.
@@ -71,42 +77,38 @@ HEADER_COLS_MM = (68.0, 97.0)
 SIGN_COLS_MM = (80.0, 85.0)
 CELL_PAD_MM = 1.9  # Word's default left/right cell margin (108 twips)
 
-# Columns of the case-result sheet (Bảng 2), TT 01/2020/TT-VPCP form, numbered 1-13.
-CASE_GROUPS: tuple[tuple[str, int], ...] = (
-    ("Số hồ sơ nhận giải quyết", 4),
-    ("Số hồ sơ đã giải quyết", 4),
-    ("Số hồ sơ đang giải quyết", 3),
-)
-CASE_SUBHEADERS = (
-    "Tổng số", "Trực tuyến", "Trực tiếp, bưu chính", "Từ kỳ trước",
-    "Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn",
-    "Tổng số", "Trong hạn", "Quá hạn",
-)
+
+def _case_groups() -> tuple[tuple[str, int], ...]:
+    """The group headers of the case sheet's number columns and how many columns each spans, in order."""
+    groups: list[tuple[str, int]] = []
+    for column in CASE_COLUMNS:
+        if not column.group:
+            continue
+        if groups and groups[-1][0] == column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    return tuple(groups)
+
+
+# Bảng 2: STT, then the case sheet's columns (TT 01/2020/TT-VPCP form, numbered 1-13) as the layout names them.
+CASE_FIELD_LABEL = next(c.label for c in CASE_COLUMNS if not c.group)
+CASE_GROUPS = _case_groups()
+CASE_SUBHEADERS = tuple(c.label for c in CASE_COLUMNS if c.group)
 CASE_COLS_MM = (10.0, 23.0) + (12.0,) * 11  # = 165 mm
 CASE_PT = 11  # 13 columns on 165 mm: the decree's 12-13 pt table text does not fit "12.345" at 12 pt
 TASK_COLS_MM = (12.0, 86.0, 42.0, 25.0)
 
 
 # --------------------------------------------------------------------------------------------
-# low-level XML helpers (shared with report.py)
+# low-level XML helpers
 # --------------------------------------------------------------------------------------------
-
-def _el(tag: str, **attrs: str) -> OxmlElement:
-    element = OxmlElement(tag)
-    for key, value in attrs.items():
-        element.set(qn(f"w:{key}"), value)
-    return element
-
-
-def _twips(mm: float) -> int:
-    return round(mm * 1440 / 25.4)
-
 
 def _set_rfonts(parent: OxmlElement, font: str = FONT) -> None:
     """Put an explicit rFonts (ascii/hAnsi/cs/eastAsia) in an rPr and drop theme-font attributes."""
     rfonts = parent.find(qn("w:rFonts"))
     if rfonts is None:
-        rfonts = _el("w:rFonts")
+        rfonts = w_el("w:rFonts")
         parent.insert(0, rfonts)
     for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         rfonts.attrib.pop(qn(f"w:{attr}"), None)
@@ -114,90 +116,10 @@ def _set_rfonts(parent: OxmlElement, font: str = FONT) -> None:
         rfonts.set(qn(f"w:{attr}"), font)
 
 
-def set_table_borders(table: Table, size: int | None = 4) -> None:
-    """Single black borders of `size` eighths of a point on every edge; None removes all borders."""
-    tbl_pr = table._tbl.tblPr
-    old = tbl_pr.find(qn("w:tblBorders"))
-    if old is not None:
-        tbl_pr.remove(old)
-    borders = _el("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        if size is None:
-            borders.append(_el(f"w:{edge}", val="nil"))
-        else:
-            borders.append(_el(f"w:{edge}", val="single", sz=str(size), space="0", color="000000"))
-    # schema order inside tblPr: ... tblW, jc, tblCellSpacing, tblInd, tblBorders, shd, tblLayout, tblCellMar
-    anchor = None
-    for tag in ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook"):
-        anchor = tbl_pr.find(qn(tag))
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addprevious(borders)
-    else:
-        tbl_pr.append(borders)
-
-
-def set_cell_margins(table: Table, left_mm: float, right_mm: float, top_mm: float = 0, bottom_mm: float = 0) -> None:
-    """Default cell margins of a table (tblCellMar)."""
-    tbl_pr = table._tbl.tblPr
-    old = tbl_pr.find(qn("w:tblCellMar"))
-    if old is not None:
-        tbl_pr.remove(old)
-    mar = _el("w:tblCellMar")
-    for edge, mm in (("top", top_mm), ("left", left_mm), ("bottom", bottom_mm), ("right", right_mm)):
-        mar.append(_el(f"w:{edge}", w=str(_twips(mm)), type="dxa"))
-    look = tbl_pr.find(qn("w:tblLook"))
-    if look is not None:
-        look.addprevious(mar)
-    else:
-        tbl_pr.append(mar)
-
-
-def set_col_widths(table: Table, widths_mm: Sequence[float]) -> None:
-    """Fixed layout, explicit table width, grid columns and every cell's width."""
-    table.autofit = False
-    tbl = table._tbl
-    tbl_pr = tbl.tblPr
-    tbl_w = tbl_pr.find(qn("w:tblW"))
-    if tbl_w is None:
-        tbl_w = _el("w:tblW")
-        style = tbl_pr.find(qn("w:tblStyle"))
-        if style is not None:
-            style.addnext(tbl_w)
-        else:
-            tbl_pr.insert(0, tbl_w)
-    tbl_w.set(qn("w:w"), str(sum(_twips(w) for w in widths_mm)))
-    tbl_w.set(qn("w:type"), "dxa")
-    grid = tbl.tblGrid
-    for col in list(grid):
-        grid.remove(col)
-    for w in widths_mm:
-        grid.append(_el("w:gridCol", w=str(_twips(w))))
-    for row in table.rows:
-        col = 0
-        for tc in row._tr.tc_lst:
-            span = tc.grid_span
-            tc.width = Mm(sum(widths_mm[col:col + span]))
-            col += span
-
-
-def set_repeat_header(row: _Row, *, cant_split: bool = True) -> None:
-    """Repeat this row at the top of every page the table spans (and, by default, never split it)."""
-    tr_pr = row._tr.get_or_add_trPr()
-    if cant_split:
-        tr_pr.append(_el("w:cantSplit"))
-    tr_pr.append(_el("w:tblHeader"))
-
-
-def set_cant_split(row: _Row) -> None:
-    row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
-
-
 def _bottom_border(paragraph: Paragraph, size: int = 6) -> None:
     p_pr = paragraph._p.get_or_add_pPr()
-    bdr = _el("w:pBdr")
-    bdr.append(_el("w:bottom", val="single", sz=str(size), space="1", color="000000"))
+    bdr = w_el("w:pBdr")
+    bdr.append(w_el("w:bottom", val="single", sz=str(size), space="1", color="000000"))
     # pBdr goes after keepNext/keepLines/pageBreakBefore/framePr/widowControl/numPr/suppressLineNumbers
     anchor = None
     for tag in ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"):
@@ -214,10 +136,10 @@ def _paragraph_mark_size(paragraph: Paragraph, half_points: int) -> None:
     p_pr = paragraph._p.get_or_add_pPr()
     r_pr = p_pr.find(qn("w:rPr"))
     if r_pr is None:
-        r_pr = _el("w:rPr")
+        r_pr = w_el("w:rPr")
         p_pr.append(r_pr)
-    r_pr.append(_el("w:sz", val=str(half_points)))
-    r_pr.append(_el("w:szCs", val=str(half_points)))
+    r_pr.append(w_el("w:sz", val=str(half_points)))
+    r_pr.append(w_el("w:szCs", val=str(half_points)))
 
 
 def _rule(container: DocxDocument | _Cell, length_mm: float, box_mm: float, *, space_after_pt: float = 0) -> Paragraph:
@@ -282,9 +204,9 @@ def _setup_fonts(doc: DocxDocument) -> None:
         old = r_pr.find(qn(tag))
         if old is not None:
             r_pr.remove(old)
-    r_pr.append(_el("w:sz", val=str(BODY_PT * 2)))
-    r_pr.append(_el("w:szCs", val=str(BODY_PT * 2)))
-    r_pr.append(_el("w:lang", val="vi-VN", eastAsia="en-US", bidi="ar-SA"))
+    r_pr.append(w_el("w:sz", val=str(BODY_PT * 2)))
+    r_pr.append(w_el("w:szCs", val=str(BODY_PT * 2)))
+    r_pr.append(w_el("w:lang", val="vi-VN", eastAsia="en-US", bidi="ar-SA"))
     # every style that names a font gets Times New Roman too (Heading styles name theme fonts)
     for style in doc.styles:
         r = style.element.find(qn("w:rPr"))
@@ -358,15 +280,15 @@ def _add_page_number_field(paragraph: Paragraph, size_pt: float = 13) -> None:
         run.font.size = Pt(size_pt)
         run._r.append(child)
 
-    run_with(_el("w:fldChar", fldCharType="begin"))
-    instr = _el("w:instrText")
+    run_with(w_el("w:fldChar", fldCharType="begin"))
+    instr = w_el("w:instrText")
     instr.set(qn("xml:space"), "preserve")
     instr.text = " PAGE "
     run_with(instr)
-    run_with(_el("w:fldChar", fldCharType="separate"))
+    run_with(w_el("w:fldChar", fldCharType="separate"))
     shown = paragraph.add_run("2")
     shown.font.size = Pt(size_pt)
-    run_with(_el("w:fldChar", fldCharType="end"))
+    run_with(w_el("w:fldChar", fldCharType="end"))
 
 
 DRAFT_MARK = "{% if rendered.draft %}DỰ THẢO{% endif %}"
@@ -571,7 +493,7 @@ def _case_table(doc: DocxDocument) -> None:
     table.cell(0, 0).merge(table.cell(1, 0))
     table.cell(0, 1).merge(table.cell(1, 1))
     _cell_text(table.cell(0, 0), "STT", style="Table Heading", size=CASE_PT)
-    _cell_text(table.cell(0, 1), "Lĩnh vực, cấp giải quyết", style="Table Heading", size=CASE_PT)
+    _cell_text(table.cell(0, 1), CASE_FIELD_LABEL, style="Table Heading", size=CASE_PT)
     col = 2
     for title, span in CASE_GROUPS:
         cell = table.cell(0, col).merge(table.cell(0, col + span - 1))
@@ -772,7 +694,7 @@ def _appendix(doc: DocxDocument) -> None:
     section = doc.sections[-1]
     _setup_page(section, landscape=True)
     _setup_headers(section, TEXT_WIDTH_LANDSCAPE_MM)
-    pg = _el("w:pgNumType", start="1")  # appendix pages are numbered on their own (NĐ 30, 4.1)
+    pg = w_el("w:pgNumType", start="1")  # appendix pages are numbered on their own (NĐ 30, 4.1)
     sect_pr = section._sectPr
     anchor = next((sect_pr.find(qn(t)) for t in ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
                                                   "w:textDirection", "w:bidi", "w:docGrid")
@@ -821,5 +743,13 @@ def build_default_template(path: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":  # pragma: no cover - developer convenience
-    print(build_default_template(DEFAULT_TEMPLATE))
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the default Word template of the monthly report.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_TEMPLATE,
+                        help="where to write it (default: templates/report/bao-cao-thang.docx)")
+    args = parser.parse_args(argv)
+    print(build_default_template(args.out))
+
+
+if __name__ == "__main__":
+    main()
