@@ -813,6 +813,118 @@ def demo_cmd(out: Path = typer.Option(Path("cchc-demo"), "--out", "-o", help="Th
             console.print(f"  {key}: {value}")
 
 
+# ------------------------------------------------------------------------------------------------
+# the store: schema upgrades, check-up, backup and restore (docs/store.md)
+
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                     help="Kho lưu trữ: nâng cấp lược đồ, kiểm tra toàn vẹn.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade_cmd(workspace: Path = WS_OPT, as_json: bool = JSON_OPT) -> None:
+    """Nâng cấp kho lưu trữ lên lược đồ của phiên bản này (sao lưu trước: cchc backup).
+
+    Ví dụ: cchc db upgrade --workspace ws
+    """
+    from ..archive.schema import upgrade_store
+
+    ws = open_ws(workspace, as_json)
+    done = upgrade_store(ws.store_url)
+    result = {"store": done.store, "before": done.before, "after": done.after, "changed": done.changed}
+    if as_json:
+        emit(True, result)
+    elif done.changed:
+        console.print(f"Đã nâng cấp kho {done.store}: lược đồ {done.before or '(trống)'} → {done.after}.")
+    else:
+        console.print(f"Kho {done.store} đã ở lược đồ mới nhất ({done.after}); không cần nâng cấp.")
+    raise typer.Exit(0)
+
+
+def _check_result(outcome: Any) -> dict[str, Any]:
+    return {"store": outcome.store, "schema": outcome.schema, "rows": outcome.rows,
+            "archived_files": outcome.archived_files}
+
+
+@db_app.command("check")
+def db_check_cmd(workspace: Path = WS_OPT, as_json: bool = JSON_OPT) -> None:
+    """Kiểm tra kho lưu trữ: toàn vẹn cơ sở dữ liệu, mọi tệp lưu trữ còn đủ và đúng mã băm, không bản nộp
+    nào thiếu tệp gốc. Mã thoát 1 nếu có lỗi.
+
+    Ví dụ: cchc db check --workspace ws   (cũng là: cchc check --workspace ws)
+    """
+    from ..archive.backup import check_store
+
+    ws = open_ws(workspace, as_json)
+    outcome = check_store(ws.store_url, ws.archive_dir)
+    ok = outcome.report.ok
+    if as_json:
+        emit(ok, _check_result(outcome), outcome.report)
+    else:
+        print_problems(outcome.report)
+        word = "không có lỗi" if ok else f"có {len(outcome.report.errors)} lỗi"
+        console.print(f"Kho {outcome.store} (lược đồ {outcome.schema}): {outcome.rows.get('submissions', 0)} bản "
+                      f"nộp, {outcome.archived_files} tệp lưu trữ — {word}.")
+    raise typer.Exit(0 if ok else 1)
+
+
+app.command("check")(db_check_cmd)
+
+
+@app.command("backup")
+def backup_cmd(file: Path = typer.Argument(..., help="Tệp sao lưu sẽ ghi (.zip)."), workspace: Path = WS_OPT,
+               as_json: bool = JSON_OPT) -> None:
+    """Sao lưu thư mục làm việc vào một tệp .zip: cấu hình, kho lưu trữ và mọi tệp đã nhận. Chạy được
+    trong khi đang nhập tệp.
+
+    Ví dụ: cchc backup --workspace ws sao-luu/cchc-2025-03-31.zip
+    """
+    from ..archive.backup import backup_workspace
+
+    if file.is_dir():
+        raise typer.BadParameter(f"{file} là thư mục; cần tên tệp .zip.")
+    ws = open_ws(workspace, as_json)
+    done = backup_workspace(ws.root, ws.store_url, ws.archive_dir, file)
+    ok = done.report.ok
+    result = {"file": done.file, "store": done.store, "schema": done.schema, "rows": done.rows,
+              "archived_files": done.archived_files, "workspace_files": done.workspace_files}
+    if as_json:
+        emit(ok, result, done.report)
+    else:
+        print_problems(done.report)
+        console.print(f"Đã sao lưu vào {done.file}: {done.rows.get('submissions', 0)} bản nộp, "
+                      f"{done.archived_files} tệp lưu trữ, {len(done.workspace_files)} tệp cấu hình.")
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command("restore")
+def restore_cmd(file: Path = typer.Argument(..., help="Tệp sao lưu (.zip) do cchc backup ghi."),
+                directory: Path = typer.Argument(..., help="Thư mục làm việc mới (chưa có hoặc trống)."),
+                store: str = typer.Option(None, "--store",
+                                          help="Kho lưu trữ đích (URL, trống); mặc định: mục 'store' của "
+                                               "cchc.yaml trong bản sao lưu."),
+                as_json: bool = JSON_OPT) -> None:
+    """Khôi phục thư mục làm việc từ bản sao lưu, rồi kiểm tra kho như cchc check.
+
+    Ví dụ: cchc restore sao-luu/cchc-2025-03-31.zip ws-khoi-phuc
+    """
+    from ..archive.backup import restore_workspace
+
+    if not file.is_file():
+        raise typer.BadParameter(f"Không tìm thấy tệp sao lưu {file}.")
+    done = restore_workspace(file, directory, store_url=store)
+    report = done.check.report if done.check else ValidationReport()
+    result = {"folder": done.folder, "store": done.store, "schema": done.schema, "rows": done.rows,
+              "archived_files": done.archived_files}
+    if as_json:
+        emit(report.ok, result, report)
+    else:
+        print_problems(report)
+        console.print(f"Đã khôi phục vào {done.folder}: {done.rows.get('submissions', 0)} bản nộp, "
+                      f"{done.archived_files} tệp lưu trữ (kho {done.store}).")
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def main() -> None:
     try:
         app()
