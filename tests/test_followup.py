@@ -194,7 +194,7 @@ def test_units_over_the_limit_are_counted_with_a_pointer_to_the_detail(hd_plan: 
     values = pd.DataFrame([value(u["code"], NOV, "7", 50, 100) for u in units], columns=VALUE_COLUMNS)
     table = F.build_followup(hd_plan, reg, NOV, values=values, tasks=pd.DataFrame())
     note = row(table, "7").note
-    assert f"và 22 đơn vị cấp xã khác (chi tiết tại {F.DETAIL_REF})" in note
+    assert f"và 25 đơn vị cấp xã khác (chi tiết tại {F.DETAIL_REF})" in note
     assert "Chưa báo cáo" in note
 
 

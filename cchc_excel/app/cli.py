@@ -755,6 +755,43 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
     console.print(f"PDF: {files.pdf}" if files.pdf else "PDF: không tạo (chưa cài LibreOffice hoặc dùng --no-pdf).")
 
 
+@app.command("followup")
+def followup_cmd(workspace: Path = WS_OPT,
+                 period: str = typer.Option(..., "--period", "-p",
+                                            help="Một tháng (2025-03) hoặc cả năm (2025: các tháng đã có số liệu)."),
+                 out: Path = typer.Option(..., "--out", "-o", help="Thư mục ghi bảng theo dõi (Word và Excel)."),
+                 on: str = typer.Option(None, "--date", help="Năm ghi ở dòng “Kèm theo Báo cáo số …” lấy theo "
+                                                             "ngày này (mặc định: năm của kỳ)."),
+                 as_json: bool = JSON_OPT) -> None:
+    """Bảng theo dõi thực hiện nhiệm vụ, chỉ tiêu của Kế hoạch (phụ lục Word và bảng Excel).
+
+    Ví dụ: cchc followup --workspace ws --period 2025 --out theo-doi/
+    """
+    from .reporting import write_followup
+
+    try:
+        p = Period.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    issue = parse_date_option(on, "Ngày (--date)")
+    ws = open_ws(workspace, as_json)
+    out_folder(out)
+    files = write_followup(ws, p, out, issue_date=issue)
+    table = files.followup.table
+    if as_json:
+        emit(True, {"docx": str(files.docx), "xlsx": str(files.xlsx), **table.to_dict()})
+        raise typer.Exit(0)
+    console.print(table.data_note, highlight=False)
+    grid = Table(title=table.title, show_lines=True)
+    for col in ("STT", "Nội dung/chỉ tiêu", "Thời hạn", "Ghi chú"):
+        grid.add_column(col, overflow="fold")
+    for r in table.rows:
+        grid.add_row(r.number, r.content[:80] + ("…" if len(r.content) > 80 else ""), r.deadline, r.note)
+    console.print(grid)
+    console.print(f"Phụ lục Word: {files.docx}")
+    console.print(f"Bảng Excel: {files.xlsx}")
+
+
 @app.command("check-template")
 def check_template_cmd(template: Path = typer.Argument(..., help="Mẫu báo cáo Word (.docx)."),
                        workspace: Path = typer.Option(None, "--workspace", "-w",

@@ -98,6 +98,7 @@ class ReportFiles:
     xlsx: Path
     pdf: Path | None
     context: dict[str, Any]
+    followup: Path | None = None     # the plan follow-up appendix (phu-luc-theo-doi-2025-03.docx)
 
 
 def default_issue_date(ws: Workspace, period: Period) -> date:
@@ -136,6 +137,79 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     stem = f"bao-cao-cchc-{period.code}"
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
                          final=final)
-    xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx")
+    # The plan follow-up appendix, a file of its own beside the report until it is merged into it (issue 18).
+    followup = build_followup_for(ws, period)
+    appendix = followup_docx(ws, followup, out_dir / f"phu-luc-theo-doi-{period.code}.docx",
+                             issue_date or default_issue_date(ws, period))
+    xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx",
+                         followup=followup.table)
     pdf_path = to_pdf(docx, out_dir) if pdf else None
-    return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)
+    return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context, followup=appendix)
+
+
+# ------------------------------------------------------------------------------------------------
+# The plan follow-up table (issue 18)
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What `cchc followup` needs: the table, each task's status per month, and the months with data."""
+
+    table: Any               # core.followup.FollowupTable
+    progress: Any            # pandas DataFrame from core.followup.task_progress
+    months: list[Period]
+
+
+def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = None, as_of: date | None = None
+                       ) -> Followup:
+    """The follow-up table for a month (its own figures) or a longer period (its months pooled up to the latest
+    month stored); tasks from each unit's latest report. Refuses a period without any accepted file."""
+    from ..core.followup import build_followup, data_months, task_progress
+
+    own = store is None
+    store = store or Store(ws.store_url, ws.archive_dir)
+    try:
+        month_codes = [m.code for m in (period.year_to_date() if period.kind == "month" else period.months())]
+        subs = store.submissions_frame(month_codes)
+        accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
+        if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
+            raise Refusal(problem("period-no-data", value=period.label))
+        values, tasks = store.values_frame(month_codes), store.tasks_frame(month_codes)
+    finally:
+        if own:
+            store.close()
+    table = build_followup(ws.plan, ws.registry, period, values=values, tasks=tasks, as_of=as_of)
+    months = period.year_to_date() if period.kind == "month" else data_months(period, list(accepted["period_code"]))
+    return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months), months=months)
+
+
+@dataclass(frozen=True)
+class FollowupFiles:
+    docx: Path
+    xlsx: Path
+    followup: Followup
+
+
+def followup_docx(ws: Workspace, followup: Followup, path: Path, issue_date: date | None = None) -> Path:
+    from ..documents.followup import write_followup_docx
+
+    report = ws.report or {}
+    return write_followup_docx(followup.table, path, province=ws.plan.province,
+                               year=issue_date.year if issue_date else None,
+                               doc_symbol=str(report.get("doc_symbol") or "BC-UBND"),
+                               issuer_short=str(report.get("issuer_short") or "UBND"))
+
+
+def write_followup(ws: Workspace, period: Period, out_dir: Path, *, issue_date: date | None = None,
+                   as_of: date | None = None) -> FollowupFiles:
+    """`cchc followup`: the follow-up appendix in Word and the follow-up workbook (table and progress)."""
+    from ..documents.followup import write_followup_xlsx
+
+    check_out_dir(out_dir)
+    followup = build_followup_for(ws, period, as_of=as_of)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    docx = followup_docx(ws, followup, out_dir / f"phu-luc-theo-doi-{period.code}.docx", issue_date)
+    xlsx = write_followup_xlsx(followup.table, followup.progress, followup.months,
+                               out_dir / f"theo-doi-ke-hoach-{period.code}.xlsx")
+    return FollowupFiles(docx=docx, xlsx=xlsx, followup=followup)

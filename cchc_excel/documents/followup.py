@@ -139,6 +139,11 @@ def write_followup_docx(table: FollowupTable, path: Path, *, province: str, year
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = False
+    for column, (_, width) in zip(grid.columns, COLUMNS, strict=True):
+        column.width = Cm(width)          # the grid (tblGrid) is what LibreOffice and Word lay out by
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    grid._tbl.tblPr.append(layout)
     header = grid.rows[0]
     _repeat_header(header)
     for cell, (label, width) in zip(header.cells, COLUMNS, strict=True):
@@ -211,8 +216,12 @@ def add_progress_sheet(book: Book, progress: pd.DataFrame, months: Sequence[Peri
     columns = list(progress.columns)
     at = {name: columns.index(name) for name in ("number", "text", "deadline", "unit", "role", CHANGE_COLUMN)}
     months_at = [columns.index(m.code) if m.code in columns else None for m in shown]
+    previous = None
     for r in progress.itertuples(index=False, name=None):
-        sh.write([(r[at["number"]], "center"), (r[at["text"]], "text"), (r[at["deadline"]], "center"),
+        # The task's text once, on its first row (the STT is on every row, so a filter keeps the link).
+        text = r[at["text"]] if r[at["number"]] != previous else ""
+        previous = r[at["number"]]
+        sh.write([(r[at["number"]], "center"), (text, "text"), (r[at["deadline"]], "center"),
                   (r[at["unit"]], "text"), (r[at["role"]], "text"),
                   *[(r[i] if i is not None else "", "text") for i in months_at], (r[at[CHANGE_COLUMN]], "text")])
     if sh.row == first:
