@@ -64,8 +64,9 @@ def _vn_date(value: Any) -> str | None:
         return text
 
 
-def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) -> Path:
-    """The monthly summary workbook: the report's tables, native charts, met/not-met colours."""
+def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, *, followup: Any = None) -> Path:
+    """The monthly summary workbook: the report's tables, native charts, met/not-met colours; with `followup`
+    (a `core.followup.FollowupTable`), one more sheet "Theo dõi kế hoạch"."""
     path = Path(path)
     book = Book(path)
     names = {i.key: i.short or i.name for i in plan.indicators}
@@ -232,6 +233,10 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path) 
                       (row.file_name, "text"), (row.cell, "center")])
         if agg.flags.empty:
             sh.empty("Không có cảnh báo.")
+        if followup is not None:
+            from .followup import add_followup_sheet
+
+            add_followup_sheet(book, followup)
     finally:
         book.close()
     return path
