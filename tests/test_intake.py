@@ -13,7 +13,7 @@ from openpyxl.utils.cell import range_boundaries
 from cchc_excel.core import layout as L
 from cchc_excel.core.plan import Plan
 from cchc_excel.core.units import Registry
-from cchc_excel.workbook import intake
+from cchc_excel.workbook import intake, writer
 from tests.conftest import MARCH, PHUOC_HOA, SECRET, unit_of, write_form
 
 SHEETS = [L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_IND, L.SHEET_CASES, L.SHEET_TASKS, L.SHEET_NOTES, L.SHEET_META]
@@ -219,4 +219,4 @@ def test_free_text_inputs_are_text_formatted_so_leading_zeros_survive(
     assert set(formats.values()) == {"@"}
     counts = {book[s.sheet].cell(row=s.row + 1, column=s.col + 1).number_format
               for s in phuoc_hoa_layout.slots if s.kind == "count"}
-    assert counts == {intake.COUNT_FMT}
+    assert counts == {writer.COUNT_FMT}

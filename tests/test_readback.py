@@ -104,7 +104,7 @@ def test_percentage_outside_0_to_100_is_refused(filled_form: Filled, nt_ctx: Rea
 
 def test_missing_required_value_is_named_by_cell(filled_form: Filled, nt_ctx: ReadContext) -> None:
     sub = read_workbook(filled_form({"CT_2_MAU": None}), nt_ctx)
-    assert where(sub) == [("required-missing", IND, "E9")]
+    assert where(sub) == [("indicator-input-missing", IND, "E9")]
     p = sub.report.problems[0]
     assert p.severity == "error" and "chỉ tiêu 2" in p.message
 

@@ -16,13 +16,24 @@ from typing import Any
 
 import pandas as pd
 
-from .layout import STATUSES, case_totals_of
+from .layout import CASE_INPUT_KEYS, STATUSES, case_totals_of
 from .period import Period
-from .plan import Indicator, Plan, Target, indicators_for, tasks_for
+from .plan import (
+    MET,
+    MET_NUDGE,
+    MET_OPERATORS,
+    NOT_MET,
+    SHOWN_DECIMALS,
+    Indicator,
+    Plan,
+    Target,
+    indicators_for,
+    tasks_for,
+)
 from .units import Registry, Tier, Unit
 from .vntext import clean_text, match_key
 
-MET, NOT_MET, NOT_REPORTED = "Đạt", "Chưa đạt", "Chưa báo cáo"
+NOT_REPORTED = "Chưa báo cáo"
 NO_CASES = "Không phát sinh"
 
 VALUE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight", "answer",
@@ -127,12 +138,17 @@ def _met(value: float | None, target: float | None, comparison: str | None) -> s
     return MET if Target(float(target), comparison or "min").is_met(float(value)) else NOT_MET
 
 
+_SERIES_COMPARE = {">=": pd.Series.ge, "<=": pd.Series.le}
+
+
 def _met_series(value: pd.Series, target: pd.Series, comparison: pd.Series) -> pd.Series:
-    """`Target.is_met` over columns: the shown (2-decimal) result against the target; "" when unknown."""
-    shown = (pd.to_numeric(value, errors="coerce") + 1e-12).round(2)
+    """The met rule (`plan.met`) over columns, generated from the same decimals, nudge and operators:
+    the shown result against the target; "" when unknown."""
+    shown = (pd.to_numeric(value, errors="coerce") + MET_NUDGE).round(SHOWN_DECIMALS)
     target = pd.to_numeric(target, errors="coerce")
-    at_most = comparison.eq("max")
-    met = shown.le(target).where(at_most, shown.ge(target))
+    met = pd.Series(False, index=value.index)
+    for word, op in MET_OPERATORS.items():
+        met = met.mask(comparison.eq(word), _SERIES_COMPARE[op](shown, target))
     known = shown.notna() & target.notna()
     return pd.Series(
         [(MET if m else NOT_MET) if k else "" for m, k in zip(met, known, strict=True)], index=value.index)
@@ -367,7 +383,8 @@ def task_table(plan: Plan, registry: Registry, tasks: pd.DataFrame, period: Peri
 
 
 def case_summary(registry: Registry, cases: pd.DataFrame, period: Period) -> pd.DataFrame:
-    cols = ["online", "direct", "carried", "before", "on_time", "late", "pending_in", "pending_late"]
+    """The case table by tier and in total: the form's input columns summed, then its totals."""
+    cols = list(CASE_INPUT_KEYS)
     c = cases[cases["period_code"] == period.code] if not cases.empty else cases
     info = units_frame(registry)[["unit_code", "tier", "tier_name"]]
     rows = []

@@ -8,11 +8,15 @@ for formats that carry no names (.xls/.ods). Documented in docs/workbook-format.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from .period import Period
+from .plan import MET as MET  # the met labels live with the met rule (plan); re-exported
+from .plan import NOT_MET as NOT_MET
 from .plan import Plan, Target, UnitIndicator, UnitTask, indicators_for, tasks_for
 from .units import Tier, Unit
 
@@ -28,7 +32,6 @@ SHEET_META = "_meta"
 
 STATUSES = ("Đã hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 YESNO = ("Có", "Không")
-MET, NOT_MET = "Đạt", "Chưa đạt"
 
 CASE_ROWS = 30  # bounded block of field rows the clerk fills
 
@@ -136,6 +139,20 @@ class CaseColumn:
     name: str | None    # defined name of the input block (None for formula columns)
     formula_of: tuple[str, ...] = ()  # for total columns: keys summed
 
+    @property
+    def is_total(self) -> bool:
+        return bool(self.formula_of)
+
+    @property
+    def is_count(self) -> bool:
+        """A number column (an input count or a total), not the field-name column."""
+        return bool(self.group)
+
+    @property
+    def heading(self) -> str:
+        """One-line heading for tables that have no group row: a total is named by its group."""
+        return f"{self.group}: {self.label.lower()}" if self.is_total else self.label
+
 
 @dataclass(frozen=True)
 class CaseTable:
@@ -150,6 +167,43 @@ class CaseTable:
             if c.key == key:
                 return c
         raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class InfoRow:
+    """A locked line of the 'Thông tin' sheet that says whose form this is (label, value)."""
+
+    row: int
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class MetaSheet:
+    """The hidden metadata sheet: key/value pairs (each value also a defined name, the key) and the list of
+    case fields offered in the case table's drop-down. The reader checks it before anything else, so it does
+    not depend on a unit's layout."""
+
+    sheet: str
+    keys: tuple[str, ...]
+    key_col: int
+    value_col: int
+    list_col: int
+    list_header: str
+
+    def position(self, key: str) -> tuple[int, int]:
+        return self.keys.index(key), self.value_col
+
+    def ref(self, key: str) -> str:
+        row, col = self.position(key)
+        return f"{quote_sheet(self.sheet)}!${col_letter(col)}${row + 1}"
+
+    def list_ref(self, count: int) -> str | None:
+        """The drop-down source: the `count` list entries under the header (None for an empty list)."""
+        if not count:
+            return None
+        col = col_letter(self.list_col)
+        return f"{quote_sheet(self.sheet)}!${col}$2:${col}${count + 1}"
 
 
 @dataclass(frozen=True)
@@ -175,7 +229,10 @@ class Layout:
     info_slots: tuple[Slot, ...]
     note_slots: tuple[Slot, ...]
     fixed: tuple[Fixed, ...]
-    meta_names: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (row, col) on _meta
+    case_fields: tuple[str, ...] = ()    # the drop-down list of the case table's field column
+
+    # Fields the fast path patches per unit instead of rendering (fastgen): the unit's name and code.
+    IDENTITY = ("unit",)
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -200,6 +257,28 @@ class Layout:
     def signed_fields(self) -> tuple[str, str, str, str]:
         return (str(self.version), self.plan_id, self.unit.code, self.period.code)
 
+    @property
+    def meta_names(self) -> dict[str, tuple[int, int]]:
+        """Metadata key -> (row, col) of its value on the hidden sheet (also its defined name)."""
+        return {key: META.position(key) for key in META.keys}
+
+    @property
+    def info_rows(self) -> tuple[InfoRow, ...]:
+        """Whose form this is, above the clerk's own details on 'Thông tin'."""
+        values = (("Đơn vị báo cáo", self.unit.name), ("Mã đơn vị", self.unit.code), ("Cấp", self.tier.name),
+                  ("Kỳ báo cáo", self.period.title_label))
+        return tuple(InfoRow(INFO_FIRST_ROW + i, label, value) for i, (label, value) in enumerate(values))
+
+    @property
+    def field_list_ref(self) -> str | None:
+        return META.list_ref(len(self.case_fields))
+
+    def shape(self) -> tuple[tuple[str, Any], ...]:
+        """Everything in the layout except the unit's identity (IDENTITY), hashable: two layouts of one
+        shape render the same workbook but for the unit's name and code. Built from the dataclass's own
+        fields, so a field added to the layout is part of the shape without anyone listing it."""
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in self.IDENTITY)
+
 
 # ------------------------------------------------------------------------------------------------
 # Sheet 'Chỉ tiêu' columns (0-based)
@@ -218,7 +297,14 @@ TASK_COL_STATUS, TASK_COL_DATE, TASK_COL_DOC, TASK_COL_NOTE = 5, 6, 7, 8
 TASK_HEADER_ROW = 3
 TASK_FIRST_ROW = 4
 
+# Sheet 'Thông tin': the unit's identity rows, then the clerk's details (info slots)
+INFO_COL_LABEL, INFO_COL_VALUE = 1, 2
+INFO_FIRST_ROW = 2
+INFO_SLOT_FIRST_ROW = 8
+REQUIRED_MARK = " (*)"
+
 META_KEYS = ("META_VERSION", "META_PLAN", "META_UNIT", "META_PERIOD", "META_GENERATED", "META_SIGNATURE")
+META = MetaSheet(sheet=SHEET_META, keys=META_KEYS, key_col=0, value_col=1, list_col=3, list_header="LINH_VUC")
 
 
 def target_text(target: Target | None) -> str:
@@ -258,28 +344,39 @@ def _indicator_slots(item: UnitIndicator, row: int) -> tuple[Slot, ...]:
     )
 
 
+# The case-result table's columns (TT 01/2020/TT-VPCP form): keys, labels, groups, form numbers, input
+# names and total formulas — the one definition every reader, writer and document derives from.
+_RECEIVED, _RESOLVED, _PENDING = "Số hồ sơ nhận giải quyết", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết"
+CASE_COLUMNS: tuple[CaseColumn, ...] = (
+    CaseColumn("field", 1, "Lĩnh vực, công việc giải quyết theo cấp", "", 2, "GQ_LINH_VUC"),
+    CaseColumn("received", 2, "Tổng số", _RECEIVED, 3, None, ("online", "direct", "carried")),
+    CaseColumn("online", 3, "Trực tuyến", _RECEIVED, 4, "GQ_TRUC_TUYEN"),
+    CaseColumn("direct", 4, "Trực tiếp, dịch vụ bưu chính", _RECEIVED, 5, "GQ_TRUC_TIEP"),
+    CaseColumn("carried", 5, "Từ kỳ trước", _RECEIVED, 6, "GQ_KY_TRUOC"),
+    CaseColumn("resolved", 6, "Tổng số", _RESOLVED, 7, None, ("before", "on_time", "late")),
+    CaseColumn("before", 7, "Trước hạn", _RESOLVED, 8, "GQ_TRUOC_HAN"),
+    CaseColumn("on_time", 8, "Đúng hạn", _RESOLVED, 9, "GQ_DUNG_HAN"),
+    CaseColumn("late", 9, "Quá hạn", _RESOLVED, 10, "GQ_QUA_HAN"),
+    CaseColumn("pending", 10, "Tổng số", _PENDING, 11, None, ("pending_in", "pending_late")),
+    CaseColumn("pending_in", 11, "Trong hạn", _PENDING, 12, "GQ_DANG_TRONG_HAN"),
+    CaseColumn("pending_late", 12, "Quá hạn", _PENDING, 13, "GQ_DANG_QUA_HAN"),
+)
+# The count columns a clerk types (in form order) and the totals the form computes from them.
+CASE_INPUT_KEYS: tuple[str, ...] = tuple(c.key for c in CASE_COLUMNS if c.is_count and not c.is_total)
+CASE_TOTAL_KEYS: tuple[str, ...] = tuple(c.key for c in CASE_COLUMNS if c.is_total)
+CASE_COUNT_KEYS: tuple[str, ...] = tuple(c.key for c in CASE_COLUMNS if c.is_count)  # form order, totals too
+# The form's check column: the first total equals the sum of the others (received = resolved + pending).
+CASE_BALANCE: tuple[str, tuple[str, ...]] = (CASE_TOTAL_KEYS[0], CASE_TOTAL_KEYS[1:])
+
+
 def _case_table() -> CaseTable:
-    first = CASE_FIRST_ROW
-    cols = (
-        CaseColumn("field", 1, "Lĩnh vực, công việc giải quyết theo cấp", "", 2, "GQ_LINH_VUC"),
-        CaseColumn("received", 2, "Tổng số", "Số hồ sơ nhận giải quyết", 3, None, ("online", "direct", "carried")),
-        CaseColumn("online", 3, "Trực tuyến", "Số hồ sơ nhận giải quyết", 4, "GQ_TRUC_TUYEN"),
-        CaseColumn("direct", 4, "Trực tiếp, dịch vụ bưu chính", "Số hồ sơ nhận giải quyết", 5, "GQ_TRUC_TIEP"),
-        CaseColumn("carried", 5, "Từ kỳ trước", "Số hồ sơ nhận giải quyết", 6, "GQ_KY_TRUOC"),
-        CaseColumn("resolved", 6, "Tổng số", "Số hồ sơ đã giải quyết", 7, None, ("before", "on_time", "late")),
-        CaseColumn("before", 7, "Trước hạn", "Số hồ sơ đã giải quyết", 8, "GQ_TRUOC_HAN"),
-        CaseColumn("on_time", 8, "Đúng hạn", "Số hồ sơ đã giải quyết", 9, "GQ_DUNG_HAN"),
-        CaseColumn("late", 9, "Quá hạn", "Số hồ sơ đã giải quyết", 10, "GQ_QUA_HAN"),
-        CaseColumn("pending", 10, "Tổng số", "Số hồ sơ đang giải quyết", 11, None, ("pending_in", "pending_late")),
-        CaseColumn("pending_in", 11, "Trong hạn", "Số hồ sơ đang giải quyết", 12, "GQ_DANG_TRONG_HAN"),
-        CaseColumn("pending_late", 12, "Quá hạn", "Số hồ sơ đang giải quyết", 13, "GQ_DANG_QUA_HAN"),
-    )
-    return CaseTable(first_row=first, rows=CASE_ROWS, columns=cols, total_row=first + CASE_ROWS, check_col=13)
+    return CaseTable(first_row=CASE_FIRST_ROW, rows=CASE_ROWS, columns=CASE_COLUMNS,
+                     total_row=CASE_FIRST_ROW + CASE_ROWS, check_col=CASE_COLUMNS[-1].col + 1)
 
 
 def case_totals_of() -> dict[str, tuple[str, ...]]:
     """The form's total columns and the inputs each sums (received = online + direct + carried, ...)."""
-    return {c.key: c.formula_of for c in _case_table().columns if c.formula_of}
+    return {c.key: c.formula_of for c in CASE_COLUMNS if c.formula_of}
 
 
 def case_slots(table: CaseTable) -> list[Slot]:
@@ -331,24 +428,24 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
                       hint="", **common)))
 
     info = tuple(
-        Slot(name=name, sheet=SHEET_INFO, row=r, col=2, kind=kind, label=label, role=name, required=req, hint=hint)
+        Slot(name=name, sheet=SHEET_INFO, row=r, col=INFO_COL_VALUE, kind=kind, label=label, role=name,
+             required=req, hint=hint)
         for r, (name, kind, label, req, hint) in enumerate([
             ("TT_NGUOI_LAP", "text", "Người lập biểu", True, "Họ và tên"),
             ("TT_CHUC_VU", "text", "Chức vụ", False, ""),
             ("TT_DIEN_THOAI", "text", "Số điện thoại", True, "Số điện thoại liên hệ"),
             ("TT_EMAIL", "text", "Thư điện tử", False, ""),
             ("TT_NGAY_LAP", "date", "Ngày lập biểu", True, "Ngày/tháng/năm"),
-        ], start=8))
+        ], start=INFO_SLOT_FIRST_ROW))
     notes = (
         Slot(name="KK_KHO_KHAN", sheet=SHEET_NOTES, row=3, col=0, kind="longtext",
              label="Khó khăn, vướng mắc", role="difficulties", hint="Mỗi ý một dòng (Alt+Enter)"),
         Slot(name="KK_KIEN_NGHI", sheet=SHEET_NOTES, row=7, col=0, kind="longtext",
              label="Đề xuất, kiến nghị", role="proposals", hint="Mỗi ý một dòng (Alt+Enter)"),
     )
-    meta = {key: (i, 1) for i, key in enumerate(META_KEYS)}
     return Layout(version=FORMAT_VERSION, plan_id=plan.id, unit=unit, tier=tier, period=period,
                   indicators=tuple(blocks), case_table=_case_table(), tasks=tuple(tasks), info_slots=info,
-                  note_slots=notes, fixed=tuple(fixed), meta_names=meta)
+                  note_slots=notes, fixed=tuple(fixed), case_fields=tuple(plan.case_fields))
 
 
 def sign(secret: str, fields: tuple[str, ...], generated: str) -> str:
@@ -361,7 +458,3 @@ def sign(secret: str, fields: tuple[str, ...], generated: str) -> str:
 def verify(secret: str, fields: tuple[str, ...], generated: str, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, fields, generated), str(signature or ""))
 
-
-# The case-result table's columns (TT 01/2020/TT-VPCP form): keys, labels, groups, form numbers, input
-# names and total formulas — the one definition every reader, writer and document derives from.
-CASE_COLUMNS: tuple[CaseColumn, ...] = _case_table().columns

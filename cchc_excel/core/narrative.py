@@ -32,7 +32,7 @@ from .aggregate import (
     unit_label,
     units_by_tier,
 )
-from .layout import STATUSES
+from .layout import CASE_COUNT_KEYS, STATUSES
 from .plan import Indicator, Plan
 from .units import Registry
 from .vntext import (
@@ -266,9 +266,7 @@ def case_table(agg: Aggregation) -> dict[str, Any]:
     for i, r in enumerate(agg.cases.itertuples(index=False), start=1):
         label = r.tier_name
         rows.append(["" if r.tier == "*" else str(i), label,
-                     *[format_count(getattr(r, k)) for k in ("received", "online", "direct", "carried", "resolved",
-                                                              "before", "on_time", "late", "pending", "pending_in",
-                                                              "pending_late")]])
+                     *[format_count(getattr(r, k)) for k in CASE_COUNT_KEYS]])
     return {"caption": "Bảng 2. Tình hình, kết quả giải quyết thủ tục hành chính (theo mẫu Thông tư "
                        "01/2020/TT-VPCP)", "rows": rows}
 

@@ -7,6 +7,7 @@ docs/plan-format.md. Pure core: no file access here.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,36 @@ COMPARISON_LABELS = {"min": "Tối thiểu", "exact": "", "max": "Tối đa"}
 CASE_TOTALS = ("received", "resolved", "pending")
 
 
+# ------------------------------------------------------------------------------------------------
+# The met rule, defined once. A result meets its target when the result *as shown* (rounded to
+# SHOWN_DECIMALS, as the form and the report print it: 74,995 shows as 75,00) compares with the target by
+# the target's operator. Plans print a bare target ("100", "98") as "exact"; a rate at or above it meets
+# it. `met` (Python), `met_excel` (the form's formula) and aggregate's column-wise version are all
+# generated from SHOWN_DECIMALS, MET_NUDGE and MET_OPERATORS; tests/test_contract.py checks they agree.
+MET, NOT_MET = "Đạt", "Chưa đạt"
+SHOWN_DECIMALS = 2
+# 74.995 is stored as 74.99499999999999...; the nudge makes it show (and count) as 75,00, as Excel's
+# ROUND does (it rounds the decimal number shown, not the binary one).
+MET_NUDGE = 1e-12
+MET_OPERATORS = {"min": ">=", "exact": ">=", "max": "<="}
+_COMPARE = {">=": operator.ge, "<=": operator.le}
+
+
+def shown_value(result: float) -> float:
+    """A result as the form shows it (2 decimals, half away from zero on the decimal value)."""
+    return round(result + MET_NUDGE, SHOWN_DECIMALS)
+
+
+def met(result: float, target: float, comparison: str) -> bool:
+    """The met rule in Python: the shown result against the target."""
+    return bool(_COMPARE[MET_OPERATORS[comparison]](shown_value(result), target))
+
+
+def met_excel(result: str, target: str, comparison: str) -> str:
+    """The met rule as an Excel/LibreOffice condition over two cell references (TRUE when met)."""
+    return f"ROUND({result},{SHOWN_DECIMALS}){MET_OPERATORS[comparison]}{target}"
+
+
 @dataclass(frozen=True)
 class Target:
     """A target for one tier (or every tier when `tier` is None)."""
@@ -42,14 +73,10 @@ class Target:
     adjusted_by: tuple[str, ...] = ()
 
     def is_met(self, result: float | None) -> bool | None:
-        """Met / not met / unknown. Results are compared after rounding to 2 decimals, as displayed."""
+        """Met / not met / unknown, by the one met rule (`met`)."""
         if result is None:
             return None
-        shown = round(result + 1e-12, 2)
-        if self.comparison == "max":
-            return shown <= self.value
-        # "exact" is how plans print a bare target ("100", "98"); a rate at or above it meets it.
-        return shown >= self.value
+        return met(result, self.value, self.comparison)
 
     @property
     def label(self) -> str:

@@ -81,7 +81,11 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                      "số; hãy gõ lại con số."),
     "decimal-point": ("warning", "Ô {cell}, trang '{sheet}' ({name}): '{value}' dùng dấu chấm làm dấu thập phân; "
                                  "đã đọc thành {detail}. Số thập phân ghi bằng dấu phẩy: {detail}."),
-    "required-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập {detail}."),
+    "required-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập {label}."),
+    "indicator-input-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập '{label}' của chỉ tiêu "
+                                         "{indicator}."),
+    "task-status-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập tình trạng nhiệm vụ {task}."),
+    "case-field-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập tên lĩnh vực."),
     "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
     "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
     "case-sum-mismatch": ("error", "Dòng {cell}, trang '{sheet}' ({name}): {detail}."),
@@ -223,6 +227,9 @@ FIXES: dict[str, str] = {
     "date-in-number-cell": "Xóa ô và gõ lại con số; nếu ô tự đổi thành ngày, gõ dấu ' trước con số.",
     "decimal-point": "Không cần sửa nếu số đúng. Lần sau ghi số thập phân bằng dấu phẩy (ví dụ 95,5).",
     "required-missing": "Nhập nội dung còn thiếu vào ô này.",
+    "indicator-input-missing": "Nhập số liệu còn thiếu của chỉ tiêu vào ô này (không có thì ghi 0).",
+    "task-status-missing": "Chọn tình trạng thực hiện nhiệm vụ trong danh sách thả xuống của ô.",
+    "case-field-missing": "Chọn hoặc gõ tên lĩnh vực của dòng này.",
     "not-a-date": "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2025.",
     "not-in-list": "Chọn một giá trị trong danh sách thả xuống của ô.",
     "case-sum-mismatch": "Kiểm tra lại các số của dòng này trên trang 'Giải quyết TTHC' cho khớp tổng.",
@@ -242,6 +249,19 @@ FIXES: dict[str, str] = {
 CLERK_MESSAGES: dict[str, str] = {
     "number-from-text": "Ô lưu số dưới dạng chữ ('{value}'); hệ thống đã đọc là {shown}.",
 }
+
+
+# Short user-facing words that are not whole messages but still Vietnamese text shown to people (a value
+# the program fills in, a reason given as a problem's detail). Kept here beside the messages, with named
+# fields, so no other module writes Vietnamese wording.
+WORDS: dict[str, str] = {
+    "unnamed-case-field": "(dòng {row})",
+}
+
+
+def wording(key: str, **fields: Any) -> str:
+    """A registered piece of wording (WORDS) with its fields filled in."""
+    return WORDS[key].format_map(_Blank(fields))
 
 
 def fix_for(code: str, severity: str = "error") -> str:

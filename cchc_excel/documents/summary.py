@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..core import aggregate
 from ..core.aggregate import MET, NOT_MET, Aggregation
+from ..core.layout import CASE_COLUMNS
 from ..core.narrative import unit_label
 from ..core.plan import Indicator, Plan
 from ..core.units import Registry
@@ -141,10 +142,8 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
             sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
 
         # Sheet 4: case table by tier, with a native chart under it.
-        keys = ["received", "online", "direct", "carried", "resolved", "before", "on_time", "late", "pending",
-                "pending_in", "pending_late"]
-        labels = ["Nhận: tổng", "Trực tuyến", "Trực tiếp, bưu chính", "Từ kỳ trước", "Đã giải quyết: tổng",
-                  "Trước hạn", "Đúng hạn", "Quá hạn", "Đang giải quyết: tổng", "Trong hạn", "Quá hạn"]
+        columns = [c for c in CASE_COLUMNS if c.is_count]  # the form's columns 3-13, as the layout names them
+        keys, labels = [c.key for c in columns], [c.heading for c in columns]
         sh = book.sheet("Giải quyết TTHC", f"TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {label.upper()}",
                         [("Cấp", 16), *[(lbl, 11) for lbl in labels]])
         first = sh.row

@@ -2,7 +2,7 @@
 
 Units whose layouts differ only in the unit's identity (name, code) share a shape: the same tier,
 indicator blocks with the same resolved targets, tasks and period. For each shape the reference writer
-(`intake.write_workbook`) renders one workbook with placeholder tokens for the unit's name and code and a
+(`writer.write_workbook`) renders one workbook with placeholder tokens for the unit's name and code and a
 placeholder generation time (hence a known signature). Its zip parts are kept in memory, split around the
 tokens; per unit only the tokens are replaced by the unit's XML-escaped values, the signature is
 computed for the unit, and the changed parts are deflated at level 1 (the unchanged ones were deflated
@@ -38,7 +38,7 @@ from ..core.layout import Layout
 from ..core.period import Period
 from ..core.plan import Plan
 from ..core.units import Registry, Unit
-from .intake import Generated, workbook_filename, write_workbook
+from .writer import Generated, target_path, write_workbook
 
 NAME_TOKEN = "QQZFGUNITNAMEZQQ"
 CODE_TOKEN = "QQZFGUNITCODEZQQ"
@@ -53,10 +53,10 @@ _PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|_x[0-9A-Fa-f]{4}_")
 _CREATED = re.compile(rb"(<dcterms:(?:created|modified) [^>]*>)([^<]*)(</dcterms:)")
 
 
-def shape_key(lay: Layout) -> tuple[Any, ...]:
-    """Everything in the layout except the unit's identity (hashable)."""
-    return (lay.version, lay.plan_id, lay.tier, lay.period, lay.indicators, lay.case_table, lay.tasks,
-            lay.info_slots, lay.note_slots, lay.fixed, tuple(sorted(lay.meta_names.items())))
+def shape_key(lay: Layout) -> tuple[tuple[str, Any], ...]:
+    """The template cache key: the layout without the unit's identity (`Layout.shape`, built from the
+    layout's own fields, so a new field makes a new shape without being listed here)."""
+    return lay.shape()
 
 
 def xml_escape(text: str) -> str:
@@ -165,14 +165,6 @@ def render_unit(template: Template, lay: Layout, *, secret: str, generated: date
     return template.render(values)
 
 
-def _target(out_dir: Path, resolved_dir: Path, period: Period, unit: Unit) -> Path:
-    target = out_dir / workbook_filename(period, unit)
-    # Never let a crafted unit name or code leave the output folder.
-    if target.resolve().parent != resolved_dir:
-        raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
-    return target
-
-
 class _Writer:
     """Templates per shape (built lazily, once per process) and the per-unit write."""
 
@@ -180,7 +172,7 @@ class _Writer:
                  generated: datetime | None = None) -> None:
         self.plan, self.secret, self.office, self.password = plan, secret, office, protect_password
         self.generated = generated
-        self.templates: dict[tuple[Any, ...], Template] = {}
+        self.templates: dict[tuple[tuple[str, Any], ...], Template] = {}
 
     def write(self, lay: Layout, target: Path) -> None:
         if not patchable(lay.unit):
@@ -228,11 +220,11 @@ def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterabl
         writer = _Writer(plan, secret, office, protect_password, generated)
         for unit in units:
             lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
-            target = _target(out_dir, resolved, period, unit)
+            target = target_path(out_dir, period, unit, resolved_dir=resolved)
             writer.write(lay, target)
             yield Generated(unit, target)
         return
-    jobs = [(unit, _target(out_dir, resolved, period, unit)) for unit in units]
+    jobs = [(unit, target_path(out_dir, period, unit, resolved_dir=resolved)) for unit in units]
     if not jobs:
         return
     # Chunks in the caller's order, yielded in that order; a process builds a shape's template when first met.

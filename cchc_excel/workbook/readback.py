@@ -10,12 +10,13 @@ Rates and Đạt/Chưa đạt are never taken from the file: they are recomputed
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from ..core import layout as L
 from ..core.layout import Layout, Slot, a1
 from ..core.period import Period
 from ..core.plan import Plan
-from ..core.problems import Problem, ValidationReport, problem
+from ..core.problems import Problem, ValidationReport, problem, wording
 from ..core.units import Registry
 from ..core.vntext import clean_multiline, clean_text, match_key, parse_date, parse_number
 from .safety import Inspection, Limits, inspect, parse_ref, run_isolated
@@ -47,33 +48,21 @@ class IndicatorValue:
     cell: str | None = None             # where the first input is in the received file
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    field: str
-    row: int                           # 1-based row in the received file
-    online: int = 0
-    direct: int = 0
-    carried: int = 0
-    before: int = 0
-    on_time: int = 0
-    late: int = 0
-    pending_in: int = 0
-    pending_late: int = 0
-
-    @property
-    def received(self) -> int:
-        return self.online + self.direct + self.carried
-
-    @property
-    def resolved(self) -> int:
-        return self.before + self.on_time + self.late
-
-    @property
-    def pending(self) -> int:
-        return self.pending_in + self.pending_late
+# The case table's count columns, from the layout: the inputs a clerk types (CASE_KEYS, also the store's
+# columns) and the totals the form computes from them (received, resolved, pending).
+CASE_KEYS: tuple[str, ...] = L.CASE_INPUT_KEYS
 
 
-CASE_KEYS = ("online", "direct", "carried", "before", "on_time", "late", "pending_in", "pending_late")
+def _case_total(parts: tuple[str, ...]) -> property:
+    return property(lambda self: sum(getattr(self, k) for k in parts))
+
+
+# One row of the case table: its field, its 1-based row in the received file, one count per input column
+# and one read-only total per total column, all generated from `layout.CASE_COLUMNS`.
+CaseRow = make_dataclass(
+    "CaseRow", [("field", str), ("row", int), *[(k, int, dataclasses.field(default=0)) for k in CASE_KEYS]],
+    namespace={key: _case_total(parts) for key, parts in L.case_totals_of().items()}, frozen=True)
+CaseRow.__module__ = __name__  # pickled and shown as readback.CaseRow
 
 
 @dataclass(frozen=True)
@@ -347,16 +336,17 @@ class _BytesReader:
 
 
 def _meta(raw: RawWorkbook) -> dict[str, str]:
+    """The metadata sheet's values (layout.META), by defined name, else by its key column."""
+    meta = L.META
+    rows = raw.sheets.get(meta.sheet) or []
     out: dict[str, str] = {}
-    for key in L.META_KEYS:
+    for key in meta.keys:
         loc = raw.names.get(key)
         value = raw.value(loc[0], loc[1], loc[2]) if loc else None
-        if value is None and L.SHEET_META in raw.sheets:
-            # Names lost (xls/ods) or removed: the metadata sheet keeps key/value pairs in columns A/B.
-            for row in raw.sheets[L.SHEET_META]:
-                if len(row) > 1 and row[0] == key:
-                    value = row[1]
-                    break
+        if value is None:
+            # Names lost (xls/ods) or removed: the metadata sheet keeps key/value pairs side by side.
+            value = next((row[meta.value_col] for row in rows
+                          if len(row) > max(meta.key_col, meta.value_col) and row[meta.key_col] == key), None)
         if value is not None:
             out[key] = str(value).strip()
     return out
@@ -574,8 +564,200 @@ def _check_fixed(raw: RawWorkbook, lay: Layout, loc: _Locator, file: str) -> Ite
                           value=found, detail=shown)
 
 
+# ------------------------------------------------------------------------------------------------
+# Checks: one generator per sheet. Each reads its sheet's slots, fills its part of the Submission and
+# yields every problem it finds; `interpret` collects them all.
+
+# Codes for an input left blank; an untouched form reports one `form-empty` instead of one per cell.
+MISSING_CODES = frozenset({"required-missing", "indicator-input-missing", "task-status-missing",
+                           "case-field-missing"})
+
+
+@dataclass
+class _Reading:
+    """One file being interpreted: what every sheet check needs, and whether the clerk typed anything."""
+
+    raw: RawWorkbook
+    lay: Layout
+    loc: _Locator
+    file: str
+    limits: Limits
+    touched: bool = False          # some input holds something (the form is not empty)
+    cases_bad: bool = False        # a case count could not be read (taken as 0)
+
+    def read(self, slot: Slot, cell: tuple[str, int, int, Any] | None = None
+             ) -> tuple[Any, list[Problem], tuple[str, int, int], Any]:
+        """Read one input cell by its slot's kind: (value, problems, where, what was typed)."""
+        sheet, row, col, value = cell if cell is not None else self.loc.cell(slot)
+        where = (sheet, row, col)
+        kind = slot.kind
+        if kind in ("count", "percent"):
+            fmt = format_meaning(self.raw.number_format(*where))
+            got, probs = _number(value, where, slot, self.file, whole=kind == "count",
+                                 lo=None if kind == "count" else 0, hi=None if kind == "count" else 100, fmt=fmt)
+        elif kind in ("yesno", "status"):
+            got, probs = _choice(value, where, slot, self.file)
+        elif kind == "date":
+            got, probs = _date(value, where, slot, self.file)
+        else:
+            got, probs = _text(value, where, slot, self.file, self.limits, multiline=kind == "longtext")
+        return got, probs, where, value
+
+
+def check_info(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """'Thông tin': who filled the form."""
+    for slot in r.lay.info_slots:
+        got, probs, where, _ = r.read(slot)
+        yield from probs
+        if got is None and slot.required and not probs:
+            yield _p("required-missing", r.file, *where, slot, severity="warning", label=slot.label.lower())
+        sub.info[slot.role or slot.name] = got
+
+
+def check_indicators(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """'Chỉ tiêu': each indicator's inputs, its rate (recomputed, never read) and its note."""
+    for block in r.lay.indicators:
+        yield from _check_indicator(r, sub, block)
+
+
+def _check_indicator(r: _Reading, sub: Submission, block: L.IndicatorBlock) -> Iterator[Problem]:
+    ind = block.item.indicator
+    read: dict[str, tuple[Any, tuple[str, int, int], Any, Slot]] = {}
+    for slot in block.slots:
+        got, probs, where, value = r.read(slot)
+        yield from probs
+        r.touched = r.touched or value is not None
+        read[slot.role or ""] = (got, where, value, slot)
+    note, probs, _, _ = r.read(block.note)
+    yield from probs
+    # Required inputs missing (the bad ones already have their own problem).
+    for got, where, value, slot in read.values():
+        if got is None and value is None and slot.required:
+            yield _p("indicator-input-missing", r.file, *where, slot, label=slot.label, indicator=ind.id)
+    first = next(iter(read.values()), None)
+    iv = IndicatorValue(key=ind.key, note=note, sheet=first[1][0] if first else None,
+                        cell=a1(first[1][1], first[1][2]) if first else None)
+
+    def got(role: str) -> Any:
+        return read[role][0] if role in read else None
+
+    if ind.kind == "rate":
+        num, den = got("numerator"), got("denominator")
+        rate = None
+        if num is not None and den is not None:
+            if num > den:
+                _, where, _, slot = read["numerator"]
+                yield _p("numerator-exceeds-denominator", r.file, *where, slot, value=int(num), detail=int(den))
+            elif den > 0:
+                rate = num / den * 100
+        iv = dataclasses.replace(iv, numerator=num, denominator=den, value=rate)
+    elif ind.kind == "percent":
+        iv = dataclasses.replace(iv, value=got("value"), weight=got("weight"))
+    elif ind.kind == "yesno":
+        answer = got("value")
+        iv = dataclasses.replace(iv, answer=answer,
+                                 value=None if answer is None else (100.0 if answer == L.YESNO[0] else 0.0))
+    else:
+        iv = dataclasses.replace(iv, answer=got("status"), done_date=got("done_date"))
+    sub.indicators[ind.key] = iv
+
+
+def check_cases(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """'Giải quyết TTHC': a row counts when any of its cells holds something; its totals must balance."""
+    slots = {s.role: s for s in L.case_slots(r.lay.case_table)}
+    col_cells = {key: r.loc.cells(slot) for key, slot in slots.items()}
+    field_slot = slots["field"]
+    whole, parts = L.CASE_BALANCE
+    for i in range(len(col_cells["field"])):
+        cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in slots}
+        if all(c is None or c[3] is None for c in cells.values()):
+            continue
+        r.touched = True
+        counts: dict[str, int] = {}
+        bad = False
+        for key in CASE_KEYS:
+            got, probs, _, _ = r.read(slots[key], cells[key])
+            yield from probs
+            bad = bad or any(p.severity == "error" for p in probs)
+            counts[key] = int(got or 0)
+        fname, probs, (fsheet, frow, fcol), _ = r.read(field_slot, cells["field"])
+        yield from probs
+        if not fname:
+            yield _p("case-field-missing", r.file, fsheet, frow, fcol, field_slot)
+            fname = wording("unnamed-case-field", row=frow + 1)
+        r.cases_bad = r.cases_bad or bad
+        case = CaseRow(field=fname, row=frow + 1, **counts)
+        balance = sum(getattr(case, k) for k in parts)
+        if not bad and balance != getattr(case, whole):
+            # Point at the row's first total (column 3 of the form, right of the field name).
+            yield problem("case-balance", file=r.file, sheet=fsheet,
+                          cell=a1(frow, fcol + r.lay.case_table.column(whole).col - field_slot.col),
+                          name=field_slot.name, field=fname, value=balance, detail=getattr(case, whole))
+        sub.cases.append(case)
+
+
+def check_case_denominators(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """An indicator whose denominator the plan ties to a case-table total must equal that total. A case
+    count that could not be read was taken as 0: comparing totals would then only add noise."""
+    if not sub.cases or r.cases_bad:
+        return
+    totals = {key: sum(getattr(c, key) for c in sub.cases) for key in L.CASE_TOTAL_KEYS}
+    for block in r.lay.indicators:
+        ind = block.item.indicator
+        iv = sub.indicators.get(ind.key)
+        if ind.denominator_equals and iv and iv.denominator is not None:
+            expected = totals[ind.denominator_equals]
+            if int(iv.denominator) != expected:
+                slot = block.slots[1]
+                sheet, row, col, _ = r.loc.cell(slot)
+                total = r.lay.case_table.column(ind.denominator_equals)
+                yield _p("case-denominator-mismatch", r.file, sheet, row, col, slot, value=int(iv.denominator),
+                         detail=expected, column=total.number, group=total.group)
+
+
+def check_tasks(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """'Nhiệm vụ': each task's status, completion date, document and note."""
+    for trow in r.lay.tasks:
+        got: dict[str, Any] = {}
+        typed: dict[str, Any] = {}
+        where: dict[str, tuple[str, int, int]] = {}
+        for slot in (trow.status, trow.done_date, trow.document, trow.note):
+            role = slot.role or ""
+            got[role], probs, where[role], typed[role] = r.read(slot)
+            yield from probs
+            r.touched = r.touched or typed[role] is not None
+        if got["status"] is None and typed["status"] is None:
+            yield _p("task-status-missing", r.file, *where["status"], trow.status, task=trow.item.task.id)
+        if got["status"] == L.STATUSES[0] and typed["done_date"] is None:  # a bad date has its own problem
+            yield _p("status-date-missing", r.file, *where["done_date"], trow.done_date)
+        key = trow.item.task.key
+        sub.tasks[key] = TaskStatus(key, got["status"], got["done_date"], got["document"], got["note"])
+
+
+def check_notes(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """'Khó khăn, kiến nghị': one item per line."""
+    for slot in r.lay.note_slots:
+        text, probs, _, _ = r.read(slot)
+        yield from probs
+        items = [x for x in (line.strip(" -•+*\t") for line in (text or "").split("\n")) if x]
+        r.touched = r.touched or bool(items)
+        (sub.difficulties if slot.role == "difficulties" else sub.proposals).extend(items)
+
+
+def check_locked(r: _Reading, sub: Submission) -> Iterator[Problem]:
+    """Locked cells (ids, targets) and where the inputs were found."""
+    yield from _check_fixed(r.raw, r.lay, r.loc, r.file)
+    if r.loc.used_positions and r.raw.inspection.kind in ("xlsx", "xlsm"):
+        yield problem("not-our-form", file=r.file, severity="warning")
+
+
+# In order: a later check may use what an earlier one read (denominators use the case rows).
+CHECKS = (check_info, check_indicators, check_cases, check_case_denominators, check_tasks, check_notes,
+          check_locked)
+
+
 def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Submission:
-    """Turn a raw workbook into a checked Submission (no I/O)."""
+    """Turn a raw workbook into a checked Submission (no I/O): identify it, then run every sheet check."""
     sub = Submission(file=file, sha256=sha256, kind=raw.inspection.kind)
     sub.report.extend(raw.inspection.problems)
     if raw.inspection.fatal:
@@ -586,180 +768,15 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
     if lay is None:
         return sub
     loc = _Locator(raw, file)
-    limits = ctx.limits
     # Number formats only matter where a number sits in a numeric input (one look at styles.xml).
-    numeric = [s for s in lay.slots if s.kind in ("count", "percent")]
-    raw.load_formats((sheet, row, col) for s in numeric for sheet, row, col, v in loc.cells(s)
-                     if isinstance(v, (int, float)) and not isinstance(v, bool))
-
-    def fmt(where: tuple[str, int, int]) -> str:
-        return format_meaning(raw.number_format(*where))
-
-    report = sub.report
-    any_input = False
-
-    for slot in lay.info_slots:
-        sheet, row, col, value = loc.cell(slot)
-        where = (sheet, row, col)
-        if slot.kind == "date":
-            got, probs = _date(value, where, slot, file)
-        else:
-            got, probs = _text(value, where, slot, file, limits)
-        report.extend(probs)
-        if got is None and slot.required and not probs:
-            report.add(_p("required-missing", file, sheet, row, col, slot, severity="warning",
-                          detail=slot.label.lower()))
-        sub.info[slot.role or slot.name] = got
-
-    for block in lay.indicators:
-        ind = block.item.indicator
-        values: dict[str, Any] = {}
-        first_where = None
-        blank = True
-        for slot in block.slots:
-            sheet, row, col, value = loc.cell(slot)
-            where = (sheet, row, col)
-            first_where = first_where or where
-            if value is not None:
-                blank = False
-            if slot.kind == "count":
-                got, probs = _number(value, where, slot, file, whole=True, lo=None, hi=None, fmt=fmt(where))
-            elif slot.kind == "percent":
-                got, probs = _number(value, where, slot, file, whole=False, lo=0, hi=100, fmt=fmt(where))
-            elif slot.kind in ("yesno", "status"):
-                got, probs = _choice(value, where, slot, file)
-            else:
-                got, probs = _date(value, where, slot, file)
-            report.extend(probs)
-            values[slot.role or ""] = (got, where, value, slot, bool(probs))
-        any_input = any_input or not blank
-        note_sheet, note_row, note_col, note_raw = loc.cell(block.note)
-        note, probs = _text(note_raw, (note_sheet, note_row, note_col), block.note, file, limits)
-        report.extend(probs)
-        # Required inputs missing (the bad ones already have their own problem).
-        for got, where, value, slot, _had_problem in values.values():
-            if got is None and value is None and slot.required:
-                report.add(_p("required-missing", file, where[0], where[1], where[2], slot,
-                              detail=f"'{slot.label}' của chỉ tiêu {ind.id}"))
-        iv = IndicatorValue(key=ind.key, note=note, sheet=first_where[0] if first_where else None,
-                            cell=a1(first_where[1], first_where[2]) if first_where else None)
-        if ind.kind == "rate":
-            num, den = values["numerator"][0], values["denominator"][0]
-            rate = None
-            if num is not None and den is not None:
-                if num > den:
-                    _, where, _, slot, _ = values["numerator"]
-                    report.add(_p("numerator-exceeds-denominator", file, where[0], where[1], where[2], slot,
-                                  value=int(num), detail=int(den)))
-                elif den > 0:
-                    rate = num / den * 100
-            iv = IndicatorValue(**{**iv.__dict__, "numerator": num, "denominator": den, "value": rate})
-        elif ind.kind == "percent":
-            weight = values.get("weight", (None,))[0]
-            iv = IndicatorValue(**{**iv.__dict__, "value": values["value"][0], "weight": weight})
-        elif ind.kind == "yesno":
-            answer = values["value"][0]
-            iv = IndicatorValue(**{**iv.__dict__, "answer": answer,
-                                   "value": None if answer is None else (100.0 if answer == L.YESNO[0] else 0.0)})
-        else:
-            iv = IndicatorValue(**{**iv.__dict__, "answer": values["status"][0],
-                                   "done_date": values["done_date"][0]})
-        sub.indicators[ind.key] = iv
-
-    # Case table: a row counts when any of its cells holds something.
-    table = lay.case_table
-    columns = {c.key: c for c in table.columns if c.name}
-    slots = {s.role: s for s in L.case_slots(table)}
-    col_cells = {key: loc.cells(slots[key]) for key in columns}
-    n_rows = len(col_cells["field"])
-    cases_bad = False
-    for i in range(n_rows):
-        cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in columns}
-        if all(c is None or c[3] is None for c in cells.values()):
-            continue
-        any_input = True
-        counts: dict[str, int] = {}
-        bad = False
-        for key in CASE_KEYS:
-            sheet, row, col, value = cells[key]
-            got, probs = _number(value, (sheet, row, col), slots[key], file, whole=True, lo=None, hi=None,
-                                 fmt=fmt((sheet, row, col)))
-            report.extend(probs)
-            bad = bad or any(p.severity == "error" for p in probs)
-            counts[key] = int(got or 0)
-        fsheet, frow, fcol, fvalue = cells["field"]
-        fname, probs = _text(fvalue, (fsheet, frow, fcol), slots["field"], file, limits)
-        report.extend(probs)
-        if not fname:
-            report.add(_p("required-missing", file, fsheet, frow, fcol, slots["field"], detail="tên lĩnh vực"))
-            fname = f"(dòng {frow + 1})"
-        cases_bad = cases_bad or bad
-        case = CaseRow(field=fname, row=frow + 1, **counts)
-        if not bad and case.resolved + case.pending != case.received:
-            # Point at the row's "Tổng số" received cell (column 3 of the form, right of the field name).
-            report.add(problem("case-balance", file=file, sheet=fsheet, cell=a1(frow, fcol + 1),
-                               name=slots["field"].name, field=fname, value=case.resolved + case.pending,
-                               detail=case.received))
-        sub.cases.append(case)
-
-    # A case count that could not be read was taken as 0: comparing totals would only add noise.
-    if sub.cases and not cases_bad:
-        totals = {"received": sum(c.received for c in sub.cases), "resolved": sum(c.resolved for c in sub.cases),
-                  "pending": sum(c.pending for c in sub.cases)}
-        for block in lay.indicators:
-            ind = block.item.indicator
-            iv = sub.indicators.get(ind.key)
-            if ind.denominator_equals and iv and iv.denominator is not None:
-                expected = totals[ind.denominator_equals]
-                if int(iv.denominator) != expected:
-                    slot = block.slots[1]
-                    sheet, row, col, _ = loc.cell(slot)
-                    total = table.column(ind.denominator_equals)
-                    report.add(_p("case-denominator-mismatch", file, sheet, row, col, slot,
-                                  value=int(iv.denominator), detail=expected,
-                                  column=total.number, group=total.group))
-
-    for trow in lay.tasks:
-        got: dict[str, Any] = {}
-        for slot in (trow.status, trow.done_date, trow.document, trow.note):
-            sheet, row, col, value = loc.cell(slot)
-            where = (sheet, row, col)
-            if slot.kind == "status":
-                v, probs = _choice(value, where, slot, file)
-            elif slot.kind == "date":
-                v, probs = _date(value, where, slot, file)
-            else:
-                v, probs = _text(value, where, slot, file, limits)
-            report.extend(probs)
-            got[slot.role or ""] = v
-            if value is not None:
-                any_input = True
-        sheet, row, col, value = loc.cell(trow.status)
-        if got["status"] is None and value is None:
-            report.add(_p("required-missing", file, sheet, row, col, trow.status,
-                          detail=f"tình trạng nhiệm vụ {trow.item.task.id}"))
-        s2, r2, c2, date_raw = loc.cell(trow.done_date)
-        if got["status"] == L.STATUSES[0] and date_raw is None:  # a bad date has its own problem
-            report.add(_p("status-date-missing", file, s2, r2, c2, trow.done_date))
-        sub.tasks[trow.item.task.key] = TaskStatus(trow.item.task.key, got["status"], got["done_date"],
-                                                   got["document"], got["note"])
-
-    for slot in lay.note_slots:
-        sheet, row, col, value = loc.cell(slot)
-        text, probs = _text(value, (sheet, row, col), slot, file, limits, multiline=True)
-        report.extend(probs)
-        items = [line.strip(" -•+*\t") for line in (text or "").split("\n")]
-        items = [x for x in items if x]
-        if items:
-            any_input = True
-        (sub.difficulties if slot.role == "difficulties" else sub.proposals).extend(items)
-
-    report.extend(_check_fixed(raw, lay, loc, file))
-    if loc.used_positions and raw.inspection.kind in ("xlsx", "xlsm"):
-        report.add(problem("not-our-form", file=file, severity="warning"))
-    if not any_input:
+    raw.load_formats((sheet, row, col) for s in lay.slots if s.kind in ("count", "percent")
+                     for sheet, row, col, v in loc.cells(s) if isinstance(v, (int, float)) and not isinstance(v, bool))
+    reading = _Reading(raw, lay, loc, file, ctx.limits)
+    for check in CHECKS:
+        sub.report.extend(check(reading, sub))
+    if not reading.touched:
         # An untouched form: one clear problem instead of one "missing" per cell.
-        sub.report = ValidationReport([p for p in report.problems if p.code != "required-missing"])
+        sub.report = ValidationReport([p for p in sub.report.problems if p.code not in MISSING_CODES])
         sub.report.add(problem("form-empty", file=file))
     return sub
 
