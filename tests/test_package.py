@@ -143,9 +143,10 @@ def test_wheel_holds_the_package_templates_and_samples(tmp_path: Path) -> None:
         missing = sorted(f for f in _data_files(kind) if f"cchc_excel/{kind}/{f}" not in names)
         assert not missing, f"missing from the wheel: {missing[:10]}"
         assert f"cchc_excel/{kind}/__init__.py" in names
-    modules = sorted(p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*.py")
-                     if "__pycache__" not in p.parts)
-    assert not [m for m in modules if m not in names], "modules missing from the wheel"
+    inside = sorted(p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*")
+                    if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    missing = [m for m in inside if m not in names]
+    assert not missing, f"modules or data of cchc_excel/ missing from the wheel (setup.cfg packages, package_data): {missing}"
     assert "cchc = cchc_excel.app.cli:main" in entry_points
     assert not [n for n in names if "__pycache__" in n or n.endswith((".sqlite", ".pyc"))]
 
