@@ -238,3 +238,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", default=False,
                      help="rewrite the golden files under tests/golden/ from the current output; review the diff "
                           "and a rendered page before committing them")
+
+
+# Store back ends (SQLite, a throwaway PostgreSQL), for the store, concurrency and backup tests.
+from tests.store_backends import any_workspace, backend, pg_server, store_url_for  # noqa: E402, F401
