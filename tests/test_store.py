@@ -6,6 +6,7 @@ does; the crash and concurrency tests run the import in separate Python processe
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from cchc_excel.archive import store as store_mod
 from cchc_excel.archive.importing import import_files, store_for
@@ -233,3 +235,107 @@ def test_older_version_imported_after_a_newer_one_does_not_replace_it(workspace:
     with store_for(workspace) as store:
         current = store.values_frame([MARCH.code])
     assert current[current["indicator"] == "1"]["numerator"].tolist() == [45]
+
+
+# -- schema versions (Alembic) ---------------------------------------------------------------------------
+
+FIXTURE_0_1_0 = Path(__file__).parent / "fixtures" / "store-0.1.0.sqlite"   # made by release 0.1.0's code
+
+
+def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {name}")))
+                    for name in store_mod.metadata.tables}
+    finally:
+        engine.dispose()
+
+
+def test_store_of_release_0_1_0_is_refused_then_upgraded_without_losing_a_row(workspace: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from cchc_excel.app.cli import app
+    from cchc_excel.core.problems import Refusal
+
+    shutil.copyfile(FIXTURE_0_1_0, workspace.root / "store.sqlite")
+    before = _rows(workspace.store_url)
+    assert sum(map(len, before.values())) == 70 and len(before["submissions"]) == 5
+    try:
+        store_for(workspace)
+        raise AssertionError("an old store was opened")
+    except Refusal as exc:
+        assert [(p.code, p.value) for p in exc.problems] == [("store-schema-old", "0001")]
+        assert "cchc db upgrade" in exc.problems[0].message
+
+    done = CliRunner().invoke(app, ["db", "upgrade", "--workspace", str(workspace.root), "--json"])
+    assert done.exit_code == 0, done.stdout
+    assert json.loads(done.stdout)["result"] | {"store": None} == {"store": None, "before": "0001", "after": "0002",
+                                                                   "changed": True}
+    assert _rows(workspace.store_url) == before
+    assert query(workspace, "SELECT version_num FROM alembic_version") == [("0002",)]
+    path = ws_form(workspace, TAN, Path(workspace.root) / "nhan", values_for(TAN, 47))
+    [outcome] = run_import(workspace, [path])     # the upgraded store takes imports: Tân's version 2
+    assert (outcome.status, outcome.version, outcome.is_current) == ("accepted", 2, True)
+
+
+def test_store_of_a_newer_release_is_refused(any_workspace: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from cchc_excel.app.cli import app
+
+    store_for(any_workspace).close()
+    engine = create_engine(any_workspace.store_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    for command in (["check"], ["db", "upgrade"]):
+        done = CliRunner().invoke(app, [*command, "--workspace", str(any_workspace.root), "--json"])
+        assert done.exit_code == 1
+        assert [p["code"] for p in json.loads(done.stdout)["problems"]] == ["store-schema-new"]
+
+
+def test_migrations_build_the_schema_of_the_code(backend: str, store_url_for: Any, tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from cchc_excel.archive.schema import alembic_config, upgrade_store
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == store_mod.SCHEMA_HEAD
+    url = store_url_for(tmp_path)
+    assert upgrade_store(url).before is None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), store_mod.metadata) == []
+            indexes = {i["name"]: i for i in sa_inspect(conn).get_indexes("submissions")}
+            assert indexes["uq_submissions_current"]["unique"] and indexes["uq_submissions_version"]["unique"]
+    finally:
+        engine.dispose()
+
+
+def test_version_rules_are_database_constraints(any_workspace: Workspace, tmp_path: Path) -> None:
+    """Even a writer that skips the store's locks cannot make a second current version or reuse a number."""
+    from sqlalchemy.exc import IntegrityError
+
+    path = ws_form(any_workspace, PHUOC_HOA, tmp_path, values_for(PHUOC_HOA, 40))
+    run_import(any_workspace, [path])
+    engine = create_engine(any_workspace.store_url)
+    try:
+        for sql in ("INSERT INTO files (id, sha256, size, first_name, archived_path, first_seen) VALUES "
+                    "(99, 'x', 1, 'x', 'x', '2025-03-14 09:00:00')",):
+            with engine.begin() as conn:
+                conn.execute(text(sql))
+        row = ("INSERT INTO submissions (file_id, file_name, unit_code, period_code, status, is_current, version, "
+               "received_at, imported_at, errors, warnings, problems_json) VALUES (99, 'x', '22786', '2025-03', "
+               "'accepted', {current}, {version}, '2025-03-14 09:00:00', '2025-03-14 09:00:00', 0, 0, '[]')")
+        for current, version in (("true", 2), ("false", 1)):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(row.format(current=current, version=version)))
+                raise AssertionError(f"accepted current={current} version={version}")
+            except IntegrityError:
+                pass
+    finally:
+        engine.dispose()
