@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cchc_excel.archive.datafiles import load_plan, load_registry, parse_yaml
-from cchc_excel.core.plan import Plan, indicators_for, parse_plan, resolve_target
+from cchc_excel.core.plan import Plan, Target, indicators_for, parse_plan, resolve_target
 from cchc_excel.core.units import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,3 +296,31 @@ def test_example_in_plan_format_doc_loads_and_adjusts_the_mountain_commune():
     target = resolve_target(plan, plan.indicator("NQ01/2"), unit_code="22786", tier="xa",
                             flags={"mien_nui_dtts"})
     assert target is not None and (target.printed_id, target.value) == ("2.3", 25)
+
+
+def test_unknown_kind_and_comparison_are_named_by_their_place():
+    data = _plan(indicators=[{"id": "1", "name": "X", "kind": "ti_le", "target": {"min": 50}},
+                             {"id": "2", "name": "Y", "kind": "percent", "target": {"min": 50, "gan_bang": 3}}])
+    plan, report = parse_plan(data)
+    assert plan is None
+    codes = {p.code: p for p in report.problems}
+    assert {"unknown-kind", "unknown-comparison"} <= set(codes), report.flatten("code", "cell")
+    assert (codes["unknown-kind"].value, codes["unknown-comparison"].value) == ("ti_le", "gan_bang")
+
+
+def test_adjustment_of_an_unknown_indicator_is_an_error():
+    data = _plan(adjustments=[{"id": "DC1", "flag": "mien_nui", "delta": -10, "mode": "points",
+                               "indicators": ["1", "9"]}])
+    plan, report = parse_plan(data)
+    assert report.flatten("code", "value") == [("unknown-indicator", "9")]
+
+
+# --- the met rule (defined once in plan; its Excel and pandas forms agree: tests/test_contract.py) ----------
+
+
+@pytest.mark.parametrize(("result", "comparison", "met"), [
+    (74.995, "min", True), (74.994, "min", False), (75, "exact", True), (80, "exact", True),
+    (5.004, "max", True), (5.005, "max", False), (None, "min", None)])
+def test_target_is_met_by_the_result_as_shown(result: float | None, comparison: str, met: bool | None):
+    target = Target(5.0 if comparison == "max" else 75.0, comparison)
+    assert target.is_met(result) is met

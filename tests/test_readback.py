@@ -5,6 +5,7 @@ Forms are Xã Phước Hòa's (22786) March 2025 Ninh Thuận form, filled with 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import unicodedata
@@ -21,12 +22,12 @@ from cchc_excel.archive.importing import import_files, store_for
 from cchc_excel.archive.workspace import Workspace
 from cchc_excel.core import aggregate
 from cchc_excel.core import layout as L
-from cchc_excel.core.problems import MESSAGES, problem
+from cchc_excel.core.problems import MESSAGES, problem, wording
 from cchc_excel.core.units import Unit
 from cchc_excel.core.vntext import to_legacy
 from cchc_excel.documents import office
 from cchc_excel.workbook import intake
-from cchc_excel.workbook.readback import ReadContext, Submission, read_workbook
+from cchc_excel.workbook.readback import CASE_KEYS, ReadContext, Submission, read_workbook
 from tests.conftest import MARCH, PHUOC_HOA, SECRET, fill, good_values_phuoc_hoa, write_form, ws_form
 from tests.lo import needs_libreoffice
 
@@ -497,3 +498,50 @@ def test_blank_form_of_a_small_plan_round_trips_every_kind(
     assert {k: (v.value, v.answer) for k, v in sub.indicators.items()} == {
         "3": (75.0, None), "15": (92.5, None), "16": (100.0, "Có"), "17": (None, "Đã hoàn thành")}
     assert sub.indicators["17"].done_date == date(2025, 3, 5)
+
+
+# --- each check's own findings (every code the reader emits is exercised: tests/test_problems.py) -------------
+
+
+def test_blank_info_row_is_a_warning_named_by_its_label(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"TT_NGUOI_LAP": None}), nt_ctx)
+    assert sub.report.flatten("code", "severity", "sheet", "cell") == [
+        ("required-missing", "warning", L.SHEET_INFO, "C9")]
+    assert sub.report.problems[0].message == message("required-missing", file=NAME, sheet=L.SHEET_INFO, cell="C9",
+                                                     name="TT_NGUOI_LAP", label="người lập biểu")
+
+
+def test_task_without_status_names_the_task(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"NV_II_2_A_TT": None}), nt_ctx)
+    [(code, sheet, cell)] = where(sub)
+    assert (code, sheet) == ("task-status-missing", L.SHEET_TASKS)
+    assert sub.report.problems[0].message == message("task-status-missing", file=NAME, sheet=sheet, cell=cell,
+                                                     name="NV_II_2_A_TT", task="II.2.a")
+
+
+def test_case_row_without_field_name_is_kept_under_its_row_number(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"GQ_LINH_VUC": [None, "Chứng thực"]}), nt_ctx)
+    first = L.CASE_FIRST_ROW + 1
+    assert where(sub) == [("case-field-missing", L.SHEET_CASES, f"B{first}")]
+    assert [c.field for c in sub.cases] == [wording("unnamed-case-field", row=first), "Chứng thực"]
+
+
+def test_count_with_an_unclear_separator_is_ambiguous(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form({"CT_1_TU": "1,234"}), nt_ctx)
+    assert [p.code for p in sub.report.problems][:1] == ["ambiguous-number"]
+    assert sub.report.problems[0].value == "1,234"
+
+
+def test_form_of_another_plan_is_refused(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    other = dataclasses.replace(nt_ctx.plan, id="ke-hoach-khac")
+    sub = read_workbook(filled_form(), ReadContext(other, nt_ctx.registry, SECRET))
+    assert where(sub) == [("wrong-plan", None, None)]
+    assert (sub.report.problems[0].value, sub.accepted) == (nt_ctx.plan.id, False)
+
+
+def test_case_rows_carry_every_input_and_total_of_the_layout(filled_form: Filled, nt_ctx: ReadContext) -> None:
+    sub = read_workbook(filled_form(), nt_ctx)
+    row = sub.cases[0]
+    assert tuple(f.name for f in dataclasses.fields(row))[2:] == L.CASE_INPUT_KEYS == CASE_KEYS
+    for total, parts in L.case_totals_of().items():
+        assert getattr(row, total) == sum(getattr(row, k) for k in parts)

@@ -88,7 +88,6 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "case-field-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập tên lĩnh vực."),
     "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
     "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
-    "case-sum-mismatch": ("error", "Dòng {cell}, trang '{sheet}' ({name}): {detail}."),
     "case-balance": ("warning", "Ô {cell}, trang '{sheet}' (lĩnh vực '{field}'): đã giải quyết + đang giải "
                                 "quyết ({value}) khác số hồ sơ nhận ({detail})."),
     "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng cột "
@@ -232,7 +231,6 @@ FIXES: dict[str, str] = {
     "case-field-missing": "Chọn hoặc gõ tên lĩnh vực của dòng này.",
     "not-a-date": "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2025.",
     "not-in-list": "Chọn một giá trị trong danh sách thả xuống của ô.",
-    "case-sum-mismatch": "Kiểm tra lại các số của dòng này trên trang 'Giải quyết TTHC' cho khớp tổng.",
     "case-balance": "Không bắt buộc sửa. Kiểm tra lại: số đã giải quyết cộng số đang giải quyết thường bằng "
                     "số hồ sơ nhận của lĩnh vực.",
     "case-denominator-mismatch": "Sửa mẫu số cho bằng tổng tương ứng ở trang 'Giải quyết TTHC', hoặc sửa "

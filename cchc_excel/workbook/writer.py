@@ -357,6 +357,12 @@ def _indicator_block(ws: Any, fmt: _Formats, block: L.IndicatorBlock) -> None:
     ws.write_formula(first, L.IND_COL_RESULT, result_formula.replace("{rate}", rate_cell), fmt.formula_text, "")
 
 
+def met_formula(rate: str, target: str, comparison: str) -> str:
+    """The 'Đánh giá' cell of a rate or percentage: blank until there is a result, then the met rule
+    (`plan.met_excel`: the result as shown against the target)."""
+    return f'=IF({rate}="","",IF({met_excel(rate, target, comparison)},"{L.MET}","{L.NOT_MET}"))'
+
+
 def _formulas(block: L.IndicatorBlock, tcell: str) -> tuple[str, str]:
     ind = block.item.indicator
     target = block.target
@@ -377,8 +383,7 @@ def _formulas(block: L.IndicatorBlock, tcell: str) -> tuple[str, str]:
         if target is None:
             result = '=""'
         else:
-            met = met_excel("{rate}", tcell, target.comparison)
-            result = f'=IF({{rate}}="","",IF({met},"{L.MET}","{L.NOT_MET}"))'
+            result = met_formula("{rate}", tcell, target.comparison)
     elif ind.kind == "yesno":
         result = f'=IF({cells[0]}="","",IF({cells[0]}="{L.YESNO[0]}","{L.MET}","{L.NOT_MET}"))'
     else:
