@@ -12,6 +12,7 @@ import ast
 import configparser
 import glob
 import importlib.metadata
+import json
 import subprocess
 import sys
 import zipfile
@@ -126,6 +127,26 @@ def test_bundled_names() -> None:
     assert bundled.find("plan", "ninh-thuan-2025") == bundled.find("plan", "ninh-thuan-2025.yaml")
     assert bundled.find("registry", "ninh-thuan-2025").is_file()  # type: ignore[union-attr]
     assert bundled.find("plan", "khong-co") is None
+
+
+def test_init_takes_bundled_names_and_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cchc_excel.app.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no templates/ folder here: the names resolve to the bundled files
+    runner = CliRunner()
+    result = runner.invoke(app, ["init", "ws", "--plan", "ninh-thuan-2025", "--registry", "ninh-thuan-2025.yaml"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ws" / "plan.yaml").read_bytes() == bundled.find("plan", "ninh-thuan-2025").read_bytes()  # type: ignore[union-attr]
+    assert (tmp_path / "ws" / "ninh-thuan-2025.csv").is_file()  # the registry's units CSV came along
+    result = runner.invoke(app, ["init", "ws2", "--plan", "khong-co", "--registry", "ninh-thuan-2025", "--json"])
+    assert result.exit_code == 2
+    (found,) = json.loads(result.output)["problems"]
+    assert found["code"] == "unknown-bundled-plan" and all(n in found["message"] for n in bundled.names("plan"))
+    assert not (tmp_path / "ws2").exists()
+    help_text = " ".join(runner.invoke(app, ["init", "--help"], terminal_width=200, env={"COLUMNS": "200"}).output.split())
+    assert all(n in help_text for n in bundled.names("plan") + bundled.names("registry"))
 
 
 @pytest.mark.slow
