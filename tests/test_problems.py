@@ -50,6 +50,11 @@ def test_fixes_and_clerk_wording_are_for_registered_codes() -> None:
     assert set(FIXES) <= set(MESSAGES) and set(CLERK_MESSAGES) <= set(MESSAGES)
 
 
+@pytest.mark.parametrize("key", list(WORDS))
+def test_every_registered_wording_is_used_by_the_package(key: str) -> None:
+    assert key in EMITTED, f"'{key}' is registered in WORDS but no module uses it: remove it"
+
+
 def test_words_fill_from_named_fields() -> None:
     assert wording("unnamed-case-field", row=12) == WORDS["unnamed-case-field"].format(row=12)
 

@@ -99,6 +99,8 @@ class Fixed:
     row: int
     col: int
     value: object
+    role: str = ""                  # id | target (the shown text) | target_value (the hidden number)
+    indicator: str | None = None    # the indicator's key
 
     @property
     def cell(self) -> str:
@@ -404,11 +406,15 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
                     label="Ghi chú", indicator=item.indicator.key, role="note", hint="Giải thích nếu chưa đạt")
         blocks.append(IndicatorBlock(item=item, first_row=row, slots=slots, rate_name=f"CT_{c}_TYLE",
                                      result_name=f"CT_{c}_KQ", note=note))
+        key = item.indicator.key
         fixed.append(Fixed(f"CT_{c}_MA", SHEET_IND, row, IND_COL_ID, item.indicator.id
-                           if item.target is None or not item.target.printed_id else item.target.printed_id))
-        fixed.append(Fixed(f"CT_{c}_CTGIAO", SHEET_IND, row, IND_COL_TARGET, target_text(item.target)))
+                           if item.target is None or not item.target.printed_id else item.target.printed_id,
+                           role="id", indicator=key))
+        fixed.append(Fixed(f"CT_{c}_CTGIAO", SHEET_IND, row, IND_COL_TARGET, target_text(item.target),
+                           role="target", indicator=key))
         if item.target is not None:
-            fixed.append(Fixed(f"CT_{c}_CHITIEU", SHEET_IND, row, IND_COL_TVALUE, item.target.value))
+            fixed.append(Fixed(f"CT_{c}_CHITIEU", SHEET_IND, row, IND_COL_TVALUE, item.target.value,
+                               role="target_value", indicator=key))
         row += len(slots)
 
     tasks: list[TaskRow] = []

@@ -254,6 +254,36 @@ CLERK_MESSAGES: dict[str, str] = {
 # fields, so no other module writes Vietnamese wording.
 WORDS: dict[str, str] = {
     "unnamed-case-field": "(dòng {row})",
+    # details of file-level problems (workbook.safety, workbook.readback)
+    "format-not-supported": "định dạng không hỗ trợ",
+    "read-timeout": "quá {seconds:g} giây",
+    "read-memory": "vượt giới hạn bộ nhớ khi đọc: {reason}",
+    "reader-died": "tiến trình đọc dừng đột ngột (mã {code})",
+    "sheet-count": "{count} trang tính",
+    "file-size": "{size} byte > {limit}",
+    "pdf": "tệp PDF",
+    "not-excel": "không phải tệp Excel",
+    "opendocument": "tài liệu OpenDocument",
+    "word-document": "tài liệu Word",
+    "no-workbook-part": "không có xl/workbook.xml",
+    "zip-incomplete": "tệp nén bị hỏng hoặc không đầy đủ ({error})",
+    "zip-part-broken": "tệp nén bị hỏng (phần {part})",
+    "zip-part-truncated": "tệp nén bị cắt cụt (phần {part})",
+    "zip-part-error": "tệp nén bị hỏng (phần {part}: {error})",
+    "zip-part-incomplete": "tệp nén bị hỏng hoặc không đầy đủ (phần {part})",
+    "zip-part-crc": "tệp nén bị hỏng (phần {part}: sai CRC)",
+    "zip-part-method": "phần {part} dùng kiểu nén không hỗ trợ ({method})",
+    "part-inflates-beyond": "phần {part} giải nén vượt kích thước khai báo ({size} byte)",
+    "part-encoding": "phần {part} mã hóa {encoding}, không phải UTF-8",
+    "part-doctype": "phần {part} có khai báo DOCTYPE/ENTITY",
+    "part-count": "{count} phần",
+    "duplicate-part": "hai phần trùng tên trong tệp nén",
+    "inflated-size": "giải nén {size} MB > {limit} MB",
+    "part-size": "phần {part}: {size} byte",
+    "part-elements": "phần {part} khai báo {count} phần tử",
+    "part-rows": "phần {part} có dữ liệu tới dòng {rows}",
+    "part-extent": "phần {part} trải trên {rows} dòng x {cols} cột",
+    "xml-broken": "XML hỏng ({error})",
 }
 
 

@@ -38,6 +38,7 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     ("Mức độ", 8.5), ("Sai ở đâu, sai gì", 34), ("Cách sửa", 34),
 )
 ROLE_WORDS = {"numerator": "Tử số", "denominator": "Mẫu số"}
+FIXED_WORDS = {"id": "số thứ tự (ô khóa)", "target": "chỉ tiêu giao (ô khóa)", "target_value": "chỉ tiêu giao (ô khóa)"}
 _NAME_LIKE = re.compile(r"\s*\((?:CT|GQ|NV|TT|KK|META)_[A-Za-z0-9_]*\)")
 
 
@@ -118,9 +119,9 @@ def slot_labels(plan: Plan, registry: Registry, unit: Unit, period: Period) -> d
             word = ROLE_WORDS.get(s.role or "")
             out[s.name] = f"{head} — {word}: {_lower_first(s.label)}" if word else f"{head} — {s.label}"
         out[block.note.name] = f"{head} — Ghi chú"
-        out[f"CT_{ind.code}_MA"] = f"{head} — số thứ tự (ô khóa)"
-        out[f"CT_{ind.code}_CTGIAO"] = f"{head} — chỉ tiêu giao (ô khóa)"
-        out[f"CT_{ind.code}_CHITIEU"] = f"{head} — chỉ tiêu giao (ô khóa)"
+    for fixed in lay.fixed:  # the locked cells, as the layout names them
+        if fixed.indicator in out:
+            out[fixed.name] = f"{out[fixed.indicator]} — {FIXED_WORDS[fixed.role]}"
     for s in L.case_slots(lay.case_table):
         out[s.name] = f"Bảng giải quyết TTHC — {s.label}"
     for t in lay.tasks:

@@ -171,7 +171,7 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
     raw = RawWorkbook(insp, {}, {})
     if insp.fatal or insp.kind not in ("xlsx", "xlsm", "xls", "ods"):
         if not insp.problems:
-            insp.problems.append(problem("file-not-workbook", file=str(path), detail="định dạng không hỗ trợ"))
+            insp.problems.append(problem("file-not-workbook", file=str(path), detail=wording("format-not-supported")))
         return raw
     # Large files, and formats whose insides inspect() cannot scan, are parsed in a worker process with a
     # deadline and a memory ceiling (safety.run_isolated); small scanned .xlsx files in-process (docs/limits.md).
@@ -184,16 +184,16 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         except Exception as exc:  # calamine raises its own error types for corrupt content
             status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
     if status == "timeout":
-        insp.problems.append(problem("file-too-slow", file=str(path), detail=f"quá {limits.parse_timeout_s:g} giây"))
+        insp.problems.append(problem("file-too-slow", file=str(path), detail=wording("read-timeout", seconds=limits.parse_timeout_s)))
         return raw
     if status == "memory":
-        insp.problems.append(problem("file-too-large", file=str(path), detail=f"vượt giới hạn bộ nhớ khi đọc: {payload}"))
+        insp.problems.append(problem("file-too-large", file=str(path), detail=wording("read-memory", reason=payload)))
         return raw
     if status != "ok":
         insp.problems.append(problem("file-unreadable", file=str(path), detail=payload))
         return raw
     if len(payload) > limits.max_sheets:
-        insp.problems.append(problem("file-too-large", file=str(path), detail=f"{len(payload)} trang tính"))
+        insp.problems.append(problem("file-too-large", file=str(path), detail=wording("sheet-count", count=len(payload))))
         return raw
     raw.sheets = payload
     raw.names = _Names(insp.defined_names)

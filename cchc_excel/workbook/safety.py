@@ -31,7 +31,7 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
-from ..core.problems import Problem, problem
+from ..core.problems import Problem, problem, wording
 
 try:
     import resource
@@ -102,18 +102,18 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise _Refused("file-encrypted", name)
     off = info.header_offset
     if data[off:off + 4] != ZIP_MAGIC:
-        raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name})")
+        raise _Refused("file-unreadable", wording("zip-part-broken", part=name))
     n_name, n_extra = struct.unpack("<HH", data[off + 26:off + 30])
     start = off + 30 + n_name + n_extra
     comp = memoryview(data)[start:start + info.compress_size]
     if len(comp) < info.compress_size:
-        raise _Refused("file-unreadable", f"tệp nén bị cắt cụt (phần {name})")
+        raise _Refused("file-unreadable", wording("zip-part-truncated", part=name))
     declared = info.file_size
     total = 0
     crc = 0
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != declared:
-            raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name})")
+            raise _Refused("file-unreadable", wording("zip-part-broken", part=name))
         for i in range(0, declared, _OUT_CHUNK):
             chunk = bytes(comp[i:i + _OUT_CHUNK])
             crc = zlib.crc32(chunk, crc)
@@ -129,8 +129,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
                     pending = d.unconsumed_tail
                     total += len(out)
                     if total > declared:
-                        raise _Refused("file-too-large", f"phần {name} giải nén vượt kích thước khai báo "
-                                                          f"({declared} byte)")
+                        raise _Refused("file-too-large", wording("part-inflates-beyond", part=name, size=declared))
                     crc = zlib.crc32(out, crc)
                     if out:
                         yield out
@@ -139,13 +138,13 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 if d.eof:
                     break
         except zlib.error as exc:
-            raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name}: {exc})") from None
+            raise _Refused("file-unreadable", wording("zip-part-error", part=name, error=exc)) from None
         if not d.eof or total != declared:
-            raise _Refused("file-unreadable", f"tệp nén bị hỏng hoặc không đầy đủ (phần {name})")
+            raise _Refused("file-unreadable", wording("zip-part-incomplete", part=name))
     else:
-        raise _Refused("file-unreadable", f"phần {name} dùng kiểu nén không hỗ trợ ({info.compress_type})")
+        raise _Refused("file-unreadable", wording("zip-part-method", part=name, method=info.compress_type))
     if crc != info.CRC:
-        raise _Refused("file-unreadable", f"tệp nén bị hỏng (phần {name}: sai CRC)")
+        raise _Refused("file-unreadable", wording("zip-part-crc", part=name))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -224,11 +223,11 @@ def _scan(name: str, chunks: Iterator[bytes]) -> _PartScan:
             if scan.xml:
                 enc = _encoding_problem(chunk[:256])
                 if enc:
-                    raise _Refused("file-hostile-xml", f"phần {name} mã hóa {enc}, không phải UTF-8")
+                    raise _Refused("file-hostile-xml", wording("part-encoding", part=name, encoding=enc))
         buf = carry + chunk
         decl = _DECL_XML if scan.xml else _DECL_OTHER
         if decl.search(buf):
-            raise _Refused("file-hostile-xml", f"phần {name} có khai báo DOCTYPE/ENTITY")
+            raise _Refused("file-hostile-xml", wording("part-doctype", part=name))
         if scan.xml:
             # Only complete tags are looked at; the unfinished last one is carried to the next chunk.
             cut = buf.rfind(b"<")
@@ -269,21 +268,21 @@ def inspect(path: Path, data: bytes | None = None, *, limits: Limits | None = No
         return Inspection("unknown", [problem("file-empty", file=name)])
     if len(data) > limits.max_file_bytes:
         return Inspection("unknown", [problem("file-too-large", file=name,
-                                              detail=f"{len(data)} byte > {limits.max_file_bytes}")])
+                                              detail=wording("file-size", size=len(data), limit=limits.max_file_bytes))])
     if data.startswith(CFB_MAGIC):
         if ENCRYPTED_MARK in data[:2_000_000]:
             return Inspection("encrypted", [problem("file-encrypted", file=name)])
         return Inspection("xls")
     if not data.startswith(ZIP_MAGIC):
         head = data[:8]
-        what = "tệp PDF" if head.startswith(b"%PDF") else "không phải tệp Excel"
+        what = wording("pdf" if head.startswith(b"%PDF") else "not-excel")
         return Inspection("unknown", [problem("file-not-workbook", file=name, detail=what)])
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         return Inspection("unknown", [problem("file-unreadable", file=name,
-                                              detail=f"tệp nén bị hỏng hoặc không đầy đủ ({exc})")])
+                                              detail=wording("zip-incomplete", error=exc))])
     with zf:
         return _inspect_zip(name, data, zf, infos, limits)
 
@@ -298,28 +297,28 @@ def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfil
     names = [i.filename for i in infos]
     # 1. What the directory declares (microseconds).
     if len(infos) > limits.max_parts:
-        return refuse("file-too-large", f"{len(infos)} phần")
+        return refuse("file-too-large", wording("part-count", count=len(infos)))
     if len(set(names)) != len(names):
-        return refuse("file-hostile-xml", "hai phần trùng tên trong tệp nén")
+        return refuse("file-hostile-xml", wording("duplicate-part"))
     total = sum(i.file_size for i in infos)
     if total > limits.max_inflated_bytes:
-        return refuse("file-too-large", f"giải nén {total // MB} MB > {limits.max_inflated_bytes // MB} MB")
+        return refuse("file-too-large", wording("inflated-size", size=total // MB, limit=limits.max_inflated_bytes // MB))
     for i in infos:
         if i.file_size > limits.max_part_bytes or (
                 i.file_size > MB and i.file_size > limits.max_ratio * max(i.compress_size, 1)):
-            return refuse("file-too-large", f"phần {i.filename}: {i.file_size} byte")
+            return refuse("file-too-large", wording("part-size", part=i.filename, size=i.file_size))
     # 2. What the parts really hold: inflated once, by us, within the declared sizes.
     scans: dict[str, _PartScan] = {}
     try:
         for i in infos:
             scans[i.filename] = scan = _scan(i.filename, _inflate(data, i))
             if scan.max_count > total:
-                raise _Refused("file-hostile-xml", f"phần {i.filename} khai báo {scan.max_count} phần tử")
+                raise _Refused("file-hostile-xml", wording("part-elements", part=i.filename, count=scan.max_count))
             rows, cols = scan.extent
             if rows > limits.max_sheet_rows:
-                raise _Refused("file-too-large", f"phần {i.filename} có dữ liệu tới dòng {rows}")
+                raise _Refused("file-too-large", wording("part-rows", part=i.filename, rows=rows))
             if rows * cols > limits.max_sheet_cells:
-                raise _Refused("file-too-large", f"phần {i.filename} trải trên {rows} dòng x {cols} cột")
+                raise _Refused("file-too-large", wording("part-extent", part=i.filename, rows=rows, cols=cols))
     except _Refused as exc:
         return refuse(exc.code, exc.detail)
     # 3. What it is.
@@ -327,10 +326,10 @@ def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfil
         mimetype = zf.read("mimetype")[:100]
         if b"spreadsheet" in mimetype:
             return Inspection("ods", inflated_bytes=total)
-        return refuse("file-not-workbook", "tài liệu OpenDocument")
+        return refuse("file-not-workbook", wording("opendocument"))
     if "xl/workbook.xml" not in scans:
-        return refuse("file-not-workbook", "tài liệu Word" if "word/document.xml" in scans
-                      else "không có xl/workbook.xml")
+        return refuse("file-not-workbook", wording("word-document" if "word/document.xml" in scans
+                              else "no-workbook-part"))
     out = Inspection("xlsx", inflated_bytes=total)
     out.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
     out.external_links = any(n.startswith("xl/externalLinks/") for n in names)
@@ -342,13 +341,13 @@ def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfil
     try:
         out.sheets, out.defined_names = _workbook_xml(zf.read("xl/workbook.xml"))
     except SafeET.ParseError as exc:
-        out.problems.append(problem("file-unreadable", file=name, detail=f"XML hỏng ({exc})"))
+        out.problems.append(problem("file-unreadable", file=name, detail=wording("xml-broken", error=exc)))
         return out
     except Exception as exc:  # defusedxml's DTDForbidden / EntitiesForbidden (the scan already refuses them)
         out.problems.append(problem("file-hostile-xml", file=name, detail=type(exc).__name__))
         return out
     if len(out.sheets) > limits.max_sheets:
-        out.problems.append(problem("file-too-large", file=name, detail=f"{len(out.sheets)} trang tính"))
+        out.problems.append(problem("file-too-large", file=name, detail=wording("sheet-count", count=len(out.sheets))))
     return out
 
 
@@ -402,7 +401,7 @@ def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: fl
             return recv.recv()
         except (EOFError, OSError):
             proc.join(5)
-            return "memory", f"tiến trình đọc dừng đột ngột (mã {proc.exitcode})"
+            return "memory", wording("reader-died", code=proc.exitcode)
     finally:
         recv.close()
         proc.join(5)
