@@ -288,16 +288,25 @@ IND_COL_ID, IND_COL_NAME, IND_COL_TARGET, IND_COL_LABEL, IND_COL_INPUT = 0, 1, 2
 IND_COL_RATE, IND_COL_RESULT, IND_COL_NOTE, IND_COL_TVALUE, IND_COL_TCMP = 5, 6, 7, 8, 9
 IND_HEADER_ROW = 4
 IND_FIRST_ROW = 5
+IND_HEADERS = {IND_COL_ID: "STT", IND_COL_NAME: "Chỉ tiêu", IND_COL_TARGET: "Chỉ tiêu giao",
+               IND_COL_LABEL: "Số liệu cần nhập", IND_COL_INPUT: "Số liệu", IND_COL_RATE: "Kết quả (%)",
+               IND_COL_RESULT: "Đánh giá", IND_COL_NOTE: "Ghi chú"}
 
 # Sheet 'Giải quyết TTHC'
 CASE_HEADER_ROW = 6   # group headers; sub-headers on the next row, column numbers on the one after
 CASE_FIRST_ROW = 9
+CASE_NUMBER_LABEL, CASE_CHECK_LABEL, CASE_TOTAL_LABEL = "STT", "Kiểm tra", "Tổng cộng"
+CASE_CHECK_OK, CASE_CHECK_OFF = "Khớp", "Lệch"   # the check column's verdicts ("Lệch 5")
 
 # Sheet 'Nhiệm vụ' columns
 TASK_COL_ID, TASK_COL_TEXT, TASK_COL_ROLE, TASK_COL_HOST, TASK_COL_DEADLINE = 0, 1, 2, 3, 4
 TASK_COL_STATUS, TASK_COL_DATE, TASK_COL_DOC, TASK_COL_NOTE = 5, 6, 7, 8
 TASK_HEADER_ROW = 3
 TASK_FIRST_ROW = 4
+TASK_HEADERS = {TASK_COL_ID: "Mã", TASK_COL_TEXT: "Nội dung nhiệm vụ", TASK_COL_ROLE: "Vai trò",
+                TASK_COL_HOST: "Cơ quan chủ trì / phối hợp", TASK_COL_DEADLINE: "Thời hạn",
+                TASK_COL_STATUS: "Tình trạng", TASK_COL_DATE: "Ngày hoàn thành", TASK_COL_DOC: "Văn bản, sản phẩm",
+                TASK_COL_NOTE: "Ghi chú"}
 
 # Sheet 'Thông tin': the unit's identity rows, then the clerk's details (info slots)
 INFO_COL_LABEL, INFO_COL_VALUE = 1, 2

@@ -233,7 +233,7 @@ def _guide(ws: Any, fmt: _Formats, lay: Layout, plan: Plan, office: dict[str, An
         f"Trang '{L.SHEET_IND}': với mỗi chỉ tiêu tỷ lệ, nhập tử số và mẫu số (số hồ sơ, số nguyên, không "
         "nhập dấu %). Cột 'Kết quả (%)' và 'Đánh giá' tự tính; để trống nếu chưa có số liệu.",
         f"Trang '{L.SHEET_CASES}': mỗi lĩnh vực một dòng; chọn lĩnh vực trong danh sách hoặc gõ tên. Cột "
-        "'Kiểm tra' phải là 'Khớp' (đã giải quyết + đang giải quyết = số hồ sơ nhận).",
+        f"'{L.CASE_CHECK_LABEL}' phải là '{L.CASE_CHECK_OK}' (đã giải quyết + đang giải quyết = số hồ sơ nhận).",
         f"Trang '{L.SHEET_TASKS}': chọn tình trạng của từng nhiệm vụ; nếu đã hoàn thành, ghi ngày và số văn bản.",
         f"Trang '{L.SHEET_NOTES}': ghi khó khăn, vướng mắc và đề xuất, kiến nghị (mỗi ý một dòng, Alt+Enter "
         "để xuống dòng).",
@@ -281,10 +281,7 @@ def _indicators(ws: Any, fmt: _Formats, lay: Layout) -> None:
     ws.merge_range(0, 0, 0, last, "KẾT QUẢ THỰC HIỆN CHỈ TIÊU CẢI CÁCH THỦ TỤC HÀNH CHÍNH", fmt.title)
     ws.merge_range(1, 0, 1, last, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
     ws.merge_range(2, 0, 2, last, "Nhập số liệu vào các ô nền vàng; cột Kết quả và Đánh giá tự tính.", fmt.note)
-    headers = {L.IND_COL_ID: "STT", L.IND_COL_NAME: "Chỉ tiêu", L.IND_COL_TARGET: "Chỉ tiêu giao",
-               L.IND_COL_LABEL: "Số liệu cần nhập", L.IND_COL_INPUT: "Số liệu", L.IND_COL_RATE: "Kết quả (%)",
-               L.IND_COL_RESULT: "Đánh giá", L.IND_COL_NOTE: "Ghi chú"}
-    for col, text in headers.items():
+    for col, text in L.IND_HEADERS.items():
         ws.write_string(L.IND_HEADER_ROW, col, text, fmt.header)
     ws.set_row(L.IND_HEADER_ROW, 32)
     for block in lay.indicators:
@@ -396,7 +393,8 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
     table = lay.case_table
     ws.set_column(0, 0, 5)
     ws.set_column(1, 1, 30)
-    ws.set_column(2, 12, 10)
+    counts = [c.col for c in table.columns if c.is_count]
+    ws.set_column(min(counts), max(counts), 10)
     ws.set_column(table.check_col, table.check_col, 11)
     last = table.check_col
     ws.merge_range(0, 0, 0, last, "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI "
@@ -408,7 +406,7 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
     ws.merge_range(4, 0, 4, last, f"Kỳ báo cáo: {lay.period.title_label}. Đơn vị tính: Số hồ sơ TTHC. "
                                   "(Theo mẫu Thông tư 01/2020/TT-VPCP)", fmt.note)
     h = L.CASE_HEADER_ROW
-    ws.merge_range(h, 0, h + 1, 0, "STT", fmt.header)
+    ws.merge_range(h, 0, h + 1, 0, L.CASE_NUMBER_LABEL, fmt.header)
     field_col = table.columns[0]
     ws.merge_range(h, field_col.col, h + 1, field_col.col, field_col.label, fmt.header)
     groups: dict[str, list[L.CaseColumn]] = {}
@@ -418,7 +416,7 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
         ws.merge_range(h, cols[0].col, h, cols[-1].col, group, fmt.header)
         for c in cols:
             ws.write_string(h + 1, c.col, c.label, fmt.header)
-    ws.merge_range(h, table.check_col, h + 1, table.check_col, "Kiểm tra", fmt.header)
+    ws.merge_range(h, table.check_col, h + 1, table.check_col, L.CASE_CHECK_LABEL, fmt.header)
     ws.set_row(h + 1, 45)
     ws.write_number(h + 2, 0, 1, fmt.label_center)
     for c in table.columns:
@@ -439,7 +437,7 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
         ws.write_formula(r, table.check_col, _check_formula(r, col_of), fmt.formula_text, "")
     tr = table.total_row
     ws.write_blank(tr, 0, None, fmt.total_count)
-    ws.write_string(tr, 1, "Tổng cộng", fmt.header)
+    ws.write_string(tr, table.columns[0].col, L.CASE_TOTAL_LABEL, fmt.header)
     for c in table.columns[1:]:
         col = col_letter(c.col)
         block = f"{col}{table.first_row + 1}:{col}{table.first_row + table.rows}"
@@ -447,8 +445,9 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
         ws.write_formula(tr, c.col, f'=IF(COUNT({block})=0,"",SUM({block}))', fmt.total_count, "")
     ws.write_formula(tr, table.check_col, _check_formula(tr, col_of), fmt.formula_text, "")
     check_rng = f"{a1(table.first_row, table.check_col)}:{a1(tr, table.check_col)}"
-    ws.conditional_format(check_rng, {"type": "cell", "criteria": "==", "value": '"Khớp"', "format": ws._green_fmt})
-    ws.conditional_format(check_rng, {"type": "text", "criteria": "begins with", "value": "Lệch",
+    ws.conditional_format(check_rng, {"type": "cell", "criteria": "==", "value": f'"{L.CASE_CHECK_OK}"',
+                                      "format": ws._green_fmt})
+    ws.conditional_format(check_rng, {"type": "text", "criteria": "begins with", "value": L.CASE_CHECK_OFF,
                                       "format": ws._red_fmt})
     # Merged over the table's width and wrapped: a long note left to overflow is cut at the print area.
     ws.merge_range(tr + 2, 0, tr + 2, last, _case_note(table), fmt.note)
@@ -474,8 +473,8 @@ def _check_formula(row: int, col_of: dict[str, int]) -> str:
     blank = ",".join(f'{c}=""' for c in (rec, *rest))
     rest_sum = "+".join(f"N({c})" for c in rest)
     rest_diff = "".join(f"-N({c})" for c in rest)
-    return (f'=IF(AND({blank}),"",IF(N({rec})={rest_sum},"Khớp",'
-            f'"Lệch "&TEXT(N({rec}){rest_diff},"0")))')
+    return (f'=IF(AND({blank}),"",IF(N({rec})={rest_sum},"{L.CASE_CHECK_OK}",'
+            f'"{L.CASE_CHECK_OFF} "&TEXT(N({rec}){rest_diff},"0")))')
 
 
 def _tasks(ws: Any, fmt: _Formats, lay: Layout) -> None:
@@ -487,9 +486,7 @@ def _tasks(ws: Any, fmt: _Formats, lay: Layout) -> None:
     last = L.TASK_COL_NOTE
     ws.merge_range(0, 0, 0, last, "TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ ĐƯỢC GIAO", fmt.title)
     ws.merge_range(1, 0, 1, last, f"{lay.unit.name} — {lay.period.title_label}", fmt.subtitle)
-    headers = ["Mã", "Nội dung nhiệm vụ", "Vai trò", "Cơ quan chủ trì / phối hợp", "Thời hạn", "Tình trạng",
-               "Ngày hoàn thành", "Văn bản, sản phẩm", "Ghi chú"]
-    for col, text in enumerate(headers):
+    for col, text in L.TASK_HEADERS.items():
         ws.write_string(L.TASK_HEADER_ROW, col, text, fmt.header)
     for t in lay.tasks:
         task = t.item.task
