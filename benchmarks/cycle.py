@@ -122,8 +122,9 @@ def two_tier_plan() -> Plan:
 
 def workspace(root: Path, plan: Plan, registry: Registry) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root=root, plan=plan, registry=registry,
-                     store_url=f"sqlite:///{(root / 'store.sqlite').as_posix()}", secret=SECRET,
+    # CCHC_BENCH_STORE=postgresql+psycopg://… measures the same cycle on an (empty) PostgreSQL database.
+    url = os.environ.get("CCHC_BENCH_STORE") or f"sqlite:///{(root / 'store.sqlite').as_posix()}"
+    return Workspace(root=root, plan=plan, registry=registry, store_url=url, secret=SECRET,
                      office=dict(DEFAULT_OFFICE), report={**DEFAULT_REPORT, "place": "Thử nghiệm"})
 
 
