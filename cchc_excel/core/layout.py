@@ -57,6 +57,13 @@ def quote_sheet(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
+def abs_ref(sheet: str, row: int, col: int, last_row: int | None = None) -> str:
+    """Absolute reference of a cell, or of a column block down to `last_row`: 'Chỉ tiêu'!$E$5[:$E$9]."""
+    letter = col_letter(col)
+    ref = f"{quote_sheet(sheet)}!${letter}${row + 1}"
+    return ref if last_row is None or last_row == row else f"{ref}:${letter}${last_row + 1}"
+
+
 @dataclass(frozen=True)
 class Slot:
     """One input cell (or a column block of `rows` cells) with its defined name."""
@@ -84,10 +91,7 @@ class Slot:
     @property
     def ref(self) -> str:
         """Absolute reference for the defined name: 'Chỉ tiêu'!$E$5 or a column range."""
-        first = f"${col_letter(self.col)}${self.row + 1}"
-        if self.rows == 1:
-            return f"{quote_sheet(self.sheet)}!{first}"
-        return f"{quote_sheet(self.sheet)}!{first}:${col_letter(self.col)}${self.row + self.rows}"
+        return abs_ref(self.sheet, self.row, self.col, self.row + self.rows - 1)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class Fixed:
 
     @property
     def ref(self) -> str:
-        return f"{quote_sheet(self.sheet)}!${col_letter(self.col)}${self.row + 1}"
+        return abs_ref(self.sheet, self.row, self.col)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,14 @@ class IndicatorBlock:
     @property
     def target(self) -> Target | None:
         return self.item.target
+
+    @property
+    def rate_ref(self) -> str:
+        return abs_ref(SHEET_IND, self.first_row, IND_COL_RATE)
+
+    @property
+    def result_ref(self) -> str:
+        return abs_ref(SHEET_IND, self.first_row, IND_COL_RESULT)
 
 
 @dataclass(frozen=True)
@@ -198,14 +210,13 @@ class MetaSheet:
 
     def ref(self, key: str) -> str:
         row, col = self.position(key)
-        return f"{quote_sheet(self.sheet)}!${col_letter(col)}${row + 1}"
+        return abs_ref(self.sheet, row, col)
 
     def list_ref(self, count: int) -> str | None:
         """The drop-down source: the `count` list entries under the header (None for an empty list)."""
         if not count:
             return None
-        col = col_letter(self.list_col)
-        return f"{quote_sheet(self.sheet)}!${col}$2:${col}${count + 1}"
+        return abs_ref(self.sheet, 1, self.list_col, count)
 
 
 @dataclass(frozen=True)

@@ -479,7 +479,7 @@ def _choice(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str) 
         return None, []
     sheet, row, col = where
     if isinstance(raw_value, bool):
-        raw_value = "Có" if raw_value else "Không"
+        raw_value = L.YESNO[0] if raw_value else L.YESNO[1]
     key = match_key(str(raw_value))
     if slot.kind == "yesno":
         if key in _YES:

@@ -583,10 +583,8 @@ def write_workbook(lay: Layout, plan: Plan, path: Path, *, secret: str, office: 
         for fixed in lay.fixed:
             wb.define_name(fixed.name, "=" + fixed.ref)
         for block in lay.indicators:
-            wb.define_name(block.rate_name, f"={L.quote_sheet(L.SHEET_IND)}!${col_letter(L.IND_COL_RATE)}$"
-                                            f"{block.first_row + 1}")
-            wb.define_name(block.result_name, f"={L.quote_sheet(L.SHEET_IND)}!${col_letter(L.IND_COL_RESULT)}$"
-                                              f"{block.first_row + 1}")
+            wb.define_name(block.rate_name, "=" + block.rate_ref)
+            wb.define_name(block.result_name, "=" + block.result_ref)
         for key in L.META.keys:
             wb.define_name(key, "=" + L.META.ref(key))
     finally:
