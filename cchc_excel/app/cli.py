@@ -962,6 +962,102 @@ def restore_cmd(file: Path = typer.Argument(..., help="Tệp sao lưu (.zip) do 
     raise typer.Exit(0 if report.ok else 1)
 
 
+# ------------------------------------------------------------------------------------------------
+# the office's web page and its accounts (issue 14; docs/web.md)
+
+user_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Tài khoản đăng nhập trang web (cchc serve).")
+app.add_typer(user_app, name="user")
+
+
+@app.command("serve")
+def serve_cmd(workspace: Path = WS_OPT,
+              host: str = typer.Option("127.0.0.1", "--host",
+                                       help="Địa chỉ nghe; khác 127.0.0.1 thì phải có tài khoản (cchc user add)."),
+              port: int = typer.Option(0, "--port", help="Cổng; 0: máy tự chọn cổng trống."),
+              no_browser: bool = typer.Option(False, "--no-browser", help="Không tự mở trình duyệt.")) -> None:
+    """Mở trang web của văn phòng: tổng quan kỳ, đôn đốc, nhận tệp, đơn vị, biểu mẫu, báo cáo.
+
+    Ví dụ: cchc serve --workspace ws   (Ctrl-C để dừng)
+    """
+    from .web import serve
+
+    ws = open_ws(workspace, False)
+    serve(ws, host=host, port=port, open_browser=not no_browser, announce=lambda s: console.print(s, highlight=False))
+    err.print("Đã dừng trang web.")
+
+
+def _ws_engine(workspace: Path, as_json: bool) -> Any:
+    from ..archive.importing import store_for
+
+    return store_for(open_ws(workspace, as_json))
+
+
+@user_app.command("add")
+def user_add_cmd(name: str = typer.Argument(..., help="Tên tài khoản (chữ không dấu, số, . - _)."),
+                 role: str = typer.Option(..., "--role", help="office (nhập tệp, lập báo cáo) hoặc viewer (chỉ xem)."),
+                 workspace: Path = WS_OPT,
+                 password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                     help="Đọc mật khẩu từ đầu vào chuẩn (cho script)."),
+                 as_json: bool = JSON_OPT) -> None:
+    """Tạo tài khoản đăng nhập trang web; mật khẩu được hỏi hai lần, không hiện trên màn hình.
+
+    Ví dụ: cchc user add lan --role office --workspace ws
+    """
+    from . import users
+
+    users.check_new_user(name, role, "x" * users.MIN_PASSWORD)
+    if password_stdin:
+        password, confirm = sys.stdin.readline().rstrip("\r\n"), None
+    else:
+        password = typer.prompt("Mật khẩu", hide_input=True, err=True)
+        confirm = typer.prompt("Nhập lại mật khẩu", hide_input=True, err=True)
+    users.check_new_user(name, role, password, confirm)
+    with _ws_engine(workspace, as_json) as store:
+        account = users.add_user(store.engine, name, role, password)
+    if as_json:
+        emit(True, {"name": account.name, "role": account.role})
+        raise typer.Exit(0)
+    console.print(f"Đã tạo tài khoản {account.name} ({users.ROLE_LABELS[account.role]}).")
+
+
+@user_app.command("list")
+def user_list_cmd(workspace: Path = WS_OPT, as_json: bool = JSON_OPT) -> None:
+    """Các tài khoản trang web.
+
+    Ví dụ: cchc user list --workspace ws
+    """
+    from . import users
+
+    with _ws_engine(workspace, as_json) as store:
+        accounts = users.list_users(store.engine)
+    if as_json:
+        emit(True, [{"name": a.name, "role": a.role, "created_at": str(a.created_at)} for a in accounts])
+        raise typer.Exit(0)
+    table = Table(title=f"{len(accounts)} tài khoản")
+    for col in ("Tài khoản", "Vai trò", "Tạo lúc"):
+        table.add_column(col)
+    for a in accounts:
+        table.add_row(a.name, users.ROLE_LABELS.get(a.role, a.role), f"{a.created_at:%d/%m/%Y %H:%M}")
+    console.print(table)
+
+
+@user_app.command("remove")
+def user_remove_cmd(name: str = typer.Argument(..., help="Tên tài khoản."), workspace: Path = WS_OPT,
+                    as_json: bool = JSON_OPT) -> None:
+    """Xóa tài khoản trang web (phiên đăng nhập của tài khoản đó hết hiệu lực ngay).
+
+    Ví dụ: cchc user remove lan --workspace ws
+    """
+    from . import users
+
+    with _ws_engine(workspace, as_json) as store:
+        users.remove_user(store.engine, name)
+    if as_json:
+        emit(True, {"name": name})
+        raise typer.Exit(0)
+    console.print(f"Đã xóa tài khoản {name}.")
+
+
 def main() -> None:
     try:
         app()

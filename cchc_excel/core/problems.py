@@ -183,6 +183,29 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "os-error": ("error", "Không đọc/ghi được {file}: {detail}. Kiểm tra đường dẫn, quyền ghi và dung lượng đĩa."),
     "database-error": ("error", "Lỗi kho lưu trữ: {detail}. Chưa lưu thêm gì; kiểm tra kho (mục 'store' trong "
                                 "cchc.yaml) rồi chạy lại."),
+    # --- the office's web page (cchc serve, cchc user; issue 14) ------------------------------
+    "web-needs-accounts": ("error", "Trang web nghe trên địa chỉ {value}, máy khác trong mạng cũng vào được, nên "
+                                    "phải có tài khoản trước: tạo bằng lệnh 'cchc user add TÊN --role office'. "
+                                    "Chưa khởi động."),
+    "web-port-busy": ("error", "Không mở được cổng {value} trên {file}: {detail}. Chọn cổng khác (--port) hoặc "
+                               "để --port 0 cho máy tự chọn."),
+    "upload-too-large": ("error", "{file}: tệp lớn hơn {detail} nên không nhận; kiểm tra lại tệp (biểu mẫu "
+                                  "thường dưới 1 MB)."),
+    "upload-too-many": ("error", "Một lần chỉ nhận tối đa {detail} tệp, lần này có {value} tệp. Chia thành nhiều "
+                                 "lần gửi."),
+    "upload-zip-unsafe": ("error", "Tệp nén {file} không mở ra an toàn được ({detail}); các tệp trong đó chưa "
+                                   "được nhập."),
+    "upload-empty": ("error", "Chưa chọn tệp nào để gửi."),
+    "user-exists": ("error", "Đã có tài khoản '{value}'."),
+    "user-unknown": ("error", "Không có tài khoản '{value}'."),
+    "user-bad-name": ("error", "Tên tài khoản '{value}' không hợp lệ: chỉ dùng chữ không dấu, số, dấu chấm, "
+                               "gạch ngang, gạch dưới (2–40 ký tự)."),
+    "user-bad-role": ("error", "Vai trò '{value}' không hợp lệ: dùng office (nhập tệp, lập báo cáo) hoặc viewer "
+                               "(chỉ xem)."),
+    "password-weak": ("error", "Mật khẩu cần ít nhất {detail} ký tự."),
+    "password-mismatch": ("error", "Hai lần nhập mật khẩu không giống nhau."),
+    "login-failed": ("error", "Sai tên tài khoản hoặc mật khẩu."),
+    "login-throttled": ("error", "Đăng nhập sai quá nhiều lần; thử lại sau {detail} phút."),
 }
 
 # What a clerk should do about each finding: the "Cách sửa" column of the error workbook sent back to the
