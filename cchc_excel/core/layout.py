@@ -1,9 +1,12 @@
-"""The workbook layout: the one contract between the workbook writer (intake) and the reader (readback).
+"""The workbook layout: the one contract between the workbook writer (workbook.writer, used by intake and
+fastgen) and the reader (readback).
 
-`build_layout(plan, unit, period)` is pure. It decides every sheet, every input cell (a `Slot` with its
-defined name), every locked cell worth checking (`Fixed`) and every formula. The writer renders exactly
-this; the reader finds inputs by the defined names recorded here and falls back to these positions only
-for formats that carry no names (.xls/.ods). Documented in docs/workbook-format.md.
+`build_layout(plan, unit, tier, period)` is pure. It decides every sheet, every input cell (a `Slot` with its
+defined name), every locked cell worth checking (`Fixed`), the identity rows, the column headers, the case
+table (`CASE_COLUMNS`: keys, the official form's labels, inputs and totals) and the hidden metadata sheet
+(`META`). The writer renders exactly this; the reader finds inputs by the defined names recorded here and
+falls back to these positions only for formats that carry no names (.xls/.ods). `Layout.shape()` is the
+fast path's template key. Documented in docs/workbook-format.md.
 """
 
 from __future__ import annotations
