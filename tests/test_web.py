@@ -118,7 +118,7 @@ def test_every_page_opens_for_the_operator_on_this_machine_without_accounts(clie
 def test_glance_counts_units_by_tier_and_says_days_left(client: TestClient) -> None:
     page = client.get("/?ky=2025-03").text
     assert "Tình hình nộp báo cáo tháng 3 năm 2025" in page
-    assert "đã quá hạn 5 ngày" in page                       # due 15/03, today 20/03
+    assert "đã quá hạn 5 ngày" in page                      # due 15/03, today 20/03
     row = re.search(r"<th scope=\"row\">Toàn tỉnh</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>"
                     r"<td>(\d+)</td>", page)
     assert row and row.groups() == ("90", "1", "0", "1", "88")

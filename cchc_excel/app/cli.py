@@ -974,7 +974,8 @@ def serve_cmd(workspace: Path = WS_OPT,
               host: str = typer.Option("127.0.0.1", "--host",
                                        help="Địa chỉ nghe; khác 127.0.0.1 thì phải có tài khoản (cchc user add)."),
               port: int = typer.Option(0, "--port", help="Cổng; 0: máy tự chọn cổng trống."),
-              no_browser: bool = typer.Option(False, "--no-browser", help="Không tự mở trình duyệt.")) -> None:
+              no_browser: bool = typer.Option(False, "--no-browser", help="Không tự mở trình duyệt."),
+              no_pdf: bool = typer.Option(False, "--no-pdf", help="Lập báo cáo không chuyển sang PDF.")) -> None:
     """Mở trang web của văn phòng: tổng quan kỳ, đôn đốc, nhận tệp, đơn vị, biểu mẫu, báo cáo.
 
     Ví dụ: cchc serve --workspace ws   (Ctrl-C để dừng)
@@ -982,7 +983,11 @@ def serve_cmd(workspace: Path = WS_OPT,
     from .web import serve
 
     ws = open_ws(workspace, False)
-    serve(ws, host=host, port=port, open_browser=not no_browser, announce=lambda s: console.print(s, highlight=False))
+    try:
+        serve(ws, host=host, port=port, open_browser=not no_browser, pdf=False if no_pdf else None,
+              announce=lambda s: console.print(s, highlight=False))
+    except KeyboardInterrupt:
+        pass   # Ctrl-C is how the page is meant to stop: uvicorn has already closed every connection
     err.print("Đã dừng trang web.")
 
 

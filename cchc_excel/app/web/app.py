@@ -338,7 +338,8 @@ async def receive_post(request: Request) -> Response:
         ok = sum(1 for i in job.items if i["status"] == "accepted")
         job.message = f"Đã nhận {ok}/{len(job.items)} tệp; {len(job.items) - ok} tệp bị trả lại hoặc không nhận."
 
-    job = st.jobs.start("import", viewer.name, f"Nhận {len(uploads)} tệp", work)
+    shown = len(batch.paths) + len(batch.refused)
+    job = st.jobs.start("import", viewer.name, f"Nhận {shown} tệp" if shown > 1 else "Nhận tệp", work)
     if wants_json(request):
         return JSONResponse({"job": job.id, "url": f"/viec/{job.id}"})
     return RedirectResponse(f"/viec/{job.id}", status_code=303)
@@ -489,7 +490,7 @@ async def report_page(request: Request) -> Response:
     if (folder / PREVIEW).is_file():
         preview = json.loads((folder / PREVIEW).read_text(encoding="utf-8"))
     return render(request, "report.html", period=period, outputs=outputs, preview=preview,
-                  pdf_possible=data.office_available())
+                  pdf_possible=data.office_available() if st.pdf is None else st.pdf)
 
 
 async def report_post(request: Request) -> Response:

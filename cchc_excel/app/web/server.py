@@ -40,7 +40,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 0, open_browser: bool = True,
+def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, pdf: bool | None = None,
           announce: Callable[[str], None] = print) -> None:
     """Start the page and block until Ctrl-C (or SIGTERM). Bound to a non-loopback address, refuse to start
     until accounts exist."""
@@ -54,7 +54,7 @@ def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 0, open_browser
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
-    app = create_app(ws, local_only=local, store=store)
+    app = create_app(ws, local_only=local, store=store, pdf=pdf)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     announce(f"Trang báo cáo CCHC: {url}  (thư mục làm việc {Path(ws.root).resolve()})")
