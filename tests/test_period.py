@@ -5,11 +5,19 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
+import holidays
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cchc_excel.core.period import Deadline, Period, due_warning, parse_deadline, working_days_between
+from cchc_excel.core.period import (
+    Deadline,
+    Period,
+    due_warning,
+    is_working_day,
+    parse_deadline,
+    working_days_between,
+)
 
 MARCH = Period(2025, "month", 3)
 Q1 = Period(2025, "quarter", 1)
@@ -33,6 +41,20 @@ def test_period_parse_accepts_cli_forms(text: str, period: Period):
 def test_period_parse_rejects_nonsense_with_vietnamese_message(text: str):
     with pytest.raises(ValueError, match="Không hiểu kỳ báo cáo"):
         Period.parse(text)
+
+
+@pytest.mark.parametrize("text", ["2025-9T", "9T/2025", "9 tháng 2025", "9 tháng năm 2025"])
+def test_nine_months_parse_and_cover_january_to_september(text: str):
+    nine = Period.parse(text)
+    assert (nine.code, nine.label) == ("2025-9T", "9 tháng đầu năm 2025")
+    assert [m.index for m in nine.months()] == list(range(1, 10))
+    assert nine.window() == (date(2024, 12, 15), date(2025, 9, 14))
+    assert Period.parse(nine.code) == nine
+
+
+def test_previous_label_names_the_previous_period_of_the_same_kind():
+    assert [Period.parse(t).previous_label for t in ("2025-03", "2025-Q1", "2025-H1", "2025-9T", "2025")] == [
+        "tháng trước", "quý trước", "6 tháng cuối năm 2024", "9 tháng đầu năm 2024", "năm 2024"]
 
 
 def test_period_constructor_validates_kind_and_index():
@@ -137,13 +159,31 @@ def test_consecutive_nd09_month_windows_tile_without_gaps(year: int, month: int)
     assert p.previous().window()[1].toordinal() + 1 == p.window()[0].toordinal()
 
 
-def test_due_date_defaults_to_15th_of_last_month():
-    assert MARCH.due_date() == date(2025, 3, 15)
-    assert Q1.due_date() == date(2025, 3, 15)
+def test_due_date_defaults_to_15th_of_last_month_moved_off_a_day_off():
+    assert MARCH.due_date(roll=False) == date(2025, 3, 15)
+    assert MARCH.due_date() == date(2025, 3, 17), "Saturday 15/03/2025 moves to Monday"
+    assert Q1.due_date() == date(2025, 3, 17)
+    assert Period(2025, "month", 4).due_date() == date(2025, 4, 15), "a working day stays"
+
+
+def test_due_date_falling_in_tet_2025_moves_to_the_first_working_day_after():
+    # Tết Ất Tỵ: days off 27/01-02/02/2025 (with the weekend); 30/01 is the second day of Tết.
+    assert Period(2025, "month", 1).due_date(30) == date(2025, 2, 3)
+    assert Period(2025, "month", 1).due_date(30, roll=False) == date(2025, 1, 30)
+    assert Period(2024, "month", 12).due_date(28, month_offset=1) == date(2025, 2, 3)
+
+
+def test_working_days_skip_tet_and_other_public_holidays():
+    assert working_days_between(date(2025, 1, 24), date(2025, 2, 3)) == 1, "only Monday 03/02 after Tết"
+    assert not is_working_day(date(2025, 1, 29)) and not is_working_day(date(2025, 4, 30))
+    assert not is_working_day(date(2025, 9, 2)) and is_working_day(date(2025, 9, 3))
+    # April 2025: 22 weekdays, less Giỗ Tổ (07/04) and 30/04.
+    assert working_days_between(date(2025, 3, 31), date(2025, 4, 30)) == 20
 
 
 def test_due_date_offset_and_month_end_clamp():
-    assert MARCH.due_date(20, month_offset=1) == date(2025, 4, 20)
+    assert MARCH.due_date(20, month_offset=1, roll=False) == date(2025, 4, 20)
+    assert MARCH.due_date(20, month_offset=1) == date(2025, 4, 21), "Sunday 20/04/2025 moves to Monday"
     assert Period(2024, "month", 1).due_date(31, month_offset=1) == date(2024, 2, 29), "clamped to month end"
     assert Period(2025, "month", 12).due_date(5, month_offset=1) == date(2026, 1, 5)
 
@@ -159,13 +199,17 @@ def test_working_days_skip_weekends():
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)), st.integers(0, 400))
 def test_working_days_match_a_day_by_day_count(start: date, span: int):
     end = date.fromordinal(start.toordinal() + span)
-    expected = sum(1 for i in range(1, span + 1) if date.fromordinal(start.toordinal() + i).weekday() < 5)
+    days = [date.fromordinal(start.toordinal() + i) for i in range(1, span + 1)]
+    expected = sum(1 for d in days if d.weekday() < 5 and d not in holidays.Vietnam(years=d.year))
     assert working_days_between(start, end) == expected
 
 
 def test_due_warning_when_due_date_leaves_no_working_day_after_cutoff():
-    # March 2025 window ends Friday 14/3; due Saturday 15/3 leaves no working day.
-    assert due_warning(MARCH, MARCH.due_date(), "nd09") is True
+    # March 2025 window ends Friday 14/3; due Saturday 15/3 (as the plan states it) leaves no working day.
+    assert due_warning(MARCH, MARCH.due_date(roll=False), "nd09") is True
+    # August 2025 by calendar months ends Sunday 31/8; due 02/09 leaves none: 01 and 02/09 are Quốc khánh.
+    august = Period(2025, "month", 8)
+    assert due_warning(august, august.due_date(2, month_offset=1, roll=False), "calendar") is True
     # April 2025 window ends Monday 14/4; due Tuesday 15/4 leaves one working day.
     april = Period(2025, "month", 4)
     assert due_warning(april, april.due_date(), "nd09") is False

@@ -4,7 +4,11 @@ Pure core: standard library only, no I/O. Labels and error messages are Vietname
 
 Data window rule "nd09" follows Nghị định 09/2019/NĐ-CP, Điều 12: figures of a period run from the 15th of
 the month before the period to the 14th of its last month (month: 15/02-14/03 for March; quarter I:
-15/12-14/03; 6 months: 15/12-14/06 and 15/06-14/12; year: 15/12-14/12).
+15/12-14/03; 6 months: 15/12-14/06 and 15/06-14/12; 9 months: 15/12-14/09; year: 15/12-14/12).
+
+Working days skip Saturdays, Sundays and Vietnamese public holidays (Tết and the others, from the
+`holidays` package: a table in memory, no I/O). A due date that falls on a day off moves to the next
+working day (Bộ luật Dân sự 2015, Điều 148 khoản 5).
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import holidays
 
 from .vntext import format_short_date, parse_date, parse_roman, roman
 
-__all__ = ["Deadline", "NotAMonth", "Period", "due_warning", "parse_deadline", "working_days_between"]
+__all__ = ["Deadline", "NotAMonth", "Period", "due_warning", "is_working_day", "next_working_day", "parse_deadline",
+           "public_holidays", "working_days_between"]
 
-KINDS = ("month", "quarter", "half", "year")
-_MONTHS_PER = {"month": 1, "quarter": 3, "half": 6, "year": 12}
-_INDEX_MAX = {"month": 12, "quarter": 4, "half": 2, "year": 1}
+KINDS = ("month", "quarter", "half", "nine", "year")
+_MONTHS_PER = {"month": 1, "quarter": 3, "half": 6, "nine": 9, "year": 12}
+_INDEX_MAX = {"month": 12, "quarter": 4, "half": 2, "nine": 1, "year": 1}
+_NINE = re.compile(r"(\d{4})-?9(?:T|THÁNG)|9(?:T|THÁNG)[-/.]?(?:NĂM)?(\d{4})")
 
 
 def _last_day(year: int, month: int) -> date:
@@ -48,12 +57,12 @@ class Period:
     across kinds."""
 
     year: int
-    kind: str  # "month" | "quarter" | "half" | "year"
-    index: int  # month 1-12, quarter 1-4, half 1-2, year 1
+    kind: str  # "month" | "quarter" | "half" | "nine" (9 tháng đầu năm) | "year"
+    index: int  # month 1-12, quarter 1-4, half 1-2, nine 1, year 1
 
     def __post_init__(self) -> None:
         if self.kind not in _MONTHS_PER:
-            raise ValueError(f"Loại kỳ báo cáo không hợp lệ: {self.kind!r} (month, quarter, half, year).")
+            raise ValueError(f"Loại kỳ báo cáo không hợp lệ: {self.kind!r} (month, quarter, half, nine, year).")
         if not 1 <= self.index <= _INDEX_MAX[self.kind]:
             raise ValueError(f"Số thứ tự kỳ {self.index} không hợp lệ cho loại kỳ {self.kind}.")
         if not 1900 <= self.year <= 9999:
@@ -74,13 +83,24 @@ class Period:
         return cls(year, "half", half)
 
     @classmethod
+    def for_nine_months(cls, year: int) -> Period:
+        return cls(year, "nine", 1)
+
+    @classmethod
     def for_year(cls, year: int) -> Period:
         return cls(year, "year", 1)
 
+    @property
+    def is_month(self) -> bool:
+        return self.kind == "month"
+
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Read "2025-03", "2025-3", "03/2025", "2025-Q1", "Q1/2025", "2025-H1", "H1/2025" or "2025"."""
+        """Read "2025-03", "2025-3", "03/2025", "2025-Q1", "Q1/2025", "2025-H1", "H1/2025", nine months
+        ("2025-9T", "9T/2025", "9 tháng 2025") or "2025"."""
         s = "".join(unicodedata.normalize("NFKC", str(text)).split()).upper()
+        if m := _NINE.fullmatch(s):
+            return cls.for_nine_months(int(m.group(1) or m.group(2)))
         patterns = (
             (r"(\d{4})[-/.](\d{1,2})", lambda y, i: cls.for_month(y, i)),
             (r"(\d{1,2})[-/.](\d{4})", lambda i, y: cls.for_month(y, i)),
@@ -100,7 +120,7 @@ class Period:
             pass  # out-of-range parts get the same message as any other nonsense
         raise ValueError(
             f"Không hiểu kỳ báo cáo {text!r}. Hãy ghi dạng 2025-03 hoặc 03/2025 (tháng), 2025-Q1 (quý), "
-            "2025-H1 (6 tháng) hoặc 2025 (năm)."
+            "2025-H1 (6 tháng), 2025-9T (9 tháng) hoặc 2025 (năm)."
         )
 
     @classmethod
@@ -108,10 +128,6 @@ class Period:
         """Like `parse`, for commands that work month by month: a quarter, half, nine months ("2025-9T",
         "9T/2025", "9 tháng 2025") or year raises `NotAMonth` (its `label` names what was asked for); text
         that is no period at all raises ValueError as `parse` does."""
-        s = "".join(unicodedata.normalize("NFKC", str(text)).split()).upper()
-        m = re.fullmatch(r"(\d{4})-?9(?:T|THÁNG)|9(?:T|THÁNG)[-/.]?(?:NĂM)?(\d{4})", s)
-        if m:
-            raise NotAMonth(str(text), f"9 tháng đầu năm {m.group(1) or m.group(2)}")
         period = cls.parse(text)
         if period.kind != "month":
             raise NotAMonth(str(text), period.label)
@@ -128,18 +144,32 @@ class Period:
             return f"{self.year}-Q{self.index}"
         if self.kind == "half":
             return f"{self.year}-H{self.index}"
+        if self.kind == "nine":
+            return f"{self.year}-9T"
         return str(self.year)
 
     @property
     def label(self) -> str:
-        """"tháng 3 năm 2025", "quý I năm 2025", "6 tháng đầu năm 2025", "năm 2025"."""
+        """"tháng 3 năm 2025", "quý I năm 2025", "6 tháng đầu năm 2025", "9 tháng đầu năm 2025", "năm 2025"."""
         if self.kind == "month":
             return f"tháng {self.index} năm {self.year}"
         if self.kind == "quarter":
             return f"quý {roman(self.index)} năm {self.year}"
         if self.kind == "half":
             return f"6 tháng {'đầu' if self.index == 1 else 'cuối'} năm {self.year}"
+        if self.kind == "nine":
+            return f"9 tháng đầu năm {self.year}"
         return f"năm {self.year}"
+
+    @property
+    def previous_label(self) -> str:
+        """How a sentence names the previous period of the same kind: "tháng trước", "quý trước",
+        "6 tháng cuối năm 2024"; a year or nine months: the same period of the year before."""
+        if self.kind == "month":
+            return "tháng trước"
+        if self.kind == "quarter":
+            return "quý trước"
+        return self.previous().label
 
     @property
     def title_label(self) -> str:
@@ -191,24 +221,42 @@ class Period:
             return date(y, m, 15), date(self.year, last, 14)
         raise ValueError(f"Quy tắc chốt số liệu không hợp lệ: {rule!r} (nd09 hoặc calendar).")
 
-    def due_date(self, due_day: int = 15, *, month_offset: int = 0) -> date:
-        """Day `due_day` of the period's last month (plus `month_offset` months), clamped to month end."""
+    def due_date(self, due_day: int = 15, *, month_offset: int = 0, roll: bool = True) -> date:
+        """Day `due_day` of the period's last month (plus `month_offset` months), clamped to month end; with
+        `roll` (the default) a weekend or public holiday moves it to the next working day (Tết 2025: a due
+        date of 30/01/2025 becomes Monday 03/02/2025)."""
         if not 1 <= due_day <= 31:
             raise ValueError(f"Ngày hạn nộp {due_day} không hợp lệ (1-31).")
         y, m = _add_months(self.year, self.last_month.index, month_offset)
-        return date(y, m, min(due_day, calendar.monthrange(y, m)[1]))
+        day = date(y, m, min(due_day, calendar.monthrange(y, m)[1]))
+        return next_working_day(day) if roll else day
+
+
+@lru_cache(maxsize=64)
+def public_holidays(year: int) -> frozenset[date]:
+    """Vietnam's public holidays of `year` (Tết, Giỗ Tổ, 30/4, 1/5, Quốc khánh, Tết Dương lịch and the days
+    off the government moves), from the `holidays` package."""
+    return frozenset(holidays.Vietnam(years=year).keys())
+
+
+def is_working_day(d: date) -> bool:
+    """Monday to Friday and not a public holiday."""
+    return d.weekday() < 5 and d not in public_holidays(d.year)
+
+
+def next_working_day(d: date) -> date:
+    """`d` itself when it is a working day, else the first working day after it."""
+    while not is_working_day(d):
+        d += timedelta(days=1)
+    return d
 
 
 def working_days_between(a: date, b: date) -> int:
-    """Monday-Friday days d with a < d <= b (negative when b is before a). No holiday table."""
+    """Working days d with a < d <= b (negative when b is before a): weekends and Vietnamese public
+    holidays do not count."""
     if b < a:
         return -working_days_between(b, a)
-    weeks, extra = divmod((b - a).days, 7)
-    count = weeks * 5
-    for i in range(1, extra + 1):
-        if (a + timedelta(days=weeks * 7 + i)).weekday() < 5:
-            count += 1
-    return count
+    return sum(is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
 
 
 def due_warning(period: Period, due: date, rule: str = "nd09") -> bool:

@@ -588,11 +588,12 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
                     name="window_rule", detail="nd09 hoặc calendar")
 
     if isinstance(rep, Mapping) and reporting.window_rule in ("nd09", "calendar") and 1 <= reporting.due_day <= 31:
-        # Nghị định 09 khoản 5 Điều 8: at least one working day between cut-off and due date. A warning,
+        # Nghị định 09 khoản 5 Điều 8: at least one working day (public holidays do not count) between cut-off
+        # and the due date as the plan states it (before any move off a day off). A warning,
         # not an error: seed 004 itself asks for reports "trước ngày 15" with a window ending on the 14th.
         short = [m for m in range(1, 13) if due_warning(
             Period(year, "month", m),
-            Period(year, "month", m).due_date(reporting.due_day, month_offset=reporting.due_month_offset),
+            Period(year, "month", m).due_date(reporting.due_day, month_offset=reporting.due_month_offset, roll=False),
             reporting.window_rule)]
         if short:
             months = ", ".join(f"{m}/{year}" for m in short)
