@@ -49,14 +49,24 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-def _child_import(ws_root: str, folder: str, ready: str, go: str, workers: int, out: str) -> None:
-    """One `cchc import` in a process of its own; each outcome a JSON line in `out` (flushed at once)."""
+def _child_import(ws_root: str, folder: str, ready: str, go: str, workers: int, out: str,
+                  slow: float = 0.0) -> None:
+    """One `cchc import` in a process of its own; each outcome a JSON line in `out` (flushed at once).
+    `slow`: seconds added to each file's write (a busy server), so that a kill lands in the middle."""
     import traceback
 
-    from cchc_excel.archive import importing
+    from cchc_excel.archive import importing, store
     from cchc_excel.archive.workspace import open_workspace
 
     importing.PARALLEL_MIN_FILES = 2
+    if slow:
+        record = store.Store._record
+
+        def slow_record(self: Any, *args: Any) -> Any:
+            time.sleep(slow)
+            return record(self, *args)
+
+        store.Store._record = slow_record  # type: ignore[method-assign]
     with open(out, "w", encoding="utf-8") as fh:
         try:
             ws, _ = open_workspace(Path(ws_root))
@@ -78,11 +88,11 @@ def _child_import(ws_root: str, folder: str, ready: str, go: str, workers: int, 
 MP = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
-def _start(ws: Workspace, folder: Path, tag: str, workers: int = 1) -> tuple[Any, Path, Path]:
+def _start(ws: Workspace, folder: Path, tag: str, workers: int = 1, slow: float = 0.0) -> tuple[Any, Path, Path]:
     ready = folder.parent / f"ready-{tag}"
     out = folder.parent / f"out-{tag}.jsonl"
     child = MP.Process(target=_child_import, args=(str(ws.root), str(folder), str(ready), str(folder.parent / "go"),
-                                                   workers, str(out)))
+                                                   workers, str(out), slow))
     child.start()
     return child, ready, out
 
@@ -194,21 +204,25 @@ def test_import_killed_at_a_random_moment_then_rerun_equals_a_clean_import(
     stale.write_bytes(b"half a file")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
 
-    child, _, out = _start(any_workspace, folder, "k", workers=2)
+    child, _, out = _start(any_workspace, folder, "k", workers=2, slow=0.15)
     (tmp_path / "go").write_text("go")
     deadline = time.monotonic() + 60
     while not _lines(out) and child.exitcode is None:   # a first file recorded: the pool is up and working
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.3))
+    time.sleep(random.uniform(0.0, 0.5))
     assert child.pid is not None
     workers = _children_of(child.pid)
+    assert workers, "the import's reader workers were not running"
     os.kill(child.pid, signal.SIGKILL)
     child.join(timeout=30)
     deadline = time.monotonic() + 10
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [w for w in workers if _alive(w)], "reader workers outlived the killed import"
+    orphans = [w for w in workers if _alive(w)]
+    for w in orphans:            # do not leave them to hang the suite
+        os.kill(w, signal.SIGKILL)
+    assert not orphans, "reader workers outlived the killed import"
 
     list(import_files(any_workspace, [folder], period=MARCH, received_at=_when()))
     assert not stale.exists() and not list(any_workspace.archive_dir.glob("*/.part-*"))
