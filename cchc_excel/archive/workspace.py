@@ -45,7 +45,7 @@ DEFAULT_REPORT: dict[str, Any] = {
 }
 
 
-CONFIG_KEYS = {"plan", "registry", "store", "secret", "protect_password", "office", "report"}
+CONFIG_KEYS = {"plan", "registry", "store", "secret", "protect_password", "office", "report", "history"}
 # Keys of `report` read by the report (narrative, report) beyond the defaults written by `cchc init`.
 REPORT_EXTRA_KEYS = {"template", "outline", "sections_after"}
 
@@ -80,6 +80,7 @@ class Workspace:
     protect_password: str | None = None
     plan_path: Path | None = None
     registry_path: Path | None = None
+    history: Any = None          # core.succession.History: older registries and the maps to today's (docs/history.md)
 
     @property
     def archive_dir(self) -> Path:
@@ -124,6 +125,12 @@ def open_workspace(root: Path) -> tuple[Workspace | None, ValidationReport]:
         report.extend(check_against_plan(registry, plan.tiers, source=str(registry_path)))
     if not cfg.get("secret"):
         report.add(problem("field-missing", file=str(cfg_path), cell="secret", name="secret"))
+    history = None
+    if registry is not None and cfg.get("history"):
+        from .history import load_history
+
+        history, found = load_history(root, registry, cfg["history"], source=str(cfg_path))
+        report.extend(found.problems)
     if plan is None or registry is None or not report.ok:
         return None, report
     office = {**DEFAULT_OFFICE, **(cfg.get("office") or {})}
@@ -131,7 +138,7 @@ def open_workspace(root: Path) -> tuple[Workspace | None, ValidationReport]:
     return Workspace(root=root, plan=plan, registry=registry, store_url=_store_url(root, cfg.get("store")),
                      secret=str(cfg["secret"]), office=office, report=rep,
                      protect_password=(str(cfg["protect_password"]) if cfg.get("protect_password") else None),
-                     plan_path=plan_path, registry_path=registry_path), report
+                     plan_path=plan_path, registry_path=registry_path, history=history), report
 
 
 def init_workspace(root: Path, *, plan: Path, registry: Path, office: dict[str, Any] | None = None,

@@ -37,6 +37,18 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "due-before-cutoff": ("warning", "Hạn nộp ({detail}) sớm hơn một ngày làm việc sau ngày chốt số liệu "
                                      "(khoản 5 Điều 8 Nghị định 09/2019/NĐ-CP)."),
     "plan-registry-tier": ("error", "Kế hoạch dùng cấp '{value}' nhưng danh mục đơn vị không có cấp này."),
+    # --- history across a change of units: the succession map (issue 13) ---------------------
+    "succession-share": ("error", "{cell}: đơn vị cũ '{value}' tách cho nhiều đơn vị — {detail}."),
+    "succession-kind": ("error", "{cell}: đơn vị cũ '{value}': {detail}."),
+    "succession-unknown-old": ("error", "Bảng kế thừa {file}: đơn vị cũ mã '{value}' không có trong danh mục "
+                                        "{detail}."),
+    "succession-unknown-new": ("error", "Bảng kế thừa {file}: đơn vị mới mã '{value}' (kế thừa '{name}') không có "
+                                        "trong danh mục {detail}."),
+    "succession-unmapped": ("error", "Bảng kế thừa {file}: chưa ghi đơn vị '{value}' ({name}) trở thành đơn vị "
+                                     "nào (hoặc bị giải thể)."),
+    "succession-tier-kept": ("error", "Bảng kế thừa {file}: cấp '{value}' ghi là đã bỏ nhưng danh mục mới vẫn còn "
+                                      "cấp này."),
+    "registry-validity": ("error", "{cell}: hiệu lực của danh mục không hợp lệ ({detail})."),
     # --- file level (import) --------------------------------------------------------------
     "file-unreadable": ("error", "Tệp {file} không mở được: {detail}"),
     "file-empty": ("error", "Tệp {file} rỗng (0 byte)."),
@@ -88,6 +100,8 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "case-field-missing": ("error", "Ô {cell}, trang '{sheet}' ({name}): chưa nhập tên lĩnh vực."),
     "not-a-date": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không phải là ngày (dd/mm/yyyy)."),
     "not-in-list": ("error", "Ô {cell}, trang '{sheet}' ({name}): '{value}' không thuộc danh sách ({detail})."),
+    "carried-mismatch": ("warning", "Ô {cell}: từ kỳ trước {value} khác số đang giải quyết cuối {detail} "
+                                    "({expected}), lĩnh vực '{field}'."),
     "case-balance": ("warning", "Ô {cell}, trang '{sheet}' (lĩnh vực '{field}'): đã giải quyết + đang giải "
                                 "quyết ({value}) khác số hồ sơ nhận ({detail})."),
     "case-denominator-mismatch": ("error", "Ô {cell}, trang '{sheet}' ({name}): mẫu số {value} khác tổng cột "
@@ -254,6 +268,8 @@ FIXES: dict[str, str] = {
     "case-field-missing": "Chọn hoặc gõ tên lĩnh vực của dòng này.",
     "not-a-date": "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2025.",
     "not-in-list": "Chọn một giá trị trong danh sách thả xuống của ô.",
+    "carried-mismatch": "Không bắt buộc sửa. Kiểm tra lại cột 'Từ kỳ trước': thường bằng số hồ sơ đang giải "
+                        "quyết cuối kỳ trước của cùng lĩnh vực; nếu kỳ trước báo sai thì ghi rõ ở 'Ghi chú'.",
     "case-balance": "Không bắt buộc sửa. Kiểm tra lại: số đã giải quyết cộng số đang giải quyết thường bằng "
                     "số hồ sơ nhận của lĩnh vực.",
     "case-denominator-mismatch": "Sửa mẫu số cho bằng tổng tương ứng ở trang 'Giải quyết TTHC', hoặc sửa "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from .problems import Problem, ValidationReport, problem, unknown_key
@@ -62,6 +63,11 @@ class Registry:
     def get(self, code: str) -> Unit | None:
         return self._by_code.get(code)
 
+    def in_force(self, day: date) -> bool:
+        """Whether the registry is valid on `day` (an open end is valid for ever)."""
+        start, end = _date(self.valid_from), _date(self.valid_to)
+        return (start is None or start <= day) and (end is None or day <= end)
+
     def find_by_name(self, name: str) -> Unit | None:
         """Find a unit however its name was typed (NFC/NFD, TCVN3, VNI, case, spacing)."""
         return self._by_name.get(match_key(name))
@@ -80,6 +86,25 @@ class Registry:
 _UNIT_KEYS = {"code", "name", "tier", "parent", "parent_code", "flags", "contact", "source"}
 _TIER_KEYS = {"code", "name", "parent", "group_label"}
 _REGISTRY_KEYS = {"id", "province", "valid_from", "valid_to", "note", "tiers", "units", "units_csv"}
+
+
+def _date(value: object) -> date | None:
+    """A validity bound as written in the file (2025-07-01, a YAML date, or 01/7/2025); None if absent or unreadable."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    parts = text.replace("-", "/").split("/")
+    try:
+        d, m, y = (int(x) for x in parts)
+        return date(y, m, d)
+    except (ValueError, TypeError):
+        return None
 
 
 def _flags(value: Any) -> frozenset[str]:
@@ -189,6 +214,12 @@ def parse_registry(data: Any, *, source: str = "<registry>",
     for t in tiers:
         if not any(u.tier == t.code for u in units):
             problems.append(problem("tier-without-units", file=source, value=t.code))
+    for key in ("valid_from", "valid_to"):
+        if data.get(key) not in (None, "") and _date(data[key]) is None:
+            add("registry-validity", data, key, detail=f"{key}: '{data[key]}' không phải ngày (ví dụ 2025-07-01)")
+    start, end = _date(data.get("valid_from")), _date(data.get("valid_to"))
+    if start and end and end < start:
+        add("registry-validity", data, "valid_to", detail=f"ngày kết thúc {end} trước ngày bắt đầu {start}")
     report = ValidationReport(problems)
     if not report.ok:
         return None, report
