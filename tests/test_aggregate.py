@@ -160,11 +160,13 @@ def test_two_tier_registry_has_no_district_level():
 
 
 def test_completeness_counts_on_time_late_rejected_and_missing_by_tier():
-    s = subs([("S1", "2025-03", "accepted", datetime(2025, 3, 10)), ("S2", "2025-03", "accepted", datetime(2025, 3, 17)),
+    # Due Saturday 15/03/2025 moves to Monday 17/03; Tuesday 18/03 is one working day late.
+    s = subs([("S1", "2025-03", "accepted", datetime(2025, 3, 17)), ("S2", "2025-03", "accepted", datetime(2025, 3, 18)),
               ("H1", "2025-03", "rejected", datetime(2025, 3, 12))])
     agg, *_ = run(values([("S1", "2025-03", "3", 1, 2)]), submissions=s)
     c = agg.completeness.set_index("tier")
     assert (c.loc["tinh", "on_time"], c.loc["tinh", "late"]) == (1, 1)
+    assert agg.unit_status.set_index("unit_code").loc["S2", "days_late"] == 1
     assert c.loc["huyen", "rejected"] == 1
     assert c.loc["xa", "missing"] == 2
     assert c.loc["*", "expected"] == 5

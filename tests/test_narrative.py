@@ -91,7 +91,8 @@ def test_clerk_texts_saying_nothing_are_dropped_and_the_rest_tidied():
 
 
 def test_late_and_returned_units_are_named_and_small_counts_have_two_digits():
-    s = subs([("S1", "2025-03", "accepted", datetime(2025, 3, 10)), ("S2", "2025-03", "accepted", datetime(2025, 3, 17)),
+    # Due Saturday 15/03/2025 moves to Monday 17/03: 18/03 is late.
+    s = subs([("S1", "2025-03", "accepted", datetime(2025, 3, 10)), ("S2", "2025-03", "accepted", datetime(2025, 3, 18)),
               ("H1", "2025-03", "rejected", datetime(2025, 3, 12))])
     agg, plan, reg = run(values([("S1", "2025-03", "3", 1, 2)]), submissions=s)
     sentence = context(agg, plan, reg)["item4"]["completeness"]["sentence"]

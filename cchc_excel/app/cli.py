@@ -265,8 +265,22 @@ def print_problems(report: ValidationReport | list[dict[str, Any]], *, limit: in
         console.print(f"... và {len(items) - limit} vấn đề khác (dùng --json để xem tất cả).")
 
 
+def parse_any_period(text: str) -> Period:
+    """A month, quarter (2025-Q1), half (2025-H1), nine months (2025-9T) or year (2025): `status`, `aggregate`
+    and `report` build a longer period from its months."""
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+PERIOD_ANY_OPT = typer.Option(..., "--period", "-p", help="Kỳ báo cáo: tháng (2025-03), quý (2025-Q1), 6 tháng "
+                                                          "(2025-H1), 9 tháng (2025-9T) hoặc năm (2025).")
+
+
 def parse_period(text: str) -> Period:
-    """A month; other periods (quarter, half, nine months, year) are refused with exit 2 for now."""
+    """A month; other periods (quarter, half, nine months, year) are refused with exit 2 by the commands that
+    work month by month (generate, import, check-template)."""
     try:
         return Period.parse_month(text)
     except NotAMonth as exc:
@@ -634,19 +648,24 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư m
 
 
 @app.command("status")
-def status_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: bool = JSON_OPT) -> None:
-    """Tình hình nộp báo cáo của từng đơn vị: đúng hạn, muộn, bị trả lại, chưa nộp.
+def status_cmd(workspace: Path = WS_OPT, period: str = PERIOD_ANY_OPT, as_json: bool = JSON_OPT) -> None:
+    """Tình hình nộp báo cáo của từng đơn vị: đúng hạn, muộn, bị trả lại, chưa nộp (quý, năm: số tháng đã nộp).
 
-    Ví dụ: cchc status --workspace ws --period 2025-03
+    Ví dụ: cchc status --workspace ws --period 2025-03   |   cchc status --workspace ws --period 2025-Q1
     """
     from .reporting import aggregate_period
 
-    p = parse_period(period)
+    p = parse_any_period(period)
     ws = open_ws(workspace, as_json)
     agg = aggregate_period(ws, p)
     rows = [{"unit": r.unit_code, "name": r.unit_name, "tier": r.tier, "status": r.status,
              "received_at": None if r.received_at is None or str(r.received_at) == "NaT" else str(r.received_at),
-             "versions": int(r.versions), "file": r.file_name} for r in agg.unit_status.itertuples(index=False)]
+             "versions": int(r.versions), "file": r.file_name,
+             "days_late": None if r.days_late is None or r.days_late != r.days_late else int(r.days_late),
+             **({"months_accepted": int(r.months_accepted), "months_expected": int(r.months_expected),
+                 "months_on_time": int(r.months_on_time), "months_late": int(r.months_late),
+                 "missing_months": r.missing_months} if not p.is_month else {})}
+            for r in agg.unit_status.itertuples(index=False)]
     if as_json:
         emit(True, {"units": rows, "completeness": agg.completeness.to_dict(orient="records")})
         raise typer.Exit(0)
@@ -654,9 +673,12 @@ def status_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: bool
                   if len(agg.unit_status) else "Không có đơn vị")
     for col in ("Mã", "Đơn vị", "Cấp", "Tình trạng", "Bản mới nhất", "Số lần gửi"):
         table.add_column(col, overflow="fold")
-    colors = {"Đúng hạn": "green", "Muộn": "yellow", "Bị trả lại": "red", "Chưa nộp": "red"}
+    colors = {"Đúng hạn": "green", "Muộn": "yellow", "Bị trả lại": "red", "Chưa nộp": "red", "Thiếu tháng": "yellow"}
     for r in rows:
-        table.add_row(r["unit"], r["name"], r["tier"], f"[{colors.get(r['status'], 'white')}]{r['status']}[/]",
+        state = r["status"] + (f" ({r['months_accepted']}/{r['months_expected']} tháng"
+                               + (f", thiếu tháng {r['missing_months']}" if r["missing_months"] else "") + ")"
+                               if "months_expected" in r else "")
+        table.add_row(r["unit"], r["name"], r["tier"], f"[{colors.get(r['status'], 'white')}]{state}[/]",
                       r["received_at"] or "", str(r["versions"]))
     console.print(table)
     _print_completeness(agg)
@@ -672,16 +694,16 @@ def _print_completeness(agg: Any) -> None:
 
 
 @app.command("aggregate")
-def aggregate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT, as_json: bool = JSON_OPT,
+def aggregate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_ANY_OPT, as_json: bool = JSON_OPT,
                   csv_dir: Path = typer.Option(None, "--csv", help="Ghi mỗi bảng thành một tệp CSV trong thư mục này.")
                   ) -> None:
     """Tổng hợp số liệu: theo đơn vị, cấp, huyện, toàn tỉnh; kỳ trước, cùng kỳ, lũy kế.
 
-    Ví dụ: cchc aggregate --workspace ws --period 2025-03 --json
+    Ví dụ: cchc aggregate --workspace ws --period 2025-03 --json   |   cchc aggregate --workspace ws --period 2025
     """
     from .reporting import aggregate_period
 
-    p = parse_period(period)
+    p = parse_any_period(period)
     if csv_dir:
         out_folder(csv_dir)
     ws = open_ws(workspace, as_json)
@@ -723,7 +745,7 @@ def _safe_frame(frame: Any) -> Any:
 
 
 @app.command("report")
-def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
+def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_ANY_OPT,
                out: Path = typer.Option(..., "--out", "-o", help="Thư mục ghi báo cáo."),
                on: str = typer.Option(None, "--date", help="Ngày ký báo cáo: 15/03/2025 hoặc 2025-03-15; mặc định: hạn báo cáo."),
                no_pdf: bool = typer.Option(False, "--no-pdf", help="Không chuyển sang PDF."),
@@ -734,12 +756,12 @@ def report_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
                as_json: bool = JSON_OPT) -> None:
     """Lập báo cáo Word (và PDF nếu có LibreOffice) cùng bảng tổng hợp Excel.
 
-    Ví dụ: cchc report --workspace ws --period 2025-03 --out bao-cao/
+    Ví dụ: cchc report --workspace ws --period 2025-03 --out bao-cao/   (quý: --period 2025-Q1; năm: 2025)
     """
     from ..documents.report import PlaceholdersLeft
     from .reporting import write_reports
 
-    p = parse_period(period)
+    p = parse_any_period(period)
     issue = parse_date_option(on, "Ngày ký (--date)")
     ws = open_ws(workspace, as_json)
     try:

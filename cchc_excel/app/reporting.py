@@ -17,12 +17,15 @@ from ..documents.summary import write_summary
 
 
 def periods_needed(period: Period) -> list[str]:
-    """This period, the previous one, the same one last year, and the months of the year to date."""
-    wanted = {period.code, period.previous().code, period.same_period_last_year().code}
+    """Month codes: this period's months, the previous period's and the same period's last year, the months
+    of both years to date, and the twelve months before (history for the unit-level jump check). A quarter,
+    half, nine months or year is built from its months (`core.aggregate.pool_months`)."""
+    wanted: set[str] = set()
+    for p in (period, period.previous(), period.same_period_last_year()):
+        wanted |= {m.code for m in p.months()}
     wanted |= {p.code for p in period.year_to_date()}
     wanted |= {p.code for p in period.same_period_last_year().year_to_date()}
-    # Enough history for the unit-level jump check (robust z-score over the past year).
-    p = period
+    p = period.first_month
     for _ in range(12):
         p = p.previous()
         wanted.add(p.code)
@@ -31,37 +34,32 @@ def periods_needed(period: Period) -> list[str]:
 
 def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = None, today: date | None = None
                      ) -> Aggregation:
-    require_month(period)
+    """Aggregate a month, or a quarter, half, nine months or year from the accepted submissions of its months."""
     own = store is None
     store = store or Store(ws.store_url, ws.archive_dir)
     try:
         codes = periods_needed(period)
+        months = [m.code for m in period.months()]
         return aggregate(ws.plan, ws.registry, period, values=store.values_frame(codes),
-                         subs=store.submissions_frame([period.code]), cases=store.cases_frame([period.code]),
-                         tasks=store.tasks_frame([period.code]), texts=store.texts_frame([period.code]),
+                         subs=store.submissions_frame(months), cases=store.cases_frame(months),
+                         tasks=store.tasks_frame(months), texts=store.texts_frame(months),
                          today=today)
     finally:
         if own:
             store.close()
 
 
-def require_month(period: Period) -> None:
-    """Only months are aggregated for now: a quarter, half or year would be an empty report that looks real
-    ("0/90 đơn vị"). Refused as bad usage (exit 2) until those are built from the months."""
-    if period.kind != "month":
-        raise Refusal(problem("period-not-month", value=period.code, detail=period.label), exit_code=2)
-
-
 def require_data(ws: Workspace, period: Period, store: Store | None = None) -> None:
-    """A report needs at least one accepted file for the month; otherwise it would be all blanks."""
+    """A report needs at least one accepted file for the month (for a longer period: for one of its months);
+    otherwise it would be all blanks."""
     own = store is None
     store = store or Store(ws.store_url, ws.archive_dir)
     try:
-        subs = store.submissions_frame([period.code])
+        subs = store.submissions_frame([m.code for m in period.months()])
     finally:
         if own:
             store.close()
-    if not (subs["status"] == "accepted").any():
+    if subs.empty or not (subs["status"] == "accepted").any():
         raise Refusal(problem("period-no-data", value=period.label))
 
 
@@ -114,12 +112,11 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     While parts are left for the office to write, the report is a draft ("DỰ THẢO" on every page); with
     `final=True` it raises `report.PlaceholdersLeft` (its message lists those parts) and writes nothing.
 
-    Refuses (`Refusal`, nothing written) a period other than a month, a month without any accepted file, an
-    `out_dir` that is a file, and a missing or broken template."""
+    Refuses (`Refusal`, nothing written) a period without any accepted file, an `out_dir` that is a file, and
+    a missing or broken template."""
     from ..documents.report import render_report, to_pdf  # docx/matplotlib stack is only needed here
 
     out_dir = Path(out_dir)
-    require_month(period)
     check_out_dir(out_dir)
     template = report_template(ws, template)
     require_data(ws, period)

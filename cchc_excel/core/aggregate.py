@@ -4,6 +4,14 @@ Rates are pooled — the sum of numerators over the sum of denominators — neve
 percentages; the number and share of units meeting their own targets is reported beside, labelled.
 Reported percentages are combined by the rule the plan states per indicator (weighted by a count, or a
 plain mean). Year to date sums the counts of the months and recomputes the rate from the sums.
+
+A quarter, six or nine months, or a year is built from the accepted monthly submissions of its months, the
+same way (`pool_months`): each unit's counts summed over the months it sent and its rate recomputed,
+percentages combined by the plan's rule, yes/no and tasks at their latest answer, the case table's flows
+summed (carried-over cases from the first month, pending ones from the last), difficulties and proposals
+gathered and attributed with their month; a unit that missed a month is named, its figures cover the months
+it sent (`unit_status`: months accepted, on time, late, missing). The previous period of the same kind and
+the same period last year are pooled the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from .layout import CASE_INPUT_KEYS, STATUSES, case_totals_of
-from .period import Period
+from .period import Period, working_days_between
 from .plan import (
     MET,
     MET_NUDGE,
@@ -35,6 +43,7 @@ from .vntext import clean_text, match_key
 
 NOT_REPORTED = "Chưa báo cáo"
 NO_CASES = "Không phát sinh"
+PARTIAL = "Thiếu tháng"   # a longer period: the unit sent some of its months, not all
 
 VALUE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight", "answer",
                  "file_name", "sheet", "cell"]
@@ -232,6 +241,83 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
 
+def data_months(period: Period, codes: Sequence[str]) -> list[Period]:
+    """The months of `period` whose data is used: a month itself; for a longer period, those of its months for
+    which the office holds any accepted submission (`codes`). A month nobody reported (not collected yet, or
+    before the office used this tool) is left out and the report names the months it covers; a unit missing a
+    month the others sent is named."""
+    if period.kind == "month":
+        return [period]
+    present = {str(c) for c in codes if isinstance(c, str)}
+    return [m for m in period.months() if m.code in present]
+
+
+def pool_months(plan: Plan, values: pd.DataFrame, months: Sequence[Period], label: Period) -> pd.DataFrame:
+    """One row per (unit, indicator) over `months`, stamped with `label`'s code so that `per_unit` judges it
+    like a month: counts summed and the rate recomputed (pooled), percentages combined by the plan's rule
+    (weighted: weights summed; mean: mean of the months), the latest answer for yes/no and task indicators.
+    Each unit's row covers the months it sent; `months` says how many."""
+    codes = {m.code for m in months}
+    v = values[values["period_code"].isin(codes)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
+    if v.empty:
+        return pd.DataFrame(columns=[*VALUE_COLUMNS, "months"])
+    kinds = {i.key: i.kind for i in plan.indicators}
+    v = v.sort_values("period_code", kind="stable")
+    numeric = v[v["indicator"].map(kinds).isin(["rate", "percent"])]
+    rules = rules_of(plan)
+    comb = combine_groups(rules, numeric, ["unit_code"])
+    rule = comb["indicator"].map(rules)
+    comb["weight"] = comb["denominator"].where(rule.eq("weighted"))
+    comb["denominator"] = comb["denominator"].where(rule.eq("pooled"))
+    # Where each figure was read: the latest month's file and cell.
+    last = numeric.groupby(["unit_code", "indicator"], sort=False)[["file_name", "sheet", "cell"]].last()
+    comb = comb.drop(columns=["n"]).join(last, on=["unit_code", "indicator"])
+    answers = v[v["indicator"].map(kinds).isin(["yesno", "task"]) & v["answer"].notna()]
+    answers = answers.groupby(["unit_code", "indicator"], sort=False).tail(1).drop(columns=["period_code"])
+    out = pd.concat([x for x in (comb, answers) if not x.empty], ignore_index=True) if len(comb) + len(answers) \
+        else pd.DataFrame(columns=VALUE_COLUMNS)
+    n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
+    out = out.join(n, on=["unit_code", "indicator"])
+    out["period_code"] = label.code
+    return out.reindex(columns=[*VALUE_COLUMNS, "months"])
+
+
+def with_pooled_periods(plan: Plan, values: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """`values` (month rows) plus, for a longer period, pooled rows for it, the previous period of the same
+    kind and the same period last year, so that everything downstream reads them by period code."""
+    if period.kind == "month" or values.empty:
+        return values
+    present = list(values["period_code"].dropna().unique())
+    extra = []
+    for p in dict.fromkeys([period, period.previous(), period.same_period_last_year()]):
+        months = data_months(p, present) if p == period else p.months()
+        pooled = pool_months(plan, values, months, p)
+        if not pooled.empty:
+            extra.append(pooled.drop(columns=["months"]))
+    mine = values[~values["period_code"].isin({period.code, period.previous().code,
+                                                period.same_period_last_year().code})]
+    return pd.concat([mine, *extra], ignore_index=True) if extra else mine
+
+
+def pool_cases(cases: pd.DataFrame, months: Sequence[Period], label: Period) -> pd.DataFrame:
+    """The case table over `months` per (unit, field): received, resolved flows summed; "Từ kỳ trước" from the
+    unit's first month, pending cases from its last month (stocks, not flows)."""
+    codes = {m.code for m in months}
+    if cases.empty or not codes:
+        return cases.iloc[0:0] if not cases.empty else cases
+    c = cases[cases["period_code"].isin(codes)].sort_values("period_code", kind="stable")
+    if c.empty:
+        return c
+    keys = ["unit_code", "field"] if "field" in c.columns else ["unit_code"]
+    stocks_first, stocks_last = ["carried"], ["pending_in", "pending_late"]
+    flows = [k for k in CASE_INPUT_KEYS if k not in (*stocks_first, *stocks_last)]
+    g = c.groupby(keys, sort=False, dropna=False)
+    out = g[flows].sum()
+    out = out.join(g[stocks_first].first()).join(g[stocks_last].last()).reset_index()
+    out["period_code"] = label.code
+    return out
+
+
 @dataclass
 class Aggregation:
     period: Period
@@ -245,6 +331,7 @@ class Aggregation:
     flags: pd.DataFrame            # data-quality flags (never block)
     texts: pd.DataFrame            # difficulties and proposals, de-duplicated, attributed
     long: pd.DataFrame = field(default_factory=pd.DataFrame)
+    months: list[Period] = field(default_factory=list)  # the months with data behind a longer period
 
     def tables(self) -> Mapping[str, pd.DataFrame]:
         return {"units": self.units, "groups": self.groups, "units_ytd": self.units_ytd,
@@ -316,8 +403,22 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
     return out
 
 
-def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """On time / late / rejected / missing for every unit the plan expects to report."""
+STATUS_COLUMNS = ["unit_code", "status", "received_at", "versions", "file_name", "days_late"]
+MONTHS_COLUMNS = ["months_expected", "months_accepted", "months_on_time", "months_late", "months_missing",
+                  "missing_months"]
+
+
+def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Period,
+                months: Sequence[Period] | None = None) -> pd.DataFrame:
+    """On time / late / rejected / missing for every unit the plan expects to report; `days_late` counts
+    working days (weekends and public holidays excluded) from the due date to the first accepted file.
+
+    A longer period summarises its `months` (default: those with data, see `data_months`): per unit, how many
+    were accepted, on time, late, missing (`missing_months`: "2, 3"); its status is "Đúng hạn" when every
+    month came on time, "Muộn" when all came but some late, "Thiếu tháng" when some are missing, "Bị trả lại"
+    or "Chưa nộp" when none was accepted."""
+    if period.kind != "month":
+        return _long_unit_status(plan, registry, subs, period, months)
     due = period.due_date(plan.reporting.due_day, month_offset=plan.reporting.due_month_offset)
     expected = [u for u in registry.units
                 if indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags)
@@ -334,17 +435,57 @@ def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Peri
             when = pd.Timestamp(first_ok).date()
             status = "Đúng hạn" if when <= due else "Muộn"
             rows.append({"unit_code": u.code, "status": status, "received_at": pd.Timestamp(c["received_at"]),
-                         "versions": len(mine), "file_name": c["file_name"]})
+                         "versions": len(mine), "file_name": c["file_name"],
+                         "days_late": max(working_days_between(due, when), 0) if when > due else 0})
         elif not mine.empty:
             c = mine.iloc[-1]
             rows.append({"unit_code": u.code, "status": "Bị trả lại", "received_at": pd.Timestamp(c["received_at"]),
-                         "versions": len(mine), "file_name": c["file_name"]})
+                         "versions": len(mine), "file_name": c["file_name"], "days_late": None})
         else:
             rows.append({"unit_code": u.code, "status": "Chưa nộp", "received_at": None, "versions": 0,
-                         "file_name": None})
-    out = pd.DataFrame(rows, columns=["unit_code", "status", "received_at", "versions", "file_name"])
+                         "file_name": None, "days_late": None})
+    out = pd.DataFrame(rows, columns=STATUS_COLUMNS)
     out = out.merge(units_frame(registry), on="unit_code", how="left")
     out["due_date"] = due
+    return out
+
+
+def _long_unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Period,
+                      months: Sequence[Period] | None) -> pd.DataFrame:
+    if months is None:
+        accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
+        months = data_months(period, list(accepted["period_code"]) if not accepted.empty else [])
+    per_month = [unit_status(plan, registry, subs, m) for m in months]
+    base = units_frame(registry)
+    if not per_month:
+        out = unit_status(plan, registry, subs.iloc[0:0] if not subs.empty else subs, period.first_month)
+        out["status"], out["due_date"] = "Chưa nộp", None
+        for col in MONTHS_COLUMNS:
+            out[col] = "" if col == "missing_months" else 0
+        return out
+    rows = []
+    for i, code in enumerate(per_month[0]["unit_code"]):
+        states = [(m, f.iloc[i]) for m, f in zip(months, per_month, strict=True)]
+        on_time = [m for m, r in states if r["status"] == "Đúng hạn"]
+        late = [m for m, r in states if r["status"] == "Muộn"]
+        missing = [m for m, r in states if r["status"] not in ("Đúng hạn", "Muộn")]
+        rejected = any(r["status"] == "Bị trả lại" for _, r in states)
+        got = [r for _, r in states if r["status"] in ("Đúng hạn", "Muộn")]
+        if not got:
+            status = "Bị trả lại" if rejected else "Chưa nộp"
+        elif missing:
+            status = PARTIAL
+        else:
+            status = "Muộn" if late else "Đúng hạn"
+        latest = got[-1] if got else states[-1][1]
+        rows.append({"unit_code": code, "status": status, "received_at": latest["received_at"],
+                     "versions": int(sum(int(r["versions"]) for _, r in states)), "file_name": latest["file_name"],
+                     "days_late": int(sum(int(r["days_late"] or 0) for _, r in states if r["status"] == "Muộn")),
+                     "months_expected": len(months), "months_accepted": len(got), "months_on_time": len(on_time),
+                     "months_late": len(late), "months_missing": len(missing),
+                     "missing_months": ", ".join(str(m.index) for m in missing)})
+    out = pd.DataFrame(rows, columns=[*STATUS_COLUMNS, *MONTHS_COLUMNS]).merge(base, on="unit_code", how="left")
+    out["due_date"] = per_month[-1]["due_date"].iloc[0] if len(per_month[-1]) else None
     return out
 
 
@@ -355,16 +496,20 @@ def completeness(registry: Registry, status: pd.DataFrame) -> pd.DataFrame:
         rows.append({"tier": tier.code, "tier_name": tier.name, "expected": len(g),
                      "on_time": int((g["status"] == "Đúng hạn").sum()), "late": int((g["status"] == "Muộn").sum()),
                      "rejected": int((g["status"] == "Bị trả lại").sum()),
-                     "missing": int((g["status"] == "Chưa nộp").sum())})
+                     "missing": int((g["status"] == "Chưa nộp").sum()),
+                     "partial": int((g["status"] == PARTIAL).sum())})
     df = pd.DataFrame(rows)
     total = {"tier": "*", "tier_name": "Toàn tỉnh", **{c: int(df[c].sum()) for c in
-                                                         ("expected", "on_time", "late", "rejected", "missing")}}
+                                                         ("expected", "on_time", "late", "rejected", "missing",
+                                                          "partial")}}
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 
 def task_table(plan: Plan, registry: Registry, tasks: pd.DataFrame, period: Period, today: date) -> pd.DataFrame:
     """Every assigned (unit, task) with its reported status; overdue when past its deadline and not done."""
-    t = tasks[tasks["period_code"] == period.code] if not tasks.empty else tasks
+    codes = {m.code for m in period.months()}  # a longer period: each task at its latest reported status
+    t = tasks[tasks["period_code"].isin(codes)].sort_values("period_code", kind="stable") if not tasks.empty \
+        else tasks
     reported = {(r.unit_code, r.task): r for r in t.itertuples(index=False)} if not t.empty else {}
     rows = []
     for u in registry.units:
@@ -544,7 +689,9 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
     """Difficulties and proposals, tidied and de-duplicated (however typed), attributed to every unit that
     raised them (named by `unit_label`, in tier order; `unit_codes` keeps the codes). What a clerk typed to
     say there is nothing ("Không có", "-") is dropped."""
-    t = texts[texts["period_code"] == period.code] if not texts.empty else texts
+    codes_in = {m.code for m in period.months()}
+    t = texts[texts["period_code"].isin(codes_in)].sort_values("period_code", kind="stable") if not texts.empty \
+        else texts
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     order = {u.code: i for i, u in enumerate(registry.units)}
     for r in t.itertuples(index=False):
@@ -552,14 +699,22 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
         if text is None:
             continue
         key = (r.kind, match_key(text).rstrip(" .;"))
-        entry = rows.setdefault(key, {"kind": r.kind, "text": text, "codes": []})
+        entry = rows.setdefault(key, {"kind": r.kind, "text": text, "codes": [], "months": {}})
         if r.unit_code not in entry["codes"]:
             entry["codes"].append(r.unit_code)
+        month = int(str(r.period_code)[-2:]) if str(r.period_code)[-2:].isdigit() else None
+        if month is not None and month not in entry["months"].setdefault(r.unit_code, []):
+            entry["months"][r.unit_code].append(month)
     records = []
     for v in rows.values():
         codes = sorted(v["codes"], key=lambda c: order.get(c, len(order)))
-        records.append({"kind": v["kind"], "text": v["text"],
-                        "units": "; ".join(label_of(registry, c) for c in codes),
+
+        def named(c: str, v: dict[str, Any] = v) -> str:
+            if period.kind == "month" or not v["months"].get(c):
+                return label_of(registry, c)
+            return f"{label_of(registry, c)} (tháng {', '.join(str(m) for m in sorted(v['months'][c]))})"
+
+        records.append({"kind": v["kind"], "text": v["text"], "units": "; ".join(named(c) for c in codes),
                         "count": len(codes), "unit_codes": ",".join(codes)})
     out = pd.DataFrame(records, columns=["kind", "text", "units", "count", "unit_codes"])
     return out.sort_values(["kind", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)
@@ -571,12 +726,24 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
     """Everything the report needs for one period, from what the store returns."""
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
     base = unit_base(plan, registry)
+    months = [period]
+    if period.kind != "month":
+        accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
+        months = data_months(period, list(accepted["period_code"]) if not accepted.empty else [])
+        month_values, month_cases = values, cases
+        values = with_pooled_periods(plan, values, period)
+        cases = pool_cases(cases, months, period)
     units = per_unit(plan, registry, values, period, base=base)
-    status = unit_status(plan, registry, subs, period)
+    status = unit_status(plan, registry, subs, period, months)
+    if period.kind == "month":
+        flags = quality_flags(plan, values, cases, period)
+    else:
+        found = [quality_flags(plan, month_values, month_cases, m) for m in months]
+        flags = pd.concat(found, ignore_index=True) if found else quality_flags(plan, values.iloc[0:0], cases, period)
     return Aggregation(
         period=period, units=units, groups=_timed_groups(plan, registry, values, period, base=base),
         units_ytd=ytd_per_unit(plan, registry, values, period), completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
-        cases=case_summary(registry, cases, period), flags=quality_flags(plan, values, cases, period),
-        texts=gather_texts(registry, texts, period), long=values)
+        cases=case_summary(registry, cases, period), flags=flags,
+        texts=gather_texts(registry, texts, period), long=values, months=months)

@@ -26,6 +26,7 @@ from .aggregate import (
     NO_CASES,
     NOT_MET,
     NOT_REPORTED,
+    PARTIAL,
     Aggregation,
     label_of,
     tier_heading,
@@ -120,7 +121,17 @@ def _names(registry: Registry, codes: Sequence[str], limit: int = MISSED_LIST_LI
     return "; ".join(parts)
 
 
-PREVIOUS_WORD = {"month": "tháng trước", "quarter": "quý trước", "half": "kỳ trước", "year": "năm trước"}
+PREVIOUS_WORD = {"month": "tháng trước", "quarter": "quý trước", "half": "kỳ trước", "nine": "cùng kỳ năm trước",
+                 "year": "năm trước"}
+LAST_YEAR_WORD = "cùng kỳ năm trước"
+
+
+def _previous_word(agg: Aggregation) -> str | None:
+    """How sentences name the previous period; None for nine months and a year, whose previous period of the
+    same kind is the same period last year (compared once, as "cùng kỳ")."""
+    if agg.period.kind in ("nine", "year"):
+        return None
+    return agg.period.previous_label
 
 
 def _units_sentence(row: Mapping[str, Any], no_cases_names: str = "") -> str:
@@ -136,8 +147,8 @@ def _units_sentence(row: Mapping[str, Any], no_cases_names: str = "") -> str:
     return "; ".join(parts)
 
 
-def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word: str = "kỳ trước",
-                   no_cases_names: str = "") -> str:
+def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word: str | None = "kỳ trước",
+                   no_cases_names: str = "", with_ytd: bool = False) -> str:
     if row is None:
         return f"{_lower_first(tier_name)}: chưa có số liệu"
     units = _units_sentence(row, no_cases_names)
@@ -151,8 +162,12 @@ def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word:
     text = f"{_lower_first(tier_name)} đạt {_pct(row['value'])}"
     if row.get("target_label"):
         text += f" (chỉ tiêu {_lower_first(str(row['target_label']))})"
-    if not pd.isna(row.get("value_prev")):
+    if previous_word and not pd.isna(row.get("value_prev")):
         text += f", {format_points(float(row['value']) - float(row['value_prev']))} so với {previous_word}"
+    if not pd.isna(row.get("value_last_year")):
+        text += f", {format_points(float(row['value']) - float(row['value_last_year']))} so với {LAST_YEAR_WORD}"
+    if with_ytd and not pd.isna(row.get("value_ytd")):
+        text += f"; lũy kế từ đầu năm đạt {_pct(row['value_ytd'])}"
     if row.get("status") == NOT_MET:
         text += ", chưa đạt chỉ tiêu"
     return text + (f"; {units}" if units else "")
@@ -200,7 +215,9 @@ def _tier_rows(agg: Aggregation, key: str) -> pd.DataFrame:
 def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[dict[str, Any]]:
     """One point per rate/percent indicator: a sentence per tier, then the units that missed their target."""
     points: list[dict[str, Any]] = []
-    previous_word = PREVIOUS_WORD.get(agg.period.kind, "kỳ trước")
+    previous_word = _previous_word(agg)
+    # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
+    with_ytd = agg.period.kind != "month" and agg.period.first_month.index > 1
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
@@ -214,7 +231,7 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[d
             if row.empty or int(row.iloc[0]["units_expected"]) == 0:
                 continue
             sentences.append(_tier_sentence(row.iloc[0].to_dict(), tier.name, previous_word,
-                                            _no_cases_names(registry, units[units["tier"] == tier.code])))
+                                            _no_cases_names(registry, units[units["tier"] == tier.code]), with_ytd))
         if not sentences:
             continue
         title = ind.name + (f" (chỉ tiêu {ind.id})" if plan.groups else "")
@@ -228,6 +245,9 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
     a "Không phát sinh" column appears when some unit had nothing to count."""
     rows = []
     any_no_cases = False
+    g_all = agg.groups
+    any_last_year = (not g_all.empty and "value_last_year" in g_all
+                     and bool(g_all.loc[g_all["level"] == "tier", "value_last_year"].notna().any()))
     for ind in plan.indicators:
         g = _tier_rows(agg, ind.key)
         first = True
@@ -243,12 +263,14 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
             rows.append([printed if first or (target and target.printed_id) else "",
                          (ind.short or ind.name) if first else "", tier.name, r["target_label"] or "",
                          _pct(r["value"]) or ("KPS" if no_cases and not reported else "-"),
-                         _pct(r.get("value_prev")) or "-", _pct(r.get("value_ytd")) or "-",
+                         _pct(r.get("value_prev")) or "-",
+                         *([_pct(r.get("value_last_year")) or "-"] if any_last_year else []),
+                         _pct(r.get("value_ytd")) or "-",
                          f"{_int(r['units_met'])}/{reported}" if reported else "-",
                          nb(no_cases) if no_cases else "-"])
             first = False
-    columns = ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước", "Lũy kế năm",
-               "Số đơn vị đạt"]
+    columns = ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước",
+               *(["Cùng kỳ"] if any_last_year else []), "Lũy kế năm", "Số đơn vị đạt"]
     if any_no_cases:
         columns.append("Không phát sinh")
     else:
@@ -332,6 +354,8 @@ def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[s
     summary = (f"Trong kỳ báo cáo, {submitted}/{int(total['expected'])} cơ quan, đơn vị, địa phương đã gửi báo cáo "
                f"hợp lệ ({'; '.join(per_tier)}).")
     status = agg.unit_status
+    if agg.period.kind != "month":
+        return _long_completeness(registry, agg, total)
 
     def named(state: str) -> str:
         return _names(registry, list(status.loc[status["status"] == state, "unit_code"]))
@@ -341,6 +365,55 @@ def completeness_part(registry: Registry, agg: Aggregation) -> tuple[str, dict[s
                      "missing": nb(total["missing"]), "missing_units": named("Chưa nộp"),
                      "late_units": named("Muộn"), "rejected_units": named("Bị trả lại"),
                      "sentence": _completeness_sentence(total, named)}
+
+
+def _months_text(agg: Aggregation) -> str:
+    """"3 tháng (tháng 1, 2, 3 năm 2025)" — the months with data behind a longer period."""
+    months = agg.months
+    if not months:
+        return "0 tháng"
+    return f"{len(months)} tháng (tháng {', '.join(str(m.index) for m in months)} năm {months[0].year})"
+
+
+def _long_completeness(registry: Registry, agg: Aggregation, total: Mapping[str, Any]
+                       ) -> tuple[str, dict[str, str]]:
+    """A longer period: how many units sent every month, and each unit that missed a month named with the
+    months its figures cover ("UBND xã X: số liệu 2/3 tháng (thiếu tháng 2)")."""
+    status = agg.unit_status
+    expected = int(total["expected"])
+    full = int(total["on_time"] + total["late"])
+    partial_n = int(total.get("partial", 0) or 0)
+    n_months = len(agg.months)
+    upto = ""
+    if agg.months and len(agg.months) < len(agg.period.months()):
+        upto = f" (số liệu đến hết {agg.months[-1].label})"
+    summary = (f"Kỳ báo cáo {agg.period.label} tổng hợp từ báo cáo hằng tháng của {_months_text(agg)}{upto}: "
+               f"{full}/{expected} cơ quan, đơn vị, địa phương gửi đủ báo cáo các tháng"
+               + (f", {nb(partial_n)} đơn vị còn thiếu tháng" if partial_n else "") + ".")
+
+    def named(state: str) -> str:
+        return _names(registry, list(status.loc[status["status"] == state, "unit_code"]))
+
+    lines = []
+    for r in status[status["status"] == PARTIAL].itertuples(index=False):
+        lines.append(f"{label_of(registry, r.unit_code)}: số liệu {int(r.months_accepted)}/{int(r.months_expected)} "
+                     f"tháng (thiếu tháng {r.missing_months})")
+    parts = [f"{int(total['on_time'])}/{expected} đơn vị gửi đúng hạn cả {n_months} tháng"]
+    if int(total["late"]):
+        parts.append(f"{nb(int(total['late']))} đơn vị gửi đủ nhưng có tháng gửi muộn ({named('Muộn')})")
+    if lines:
+        parts.append(f"{nb(len(lines))} đơn vị thiếu tháng, số liệu của đơn vị chỉ tính các tháng đã gửi: "
+                     + "; ".join(lines))
+    if int(total["missing"]) + int(total["rejected"]):
+        none = _names(registry, list(status.loc[status["status"].isin(["Chưa nộp", "Bị trả lại"]), "unit_code"]))
+        parts.append(f"{nb(int(total['missing']) + int(total['rejected']))} đơn vị chưa có báo cáo hợp lệ tháng nào"
+                     + (f" ({none})" if none else ""))
+    sentence = "Cụ thể: " + "; ".join(parts) + "."
+    return summary, {"expected": str(expected), "on_time": nb(total["on_time"]), "late": nb(total["late"]),
+                     "rejected": nb(total["rejected"]), "missing": nb(total["missing"]), "partial": nb(partial_n),
+                     "missing_units": named("Chưa nộp"), "late_units": named("Muộn"),
+                     "rejected_units": named("Bị trả lại"), "partial_units": "; ".join(lines),
+                     "sentence": sentence}
 
 
 def _completeness_sentence(total: Mapping[str, Any], named: Any) -> str:
@@ -479,6 +552,35 @@ def _missed_tiers(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]
     return out
 
 
+def year_target_sentences(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]:
+    """A year report: each indicator's pooled result per tier against the plan's year target, met ones and
+    not-met ones listed apart ("Đạt chỉ tiêu năm: Tỷ lệ hồ sơ trực tuyến (cấp tỉnh 78,45%/tối thiểu 75%)")."""
+    g = agg.groups
+    if g.empty:
+        return []
+    rows = g[(g["level"] == "tier") & g["status"].notna()]
+    met: list[str] = []
+    missed: list[str] = []
+    for ind in plan.indicators:
+        mine = rows[rows["indicator"] == ind.key]
+        for status, bucket in ((MET, met), (NOT_MET, missed)):
+            part = mine[mine["status"] == status]
+            if part.empty:
+                continue
+            tiers = ", ".join(f"{_lower_first(str(r.group_name))} {_pct(r.value)}/{_lower_first(str(r.target_label))}"
+                              for r in part.itertuples(index=False))
+            bucket.append(f"{ind.short or ind.name} ({tiers})")
+    out = []
+    year = agg.period.year
+    if met:
+        out.append(f"So với chỉ tiêu năm {year} của Kế hoạch, các chỉ tiêu đạt ({nb(len(met))} chỉ tiêu): "
+                   + "; ".join(met) + ".")
+    if missed:
+        out.append(f"Các chỉ tiêu chưa đạt chỉ tiêu năm {year} ({nb(len(missed))} chỉ tiêu): " + "; ".join(missed)
+                   + ".")
+    return out
+
+
 def after_sections(plan: Plan, registry: Registry, agg: Aggregation, labels: Mapping[str, str] | None = None,
                    configured: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Mục II–IV. Figures the data states are plain paragraphs; what only the office can write is `todo`.
@@ -489,6 +591,8 @@ def after_sections(plan: Plan, registry: Registry, agg: Aggregation, labels: Map
     assessed = len(tier_rows)
     general = [f"Trong kỳ, {met}/{assessed} lượt chỉ tiêu theo cấp đạt chỉ tiêu giao (tính theo tỷ lệ gộp của "
                "từng cấp)."] if assessed else []
+    if agg.period.kind == "year":
+        general += year_target_sentences(plan, registry, agg)
     missed = _missed_tiers(plan, registry, agg)
     focus = ("; tập trung các chỉ tiêu chưa đạt: " + "; ".join(missed)) if missed else ""
     status = agg.unit_status

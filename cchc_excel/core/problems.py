@@ -125,9 +125,9 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                                            "điểm phần trăm (mode: points). Ghi rõ mode: points hoặc "
                                            "mode: percent_of_target."),
     # --- command line and environment (issue 12) ---------------------------------------------
-    "period-not-month": ("error", "Kỳ {value} ({detail}): hiện chỉ tổng hợp và lập báo cáo theo tháng (ví dụ "
-                                  "--period 2025-03). Báo cáo quý, 6 tháng, 9 tháng, năm từ số liệu các tháng "
-                                  "chưa làm được; hãy chạy cho từng tháng."),
+    "period-not-month": ("error", "Kỳ {value} ({detail}): lệnh này làm việc theo từng tháng (ví dụ "
+                                  "--period 2025-03). Báo cáo quý, 6 tháng, 9 tháng, năm được tổng hợp từ số liệu "
+                                  "các tháng bằng cchc status, cchc aggregate, cchc report."),
     "period-no-data": ("error", "Kỳ {value} chưa có biểu mẫu nào được chấp nhận, nên chưa lập báo cáo. Nhập tệp "
                                 "của đơn vị trước (cchc import), xem tình hình bằng cchc status."),
     "path-missing": ("error", "Không tìm thấy {file}."),

@@ -65,6 +65,29 @@ def _vn_date(value: Any) -> str | None:
         return text
 
 
+def _months_sheet(book: Book, agg: Aggregation, registry: Registry, tier_names: dict[str, str]) -> None:
+    """A longer period: each unit's months (accepted on time, late, missing), so that a unit whose figures
+    cover only some months is seen at once."""
+    label = agg.period.label
+    months = agg.months
+    cols = [("Đơn vị", 34), ("Cấp", 11), *[(f"Tháng {m.index}", 8) for m in months], ("Số tháng đã gửi", 9),
+            ("Đúng hạn", 7), ("Muộn", 7), ("Thiếu tháng", 10)]
+    sh = book.sheet("Nộp theo tháng", f"BÁO CÁO HẰNG THÁNG CỦA TỪNG ĐƠN VỊ — {label.upper()}", cols,
+                    subtitle=["Số liệu của kỳ tổng hợp từ các tháng đơn vị đã gửi; đơn vị thiếu tháng chỉ được tính "
+                              "các tháng đã gửi."])
+    for row in agg.unit_status.itertuples(index=False):
+        missing = {s.strip() for s in str(getattr(row, "missing_months", "") or "").split(",") if s.strip()}
+        marks = [("Thiếu" if str(m.index) in missing else "Đã gửi", "center") for m in months]
+        sh.write([(_name_of(registry, row.unit_code, row.unit_name), "text"), (tier_names.get(row.tier), "text"),
+                  *marks, (f"{int(row.months_accepted)}/{int(row.months_expected)}", "center"),
+                  (row.months_on_time, "count"), (row.months_late, "count"),
+                  (getattr(row, "missing_months", "") or None, "text")])
+    if agg.unit_status.empty or not months:
+        sh.empty("Chưa có tháng nào có số liệu được chấp nhận trong kỳ.")
+    else:
+        sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
+
+
 def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, *, followup: Any = None) -> Path:
     """The monthly summary workbook: the report's tables, native charts, met/not-met colours; with `followup`
     (a `core.followup.FollowupTable`), one more sheet "Theo dõi kế hoạch"."""
@@ -80,7 +103,7 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         with_no_cases = "units_no_cases" in groups.columns
         cols = [("Cấp tổng hợp", 9), ("Nhóm", 15), ("Mã", 4.5), ("Chỉ tiêu", 27), ("Chỉ tiêu giao", 10),
                 ("Kết quả (%)", 8), ("Kỳ trước (%)", 8), ("Cùng kỳ năm trước (%)", 9), ("Lũy kế năm (%)", 8),
-                ("Thay đổi (điểm %)", 8), ("Tử số", 8.5), ("Mẫu số", 8.5), ("Đơn vị báo cáo", 7.5),
+                ("Thay đổi so với kỳ trước (điểm %)", 8), ("Thay đổi so với cùng kỳ (điểm %)", 8), ("Tử số", 8.5), ("Mẫu số", 8.5), ("Đơn vị báo cáo", 7.5),
                 ("Đơn vị đạt", 7)]
         if with_no_cases:
             cols.append((f"Đơn vị {NO_CASES.lower()}", 8.5))
@@ -96,6 +119,7 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                 (printed.get(row.indicator), "center"), (names.get(row.indicator), "text"),
                 (row.target_label or None, "text"), (row.value, "pct"), (row.value_prev, "pct"),
                 (row.value_last_year, "pct"), (row.value_ytd, "pct"), (row.change_prev, "pct"),
+                (row.change_last_year, "pct"),
                 (row.numerator, "count"), (row.denominator, "count"), (row.units_reported, "count"),
                 (row.units_met, "count")]
             if with_no_cases:
@@ -140,6 +164,8 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
             sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
+        if agg.period.kind != "month":
+            _months_sheet(book, agg, registry, tier_names)
 
         # Sheet 4: case table by tier, with a native chart under it.
         columns = [c for c in CASE_COLUMNS if c.is_count]  # the form's columns 3-13, as the layout names them
