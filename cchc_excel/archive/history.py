@@ -16,8 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..core.period import Period
 from ..core.problems import ValidationReport, problem
-from ..core.succession import History, SuccessionMap, check_succession, parse_succession
+from ..core.succession import (
+    History,
+    SuccessionMap,
+    carried_prefill,
+    check_succession,
+    map_cases,
+    parse_succession,
+    previous_pending,
+)
 from ..core.units import Registry
 from .datafiles import DataFileError, load_registry, read_yaml
 
@@ -69,3 +78,54 @@ def load_history(root: Path, current: Registry, entries: Any, *, source: str) ->
         report.extend(check_succession(smap, reg, nxt, source=path))
         pairs.append((reg, smap))
     return History(current=current, older=tuple(pairs) if report.ok else ()), report
+
+
+def pending_before(store: Any, history: History | None, period: Period) -> dict[str, dict[str, int]]:
+    """Per unit and field, the cases pending at the end of the period before `period` in the accepted reports,
+    restated on today's units when that period was reported by older ones (June for July 2025)."""
+    previous = period.previous()
+    frame = store.cases_frame([previous.code])
+    for _, smap in (history.older if history is not None else ()):
+        frame = map_cases(frame, smap)
+    return previous_pending(frame, previous.code)
+
+
+def carried_for(ws: Any, period: Period) -> dict[str, list[tuple[str, int]]]:
+    """What `cchc generate` pre-fills as the carried-over column for each unit (nothing when the store is empty or the
+    plan says `carried_over: off`)."""
+    from .store import Store
+
+    if ws.plan.reporting.carried_over == "off" or not _store_exists(ws.store_url):
+        return {}
+    store = Store(ws.store_url, ws.archive_dir)
+    try:
+        return carried_prefill(pending_before(store, ws.history, period))
+    finally:
+        store.close()
+
+
+def _store_exists(url: str) -> bool:
+    """A SQLite store not created yet means nothing was imported: do not create it just to read nothing."""
+    prefix = "sqlite:///"
+    return not url.startswith(prefix) or Path(url[len(prefix):]).exists()
+
+
+def check_carried_of(sub: Any, store: Any, ws: Any, period: Period) -> list[Any]:
+    """Import: a warning by cell for each case row whose the carried-over column differs from the unit's pending at the end
+    of the previous period (only when that period's report of the unit was accepted). The previous period's
+    pending is read once per store and period."""
+    from ..core import layout as L
+    from ..core.succession import check_carried
+
+    if not sub.cases:
+        return []
+    cache = store.__dict__.setdefault("_pending_before", {})   # lives as long as the store of the batch
+    if period.code not in cache:
+        cache[period.code] = pending_before(store, ws.history, period)
+    pending = cache[period.code].get(sub.unit_code)
+    if pending is None:
+        return []
+    letter = L.col_letter(L.CASE_COLUMNS[[c.key for c in L.CASE_COLUMNS].index("carried")].col)
+    rows = [(c.field, f"{letter}{c.row}", c.carried) for c in sub.cases]
+    return list(check_carried(rows, pending, previous_label=period.previous().label.replace(" năm ", "/"),
+                              file=sub.file, sheet=L.SHEET_CASES))

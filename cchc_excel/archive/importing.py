@@ -156,6 +156,9 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
             sub.report.add(problem("big-jump", file=sub.file, sheet=iv.sheet, cell=iv.cell, name=key,
                                    value=format_number(iv.value),
                                    detail=f"kỳ trước {format_number(last)}"))
+    from .history import check_carried_of  # the carried-over column against last period's pending (issue 13)
+
+    sub.report.extend(check_carried_of(sub, store, ws, period))
 
 
 # Reading is CPU work per file (inspection, calamine, checks): it runs in worker processes, while the

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from .layout import CASE_INPUT_KEYS, STATUSES, case_totals_of
+from .layout import CASE_COLUMNS, CASE_INPUT_KEYS, STATUSES, case_totals_of, col_letter
 from .period import Period, working_days_between
 from .plan import (
     MET,
@@ -38,6 +38,7 @@ from .plan import (
     indicators_for,
     tasks_for,
 )
+from .succession import carried_mismatches
 from .units import Registry, Tier, Unit
 from .vntext import clean_text, match_key
 
@@ -606,6 +607,13 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
                 rows.append({"unit_code": r.unit_code, "indicator": ind.key, "kind": "case-mismatch",
                              "value": float(r.denominator), "reference": float(r.expected),
                              "detail": ind.denominator_equals, "file_name": r.file_name, "cell": r.cell})
+    # Carried-over cases that differ from the unit's pending at the end of the previous period (issue 13).
+    carried = next(c for c in CASE_COLUMNS if c.key == "carried")
+    carried_col = col_letter(carried.col)
+    for r in carried_mismatches(cases, period.code, period.previous().code).itertuples(index=False):
+        rows.append({"unit_code": r.unit_code, "indicator": None, "kind": "carried-mismatch",
+                     "value": float(r.carried), "reference": float(r.expected), "detail": f"{carried.label}, {r.field}",
+                     "file_name": r.file_name, "cell": f"{carried_col}{r.row}" if r.row else None})
     return pd.DataFrame(rows, columns=columns)
 
 

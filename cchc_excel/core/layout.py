@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,9 +247,16 @@ class Layout:
     note_slots: tuple[Slot, ...]
     fixed: tuple[Fixed, ...]
     case_fields: tuple[str, ...] = ()    # the drop-down list of the case table's field column
+    # "Từ kỳ trước" pre-filled: (field, cases pending at the end of the previous period) per case row, from the
+    # unit's accepted report of that period; where they came from; whether the clerk may change them.
+    carried: tuple[tuple[str, int], ...] = ()
+    carried_from: str = ""
+    carried_locked: bool = False
 
     # Fields the fast path patches per unit instead of rendering (fastgen): the unit's name and code.
     IDENTITY = ("unit",)
+    # Per-unit values that are not part of the shape (a form with them is written by the reference writer).
+    PREFILLED = ("carried",)
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -293,7 +301,8 @@ class Layout:
         """Everything in the layout except the unit's identity (IDENTITY), hashable: two layouts of one
         shape render the same workbook but for the unit's name and code. Built from the dataclass's own
         fields, so a field added to the layout is part of the shape without anyone listing it."""
-        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in self.IDENTITY)
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self)
+                     if f.name not in self.IDENTITY + self.PREFILLED)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -416,8 +425,10 @@ def case_slots(table: CaseTable) -> list[Slot]:
     return out
 
 
-def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
-    """Decide every cell of one unit's workbook for one period (pure)."""
+def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period, *,
+                 carried: Sequence[tuple[str, int]] = ()) -> Layout:
+    """Decide every cell of one unit's workbook for one period (pure). `carried`: the unit's cases pending at
+    the end of the previous period per field, pre-filled as "Từ kỳ trước" unless the plan says `off`."""
     items = indicators_for(plan, unit_code=unit.code, tier=unit.tier, flags=unit.flags)
     blocks: list[IndicatorBlock] = []
     fixed: list[Fixed] = []
@@ -474,7 +485,21 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period) -> Layout:
     )
     return Layout(version=FORMAT_VERSION, plan_id=plan.id, unit=unit, tier=tier, period=period,
                   indicators=tuple(blocks), case_table=_case_table(), tasks=tuple(tasks), info_slots=info,
-                  note_slots=notes, fixed=tuple(fixed), case_fields=tuple(plan.case_fields))
+                  note_slots=notes, fixed=tuple(fixed), case_fields=tuple(plan.case_fields),
+                  **_carried(plan, period, carried))
+
+
+def carried_source(period: Period) -> str:
+    """Where a pre-filled "Từ kỳ trước" came from, as the form says it."""
+    return f"số hồ sơ đang giải quyết cuối {period.previous().label} theo báo cáo đã tiếp nhận"
+
+
+def _carried(plan: Plan, period: Period, carried: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    mode = plan.reporting.carried_over
+    rows = tuple((str(f), int(n)) for f, n in carried if n)[:CASE_ROWS]
+    if mode == "off" or not rows:
+        return {}
+    return {"carried": rows, "carried_from": carried_source(period), "carried_locked": mode == "locked"}
 
 
 def sign(secret: str, fields: tuple[str, ...], generated: str) -> str:

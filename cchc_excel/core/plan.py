@@ -159,12 +159,16 @@ class Adjustment:
         return base * self.delta / 100 if self.mode == "percent_of_target" else self.delta
 
 
+CARRIED_OVER = ("editable", "locked", "off")
+
+
 @dataclass(frozen=True)
 class Reporting:
     window_rule: str = "nd09"      # nd09 (15th–14th) | calendar
     due_day: int = 15
     due_month_offset: int = 0
     large_change_points: float = 30.0  # a month-on-month jump (percentage points) worth a warning
+    carried_over: str = "editable"     # the carried-over column pre-filled from last period: editable | locked | off
 
 
 @dataclass(frozen=True)
@@ -580,12 +584,16 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
                 window_rule=str(rep.get("window_rule", "nd09")),
                 due_day=int(rep.get("due_day", 15)),
                 due_month_offset=int(rep.get("due_month_offset", 0)),
-                large_change_points=float(rep.get("large_change_points", 30.0)))
+                large_change_points=float(rep.get("large_change_points", 30.0)),
+                carried_over=str(rep.get("carried_over", "editable")).strip())
         except (TypeError, ValueError) as exc:
             ctx.add("field-invalid", rep, "reporting", value=rep, name="reporting", detail=str(exc))
         if reporting.window_rule not in ("nd09", "calendar"):
             ctx.add("field-invalid", rep, "reporting", "window_rule", value=reporting.window_rule,
                     name="window_rule", detail="nd09 hoặc calendar")
+        if reporting.carried_over not in CARRIED_OVER:
+            ctx.add("field-invalid", rep, "reporting", "carried_over", value=reporting.carried_over,
+                    name="carried_over", detail=", ".join(CARRIED_OVER))
 
     if isinstance(rep, Mapping) and reporting.window_rule in ("nd09", "calendar") and 1 <= reporting.due_day <= 31:
         # Nghị định 09 khoản 5 Điều 8: at least one working day (public holidays do not count) between cut-off

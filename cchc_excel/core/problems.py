@@ -268,7 +268,7 @@ FIXES: dict[str, str] = {
     "case-field-missing": "Chọn hoặc gõ tên lĩnh vực của dòng này.",
     "not-a-date": "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2025.",
     "not-in-list": "Chọn một giá trị trong danh sách thả xuống của ô.",
-    "carried-mismatch": "Không bắt buộc sửa. Kiểm tra lại cột 'Từ kỳ trước': thường bằng số hồ sơ đang giải "
+    "carried-mismatch": "Không bắt buộc sửa. Kiểm tra lại cột 6 (số hồ sơ từ kỳ trước): thường bằng số hồ sơ đang giải "
                         "quyết cuối kỳ trước của cùng lĩnh vực; nếu kỳ trước báo sai thì ghi rõ ở 'Ghi chú'.",
     "case-balance": "Không bắt buộc sửa. Kiểm tra lại: số đã giải quyết cộng số đang giải quyết thường bằng "
                     "số hồ sơ nhận của lĩnh vực.",

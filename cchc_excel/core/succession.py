@@ -19,7 +19,7 @@ it existed and is never invented afterwards (`history_registry` gives the regist
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +29,7 @@ from .layout import CASE_INPUT_KEYS, STATUSES, YESNO
 from .plan import Plan
 from .problems import Problem, ValidationReport, problem, unknown_key
 from .units import Registry, Unit
+from .vntext import match_key
 
 KINDS = ("same", "renamed", "merged", "split", "abolished")
 # The one sentence the report says when earlier periods were restated.
@@ -419,3 +420,60 @@ def history_registry(history: History) -> Registry:
         return current
     return Registry(id=current.id, province=current.province, tiers=tuple(tiers), units=tuple(units),
                     valid_from=current.valid_from, valid_to=current.valid_to, note=current.note)
+
+
+# ------------------------------------------------------------------------------------------------
+# Carried-over cases: the carried-over column is what was pending at the end of the previous period
+
+
+def previous_pending(cases: pd.DataFrame, period_code: str) -> dict[str, dict[str, int]]:
+    """Per unit and field, the cases pending at the end of `period_code` (pending in time + pending late) in
+    the accepted case tables of that period. Fields keep the name the unit typed first."""
+    out: dict[str, dict[str, int]] = {}
+    if cases.empty:
+        return out
+    c = cases[cases["period_code"].astype(str) == period_code]
+    for r in c.itertuples(index=False):
+        pending = int(getattr(r, "pending_in", 0) or 0) + int(getattr(r, "pending_late", 0) or 0)
+        fields = out.setdefault(str(r.unit_code), {})
+        key = next((f for f in fields if match_key(f) == match_key(str(r.field))), str(r.field))
+        fields[key] = fields.get(key, 0) + pending
+    return out
+
+
+def carried_prefill(pending: Mapping[str, Mapping[str, int]]) -> dict[str, list[tuple[str, int]]]:
+    """What `generate` pre-fills as the carried-over column: per unit, its fields with cases still pending."""
+    return {unit: [(f, n) for f, n in fields.items() if n] for unit, fields in pending.items()}
+
+
+def check_carried(rows: Iterable[tuple[str, str, int]], pending: Mapping[str, int], *, previous_label: str,
+                  file: str | None = None, sheet: str | None = None) -> Iterator[Problem]:
+    """A warning by cell where the carried-over column differs from what the unit reported pending at the end of the
+    previous period. `rows`: (field, cell of its the carried-over column, value typed); `pending`: field -> pending."""
+    by_key = {match_key(f): n for f, n in pending.items()}
+    for field_name, cell, carried in rows:
+        expected = by_key.get(match_key(field_name), 0)
+        if int(carried or 0) != expected:
+            yield problem("carried-mismatch", file=file, sheet=sheet, cell=cell, value=int(carried or 0),
+                          detail=previous_label, expected=expected, field=field_name)
+
+
+def carried_mismatches(cases: pd.DataFrame, period_code: str, previous_code: str) -> pd.DataFrame:
+    """Rows of `period_code` whose the carried-over column differs from the previous period's pending (same unit and
+    field), for the aggregate's data-quality flags: unit_code, field, carried, expected, file_name, row."""
+    columns = ["unit_code", "field", "carried", "expected", "file_name", "row"]
+    if cases.empty or not (cases["period_code"].astype(str) == previous_code).any():
+        return pd.DataFrame(columns=columns)
+    pending = previous_pending(cases, previous_code)
+    reported = set(pending)
+    rows = []
+    for r in cases[cases["period_code"].astype(str) == period_code].itertuples(index=False):
+        if str(r.unit_code) not in reported:
+            continue
+        by_key = {match_key(f): n for f, n in pending[str(r.unit_code)].items()}
+        expected = by_key.get(match_key(str(r.field)), 0)
+        if int(r.carried or 0) != expected:
+            rows.append({"unit_code": r.unit_code, "field": r.field, "carried": int(r.carried or 0),
+                         "expected": expected, "file_name": getattr(r, "file_name", None),
+                         "row": getattr(r, "row", None)})
+    return pd.DataFrame(rows, columns=columns)

@@ -26,7 +26,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -175,7 +175,8 @@ class _Writer:
         self.templates: dict[tuple[tuple[str, Any], ...], Template] = {}
 
     def write(self, lay: Layout, target: Path) -> None:
-        if not patchable(lay.unit):
+        # Pre-filled values are not part of the shape (Layout.PREFILLED): such a form is rendered in full.
+        if not patchable(lay.unit) or lay.carried:
             write_workbook(lay, self.plan, target, secret=self.secret, office=self.office,
                            protect_password=self.password, generated=self.generated)
             return
@@ -191,26 +192,31 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(plan: Plan, registry: Registry, period: Period, secret: str, office: dict[str, Any] | None,
-                 protect_password: str | None, generated: datetime | None) -> None:
+                 protect_password: str | None, generated: datetime | None,
+                 carried: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> None:
     _worker.update(writer=_Writer(plan, secret, office, protect_password, generated), plan=plan,
-                   registry=registry, period=period)
+                   registry=registry, period=period, carried=carried or {})
 
 
 def _write_chunk(jobs: list[tuple[Unit, str]]) -> int:
     writer: _Writer = _worker["writer"]
-    plan, registry, period = _worker["plan"], _worker["registry"], _worker["period"]
+    plan, registry, period, carried = _worker["plan"], _worker["registry"], _worker["period"], _worker["carried"]
     for unit, target in jobs:
-        writer.write(L.build_layout(plan, unit, registry.tier(unit.tier), period), Path(target))
+        writer.write(L.build_layout(plan, unit, registry.tier(unit.tier), period, carried=carried.get(unit.code, ())),
+                     Path(target))
     return len(jobs)
 
 
 def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,
                   secret: str, office: dict[str, Any] | None = None, protect_password: str | None = None,
-                  workers: int = 1, generated: datetime | None = None, chunk: int = 64) -> Iterator[Generated]:
+                  workers: int = 1, generated: datetime | None = None, chunk: int = 64,
+                  carried: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> Iterator[Generated]:
     """Write one workbook per unit into `out_dir`, yielding each as it is written (same contract as
     `intake.generate`). With `workers` > 1 the units are written by a process pool, in chunks; each
     process builds the templates of the shapes it meets once. `generated` fixes the generation time
-    (tests); by default each workbook carries the time it was written."""
+    (tests); by default each workbook carries the time it was written. `carried`: per unit code, the cases
+    pending at the end of the previous period per field, pre-filled as the carried-over column (`build_layout`)."""
+    carried = carried or {}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     resolved = out_dir.resolve()
@@ -219,7 +225,7 @@ def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterabl
     if workers <= 1 or len(units) < POOL_MIN_UNITS:
         writer = _Writer(plan, secret, office, protect_password, generated)
         for unit in units:
-            lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
+            lay = L.build_layout(plan, unit, registry.tier(unit.tier), period, carried=carried.get(unit.code, ()))
             target = target_path(out_dir, period, unit, resolved_dir=resolved)
             writer.write(lay, target)
             yield Generated(unit, target)
@@ -231,7 +237,8 @@ def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterabl
     workers = min(workers, os.cpu_count() or 1, max(1, len(jobs) // chunk))
     chunks = [[(u, str(t)) for u, t in jobs[i:i + chunk]] for i in range(0, len(jobs), chunk)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(plan, registry, period, secret, office, protect_password, generated)) as pool:
+                             initargs=(plan, registry, period, secret, office, protect_password, generated,
+                                       dict(carried))) as pool:
         done = 0
         for _ in pool.map(_write_chunk, chunks):
             for unit, target in jobs[done:done + chunk]:

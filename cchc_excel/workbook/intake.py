@@ -34,11 +34,12 @@ def units_for(registry: Registry, codes: Iterable[str] | None) -> tuple[list[Uni
 
 def generate(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,
              secret: str, office: dict[str, Any] | None = None, protect_password: str | None = None,
-             workers: int = 1) -> Iterator[Generated]:
+             workers: int = 1, carried: Any = None) -> Iterator[Generated]:
     """Write one workbook per unit into `out_dir`, yielding each as it is written (for progress bars).
-    The fast speed: one workbook rendered per shape, each unit's identity patched in (`fastgen`)."""
+    The fast speed: one workbook rendered per shape, each unit's identity patched in (`fastgen`).
+    `carried`: per unit, the carried-over cases to pre-fill (`fastgen.generate_fast`)."""
     yield from generate_fast(plan, registry, period, units, out_dir, secret=secret, office=office,
-                             protect_password=protect_password, workers=workers)
+                             protect_password=protect_password, workers=workers, carried=carried)
 
 
 def generate_reference(plan: Plan, registry: Registry, period: Period, units: Iterable[Unit], out_dir: Path, *,

@@ -426,6 +426,7 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
         if c.name is not None:
             slot = next(s for s in L.case_slots(table) if s.name == c.name)
             _write_slot(ws, fmt, slot, field_list_ref)
+    _prefill_carried(ws, fmt, lay)
     col_of = {c.key: c.col for c in table.columns}
     for i in range(table.rows):
         r = table.first_row + i
@@ -452,8 +453,26 @@ def _cases(ws: Any, fmt: _Formats, lay: Layout, field_list_ref: str | None, offi
     # Merged over the table's width and wrapped: a long note left to overflow is cut at the print area.
     ws.merge_range(tr + 2, 0, tr + 2, last, _case_note(table), fmt.note)
     ws.set_row(tr + 2, 32)
+    last_row = tr + 2
+    if lay.carried:
+        last_row = tr + 3
+        carried = table.column("carried")
+        ws.merge_range(last_row, 0, last_row, last, f"Cột {carried.number} ({carried.label}) đã điền sẵn "
+                       f"{lay.carried_from}" + (" (không sửa được; nếu sai đề nghị báo Văn phòng)."
+                                                if lay.carried_locked else "; sửa lại nếu chưa đúng."), fmt.note)
+        ws.set_row(last_row, 32)
     ws.freeze_panes(table.first_row, 2)
-    _a4(ws, landscape=True, last_col=last, last_row=tr + 2, repeat=(h, h + 2))
+    _a4(ws, landscape=True, last_col=last, last_row=last_row, repeat=(h, h + 2))
+
+
+def _prefill_carried(ws: Any, fmt: _Formats, lay: Layout) -> None:
+    """Write the pre-filled the carried-over column (layout.carried) over the blank input rows: the field's name and
+    its count, the count locked (grey) when the plan says so."""
+    table = lay.case_table
+    field_col, carried_col = table.column("field").col, table.column("carried").col
+    for i, (name, count) in enumerate(lay.carried):
+        ws.write_string(table.first_row + i, field_col, name, fmt.text)
+        ws.write_number(table.first_row + i, carried_col, count, fmt.formula_count if lay.carried_locked else fmt.count)
 
 
 def _case_note(table: L.CaseTable) -> str:
