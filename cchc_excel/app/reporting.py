@@ -40,13 +40,33 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
     try:
         codes = periods_needed(period)
         months = [m.code for m in period.months()]
-        return aggregate(ws.plan, ws.registry, period, values=store.values_frame(codes),
-                         subs=store.submissions_frame(months), cases=store.cases_frame(months),
-                         tasks=store.tasks_frame(months), texts=store.texts_frame(months),
-                         today=today)
+        # A month's cases with the month before: the carried-over cases are checked against its pending.
+        case_months = [period.previous().code, *months] if period.kind == "month" else months
+        frames = {"values": store.values_frame(codes), "cases": store.cases_frame(case_months),
+                  "tasks": store.tasks_frame(months), "texts": store.texts_frame(months)}
+        frames, registry = restate_history(ws, frames)
+        return aggregate(ws.plan, registry, period, subs=store.submissions_frame(months), today=today, **frames)
     finally:
         if own:
             store.close()
+
+
+def restate_history(ws: Workspace, frames: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Older periods' frames restated on today's units through the workspace's succession maps, and the
+    registry that also knows the abolished tiers (core.succession; docs/history.md). Unchanged without history."""
+    if ws.history is None or not ws.history.changed:
+        return frames, ws.registry
+    from ..core.succession import history_registry, map_frames
+
+    return map_frames(ws.plan, ws.history, **frames), history_registry(ws.history)
+
+
+def history_note(ws: Workspace, agg: Aggregation) -> str | None:
+    """The report's one sentence saying that earlier figures were converted to the new units, when they were."""
+    long = agg.long
+    if ws.history is None or long is None or "unit_code_then" not in long or not long["unit_code_then"].notna().any():
+        return None
+    return ws.history.sentence(sorted(set(long.loc[long["unit_code_then"].notna(), "period_code"].astype(str))))
 
 
 def require_data(ws: Workspace, period: Period, store: Store | None = None) -> None:
@@ -123,6 +143,11 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     agg = agg or aggregate_period(ws, period)
     context = build_context(ws.plan, ws.registry, agg, report_cfg=ws.report,
                             issue_date=issue_date or default_issue_date(ws, period))
+    if note := history_note(ws, agg):   # "Số liệu các kỳ trước 01/7/2025 đã được quy đổi ..." (issue 13)
+        context["history_note"] = note
+        completeness = (context.get("item4") or {}).get("completeness")
+        if isinstance(completeness, dict):
+            completeness["sentence"] = f"{completeness.get('sentence') or ''} {note}".strip()
     if template is not None:
         check_report_template(template, context)
     if final:
