@@ -411,14 +411,27 @@ def _plan_dict(plan: Any) -> dict[str, Any]:
 
 @units_app.command("check")
 def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn vị (.yaml hoặc .csv)."),
+                succession: Path = typer.Option(None, "--succession",
+                                                help="Bảng kế thừa đơn vị từ danh mục cũ sang danh mục này."),
+                old: Path = typer.Option(None, "--from", help="Danh mục cũ của bảng kế thừa."),
                 as_json: bool = JSON_OPT) -> None:
-    """Kiểm tra danh mục đơn vị: số đơn vị theo cấp, cờ (vùng DTTS, miền núi...).
+    """Kiểm tra danh mục đơn vị: số đơn vị theo cấp, cờ (vùng DTTS, miền núi...); với --succession và --from:
+    kiểm tra bảng kế thừa (mọi đơn vị cũ đều có đơn vị kế thừa hoặc bị giải thể, không có mã lạ).
 
     Ví dụ: cchc units check templates/registries/ninh-thuan-2025.yaml
+    cchc units check templates/registries/khanh-hoa-2025.yaml --from templates/registries/ninh-thuan-2025.yaml
+    --succession templates/registries/ninh-thuan-2025-to-khanh-hoa-2025.yaml
     """
     from ..archive.datafiles import load_registry
+    from ..archive.history import check_succession_files
 
+    if (succession is None) != (old is None):
+        raise typer.BadParameter("--succession và --from đi cùng nhau.")
     reg, report = load_registry(file)
+    smap = None
+    if succession is not None and old is not None:
+        smap, found = check_succession_files(succession, old, file)
+        report.extend([p for p in found.problems if p not in report.problems])
     result = None
     if reg is not None:
         flags: dict[str, int] = {}
@@ -428,6 +441,11 @@ def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn v�
         result = {"id": reg.id, "province": reg.province,
                   "tiers": [{"code": t.code, "name": t.name, "units": len(reg.in_tier(t.code))} for t in reg.tiers],
                   "flags": flags, "units": len(reg.units)}
+        if smap is not None:
+            from ..core.succession import summary
+
+            result["succession"] = {"id": smap.id, "effective": smap.effective, "kinds": summary(smap),
+                                    "abolished_tiers": list(smap.abolished_tiers)}
     if as_json:
         emit(reg is not None and report.ok, result, report)
     elif result:
@@ -440,6 +458,10 @@ def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn v�
         console.print(table)
         for flag, n in flags.items():
             console.print(f"Cờ {flag}: {n} đơn vị")
+        if smap is not None:
+            kinds = ", ".join(f"{k} {n}" for k, n in result["succession"]["kinds"].items() if n)
+            console.print(f"Bảng kế thừa {smap.id} (từ {smap.effective_label}): {kinds}; cấp bỏ: "
+                          f"{', '.join(smap.abolished_tiers) or 'không'}")
     if not as_json:
         print_problems(report)
     raise typer.Exit(0 if reg is not None else 1)
@@ -568,8 +590,10 @@ def generate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
             err.print(msg)
         raise typer.Exit(2)
     written = []
+    from ..archive.history import carried_for
+
     gen = generate(ws.plan, ws.registry, p, units, out, secret=ws.secret, office=ws.office,
-                   protect_password=ws.protect_password)
+                   protect_password=ws.protect_password, carried=carried_for(ws, p))
     for g in progress(gen, len(units), "Tạo biểu mẫu", quiet or as_json):
         written.append({"unit": g.unit.code, "name": g.unit.name, "file": str(g.path)})
     if as_json:
