@@ -70,6 +70,14 @@ def run_demo(out: Path, *, pdf: bool = True, say: Callable[..., Any] = print) ->
     outputs = {"Báo cáo Word": str(files.docx), "PDF": str(files.pdf) if files.pdf else None,
                "Tổng hợp Excel": str(files.xlsx), "Bảng lỗi gửi đơn vị": str(error_book),
                "Thư mục làm việc": str(ws_dir)}
+    # The quarter of the last month, built from its months (issue 13).
+    quarter = Period.for_quarter(last.year, (last.index - 1) // 3 + 1)
+    if any(Period.parse(m) in quarter.months() for m in months):
+        q_files = write_reports(ws, quarter, report_dir, pdf=pdf)
+        outputs[f"Báo cáo {quarter.label}"] = str(q_files.docx)
+        if q_files.pdf:
+            outputs[f"PDF {quarter.label}"] = str(q_files.pdf)
+        say(f"Báo cáo {quarter.label}: {q_files.docx}")
     return {"period": last.code, "months": months, "files": len(outcomes),
             "accepted": sum(o.status == "accepted" for o in outcomes), "rejected": len(errors),
             "completeness": c.to_dict(orient="records"), "outputs": outputs}
