@@ -128,8 +128,8 @@ def test_every_command_with_bad_input_and_json_prints_json_with_ok_false(ws_with
 
 
 def test_messages_are_vietnamese_and_say_what_to_do(ws_with_march: Path, tmp_path: Path):
-    code, text = invoke("report", "-w", ws_with_march, "-p", "2025-Q1", "-o", tmp_path / "bc")
-    assert code == 2 and "quý I năm 2025" in text and "theo tháng" in text
+    code, text = invoke("generate", "-w", ws_with_march, "-p", "2025-Q1", "-o", tmp_path / "bm")
+    assert code == 2 and "quý I năm 2025" in text and "theo từng tháng" in text
     code, text = invoke("status", "-w", ws_with_march, "-p", "2025-03", "--bogus")
     assert code == 2 and "Lỗi: Không có tùy chọn --bogus" in text and "Cách dùng:" in text
     assert "Usage" not in text and "Error" not in text
