@@ -53,6 +53,12 @@ def fill(ws: Workspace, tmp_path: Path) -> None:
              ws_form(ws, TAN, tmp_path / "c", values_for(TAN, 41)),
              ws_form(ws, BINH, tmp_path / "d", good_values_phuoc_hoa() | {"CT_1_TU": "abc"})]
     list(import_files(ws, paths, period=MARCH, received_at=_when()))
+    # An account and its journal line: the web page's tables travel with the backup too.
+    from cchc_excel.app.users import add_user
+    from cchc_excel.archive.importing import store_for
+
+    with store_for(ws) as store:
+        add_user(store.engine, "van-phong", "office", "mat-khau-du-dai-1")
 
 
 def test_backup_then_restore_gives_back_every_row_and_every_archived_file(
@@ -115,3 +121,39 @@ def test_check_names_a_missing_and_a_changed_archived_file(any_workspace: Worksp
     code, out = cli("db", "check", "--workspace", str(ws.root))
     assert code == 1
     assert sorted(p["code"] for p in out["problems"]) == ["archived-file-changed", "archived-file-missing"]
+
+
+def test_check_names_a_submission_whose_file_row_is_gone(workspace: Workspace, tmp_path: Path) -> None:
+    """A store edited by hand (or half restored): the submission stays, its file row is gone."""
+    import sqlite3
+
+    fill(workspace, tmp_path)
+    db = sqlite3.connect(workspace.root / "store.sqlite")
+    db.execute("PRAGMA foreign_keys=OFF")
+    file_id = db.execute("SELECT file_id FROM submissions ORDER BY id LIMIT 1").fetchone()[0]
+    db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+    db.commit()
+    db.close()
+    code, out = cli("check", "--workspace", str(workspace.root))
+    codes = sorted({p["code"] for p in out["problems"]})
+    assert code == 1 and codes == ["store-integrity", "submission-without-file"], out["problems"]
+
+
+def test_import_that_keeps_losing_the_race_says_the_store_is_busy(workspace: Workspace, tmp_path: Path,
+                                                                   monkeypatch: Any) -> None:
+    """After every retry lost to parallel imports the user reads `store-busy`, never "database is locked";
+    nothing half-written stays behind."""
+    from sqlalchemy.exc import OperationalError
+
+    from cchc_excel.archive import store as store_module
+
+    def always_locked(*_: Any, **__: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(store_module.Store, "_record", always_locked)
+    monkeypatch.setattr(store_module.time, "sleep", lambda _s: None)
+    path = ws_form(workspace, PHUOC_HOA, tmp_path / "a", good_values_phuoc_hoa())
+    done = runner.invoke(app, ["import", "--workspace", str(workspace.root), str(path), "--json"])
+    out = json.loads(done.stdout)
+    assert done.exit_code == 1 and [p["code"] for p in out["problems"]] == ["store-busy"], out
+    assert "database is locked" not in out["problems"][0]["message"].split("(")[0]

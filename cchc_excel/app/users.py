@@ -1,8 +1,7 @@
 """Edge: the web page's accounts and its journal of actions (who did what, when).
 
-Two tables of their own (`web_users`, `web_audit`) in the workspace's store database, created idempotently
-(`create_all(checkfirst=True)`) the first time they are needed; the store's Alembic migrations do not know
-them (yet). Passwords are hashed with Argon2id (argon2-cffi); nothing here ever stores or logs a password.
+Two tables (`web_users`, `web_audit`) of the workspace's store (archive/store.py, migration 0003), so a
+backup holds them and `cchc db upgrade` creates them in an older store. Passwords are hashed with Argon2id (argon2-cffi); nothing here ever stores or logs a password.
 Used by `cchc user add/list/remove` and by `cchc serve`.
 """
 
@@ -17,13 +16,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     delete,
     insert,
     select,
@@ -31,34 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from ..archive.store import web_audit, web_users
 from ..core.problems import Refusal, problem
 
 ROLES = ("office", "viewer")
 ROLE_LABELS = {"office": "Văn phòng (nhập tệp, lập báo cáo)", "viewer": "Chỉ xem"}
 MIN_PASSWORD = 10
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,40}$")
-
-web_metadata = MetaData()
-
-web_users = Table(
-    "web_users", web_metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(40), nullable=False, unique=True),
-    Column("role", String(10), nullable=False),
-    Column("password_hash", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-)
-
-web_audit = Table(
-    "web_audit", web_metadata,
-    Column("id", Integer, primary_key=True),
-    Column("at", DateTime, nullable=False),
-    Column("user", String(60), nullable=False),
-    Column("action", String(40), nullable=False),      # upload | report | forms | user-add | user-remove | login
-    Column("unit_code", String(40), index=True),
-    Column("period_code", String(10)),
-    Column("detail", Text),                             # JSON: what the action touched
-)
 
 _hasher = PasswordHasher()
 
@@ -70,16 +41,11 @@ class Account:
     created_at: datetime
 
 
-def ensure_tables(engine: Engine) -> None:
-    web_metadata.create_all(engine, checkfirst=True)
-
-
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
 def list_users(engine: Engine) -> list[Account]:
-    ensure_tables(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(web_users).order_by(web_users.c.name)).mappings().all()
     return [Account(r["name"], r["role"], r["created_at"]) for r in rows]
@@ -102,7 +68,6 @@ def check_new_user(name: str, role: str, password: str, confirm: str | None = No
 
 def add_user(engine: Engine, name: str, role: str, password: str, *, by: str = "cchc user") -> Account:
     check_new_user(name, role, password)
-    ensure_tables(engine)
     with engine.begin() as conn:
         if conn.execute(select(web_users.c.id).where(web_users.c.name == name)).first():
             raise Refusal(problem("user-exists", value=name))
@@ -113,7 +78,6 @@ def add_user(engine: Engine, name: str, role: str, password: str, *, by: str = "
 
 
 def remove_user(engine: Engine, name: str, *, by: str = "cchc user") -> None:
-    ensure_tables(engine)
     with engine.begin() as conn:
         gone = conn.execute(delete(web_users).where(web_users.c.name == name)).rowcount
     if not gone:
@@ -123,7 +87,6 @@ def remove_user(engine: Engine, name: str, *, by: str = "cchc user") -> None:
 
 def authenticate(engine: Engine, name: str, password: str) -> Account | None:
     """The account when the password is right, else None. A hash made with older parameters is renewed."""
-    ensure_tables(engine)
     with engine.connect() as conn:
         row = conn.execute(select(web_users).where(web_users.c.name == name)).mappings().first()
     if row is None:
@@ -149,7 +112,6 @@ _DUMMY_HASH = _hasher.hash("cchc-excel-not-a-password")
 def record(engine: Engine, user: str, action: str, *, unit_code: str | None = None, period_code: str | None = None,
            detail: Any = None) -> None:
     """One line of the journal: who did what, when (and to which unit and period)."""
-    ensure_tables(engine)
     with engine.begin() as conn:
         conn.execute(insert(web_audit).values(at=_now(), user=user, action=action, unit_code=unit_code,
                                               period_code=period_code,
@@ -159,7 +121,6 @@ def record(engine: Engine, user: str, action: str, *, unit_code: str | None = No
 
 def journal(engine: Engine, *, unit_code: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """The latest lines of the journal, newest first (a unit's only, when given)."""
-    ensure_tables(engine)
     q = select(web_audit).order_by(web_audit.c.id.desc()).limit(limit)
     if unit_code:
         q = q.where(web_audit.c.unit_code == unit_code)

@@ -51,7 +51,8 @@ FORMAT = 1
 MANIFEST = "cchc-backup.json"
 STORE_FILES = {"store.sqlite", "store.sqlite-wal", "store.sqlite-shm", "store.sqlite-journal"}
 # Parents before children: the order rows are inserted on restore.
-TABLE_ORDER = ["files", "submissions", "indicator_values", "case_rows", "task_status", "texts"]
+TABLE_ORDER = ["files", "submissions", "indicator_values", "case_rows", "task_status", "texts", "web_users",
+               "web_audit"]
 BATCH = 2000
 
 

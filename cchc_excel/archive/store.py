@@ -133,6 +133,28 @@ texts = Table(
 )
 
 
+# The office web page's accounts and its journal of actions (who did what, when): part of the store, so a
+# backup holds them and a migration creates them (revision 0003). Used by app/users.py.
+web_users = Table(
+    "web_users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+web_audit = Table(
+    "web_audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("user", String(60), nullable=False),
+    Column("action", String(40), nullable=False),      # upload | report | forms | user-add | user-remove | login
+    Column("unit_code", String(40), index=True),
+    Column("period_code", String(10)),
+    Column("detail", Text),                             # JSON: what the action touched
+)
+
 # The rules of versions as constraints: version numbers unique per (unit, period); at most one current
 # version (a partial unique index: SQLite and PostgreSQL both have them). Rows without a unit or period
 # (unreadable files) have NULLs, which unique indexes do not compare.
@@ -142,7 +164,7 @@ Index("uq_submissions_current", submissions.c.unit_code, submissions.c.period_co
       sqlite_where=text("is_current"), postgresql_where=text("is_current"))
 
 # The Alembic revision of `metadata` (archive/migrations/versions); tests/test_store.py holds them equal.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 # Stores made before migrations existed (release 0.1.0): the tables of revision 0001, no version table.
 SCHEMA_BASELINE = "0001"
 VERSION_TABLE = "alembic_version"
@@ -291,7 +313,7 @@ def stamp(conn: Connection, revision: str) -> None:
     conn.execute(version_table.insert(), {"version_num": revision})
 
 
-KNOWN_REVISIONS = ("0001", "0002")   # oldest first; the migrations' ids
+KNOWN_REVISIONS = ("0001", "0002", "0003")   # oldest first; the migrations' ids
 
 
 def ensure_schema(engine: Engine, url: str) -> None:

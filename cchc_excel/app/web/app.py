@@ -663,7 +663,6 @@ def create_app(ws: Workspace, *, local_only: bool = True, store: Store | None = 
     """The web application over one workspace. `local_only`: bound to a loopback address (no login while
     there are no accounts). `today`: for tests; `pdf`: False to skip LibreOffice even when it is there."""
     store = store or store_for(ws)
-    users.ensure_tables(store.engine)
     g = _guard
     routes = [
         Route("/", g(glance_page)),
