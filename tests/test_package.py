@@ -145,6 +145,10 @@ def test_init_takes_bundled_names_and_lists_them(tmp_path: Path, monkeypatch: py
     (found,) = json.loads(result.output)["problems"]
     assert found["code"] == "unknown-bundled-plan" and all(n in found["message"] for n in bundled.names("plan"))
     assert not (tmp_path / "ws2").exists()
+    result = runner.invoke(app, ["init", "ws3", "--plan", "ninh-thuan-2025", "--registry", "khong-co", "--json"])
+    (found,) = json.loads(result.output)["problems"]
+    assert (result.exit_code, found["code"]) == (2, "unknown-bundled-registry")
+    assert all(n in found["message"] for n in bundled.names("registry"))
     help_text = " ".join(runner.invoke(app, ["init", "--help"], terminal_width=200, env={"COLUMNS": "200"}).output.split())
     assert all(n in help_text for n in bundled.names("plan") + bundled.names("registry"))
 

@@ -176,6 +176,12 @@ def test_checker_names_unmapped_and_unknown_codes(world: dict[str, Any]) -> None
     assert check_succession(world["map"], world["old"], world["new"], source="map") == []
 
 
+def test_checker_refuses_abolishing_a_tier_the_new_registry_still_has(world: dict[str, Any]) -> None:
+    smap = ok(parse_succession({**MAP, "abolished_tiers": ["huyen", "xa"]}, source="map"))
+    found = check_succession(smap, world["old"], world["new"], source="map")
+    assert ("succession-tier-kept", "xa") in codes(found), codes(found)
+
+
 def test_shares_must_be_given_for_all_successors_and_sum_to_one() -> None:
     bad = {**MAP, "units": [{"old": "X3", "new": {"N2": 0.6, "N3": 0.3}}, {"old": "X1", "new": {"N1": 0.5, "N2": None}},
                             {"old": "X2", "new": "N1", "kind": "split"}]}

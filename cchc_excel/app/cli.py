@@ -513,7 +513,6 @@ def plan_targets(plan_file: Path = typer.Argument(..., help="Tệp kế hoạch.
 # workspace cycle
 
 
-BUNDLED_WORDS = {"plan": "kế hoạch", "registry": "danh mục đơn vị"}
 PLAN_HELP = f"Tệp kế hoạch (.yaml) hoặc tên kế hoạch kèm theo: {', '.join(bundled.names('plan'))}."
 REGISTRY_HELP = ("Tệp danh mục đơn vị (.yaml/.csv) hoặc tên danh mục kèm theo: "
                  f"{', '.join(bundled.names('registry'))}.")
@@ -527,10 +526,9 @@ def file_or_bundled(value: Path, kind: str) -> Path:
     found = bundled.find(kind, value.name)
     if found is not None:
         return found
-    words = BUNDLED_WORDS[kind]
-    msg = (f"Không có tệp {value} và cũng không có {words} kèm theo tên này. "
-           f"Các {words} kèm theo: {', '.join(bundled.names(kind)) or '(không có)'}.")
-    raise Refusal(Problem(f"unknown-bundled-{kind}", "error", msg), exit_code=2)
+    code = {"plan": "unknown-bundled-plan", "registry": "unknown-bundled-registry"}[kind]
+    raise Refusal(problem(code, file=str(value),
+                          detail=", ".join(bundled.names(kind)) or "(không có)"), exit_code=2)
 
 
 @app.command("init")
@@ -583,12 +581,7 @@ def generate_cmd(workspace: Path = WS_OPT, period: str = PERIOD_OPT,
     ws = open_ws(workspace, as_json)
     units, unknown = units_for(ws.registry, unit)
     if unknown:
-        msg = f"Không có đơn vị mã {', '.join(unknown)} trong danh mục."
-        if as_json:
-            emit(False, None, [{"code": "unknown-unit", "severity": "error", "message": msg}])
-        else:
-            err.print(msg)
-        raise typer.Exit(2)
+        raise Refusal(*[problem("unknown-unit", cell="--unit", value=code) for code in unknown], exit_code=2)
     written = []
     from ..archive.history import carried_for
 

@@ -24,6 +24,10 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "duplicate-id": ("error", "{cell}: mã '{value}' bị trùng (đã có ở {detail})."),
     "unknown-tier": ("error", "{cell}: cấp '{value}' không có trong danh sách cấp ({detail})."),
     "unknown-unit": ("error", "{cell}: không có đơn vị mã '{value}' trong danh mục."),
+    "unknown-bundled-plan": ("error", "Không có tệp {file} và cũng không có kế hoạch kèm theo tên này. Các kế hoạch "
+                                      "kèm theo: {detail}."),
+    "unknown-bundled-registry": ("error", "Không có tệp {file} và cũng không có danh mục đơn vị kèm theo tên này. "
+                                          "Các danh mục kèm theo: {detail}."),
     "unknown-kind": ("error", "{cell}: loại chỉ tiêu '{value}' không hợp lệ (rate, percent, yesno, task)."),
     "unknown-comparison": ("error", "{cell}: phép so sánh '{value}' không hợp lệ (toi_thieu, bang, toi_da)."),
     "target-out-of-range": ("error", "{cell}: chỉ tiêu {value} nằm ngoài khoảng 0–100."),
