@@ -301,8 +301,8 @@ def with_pooled_periods(plan: Plan, values: pd.DataFrame, period: Period) -> pd.
 
 
 def pool_cases(cases: pd.DataFrame, months: Sequence[Period], label: Period) -> pd.DataFrame:
-    """The case table over `months` per (unit, field): received, resolved flows summed; "Từ kỳ trước" from the
-    unit's first month, pending cases from its last month (stocks, not flows)."""
+    """The case table over `months` per (unit, field): received, resolved flows summed; carried-over cases
+    from the unit's first month, pending cases from its last month (stocks, not flows)."""
     codes = {m.code for m in months}
     if cases.empty or not codes:
         return cases.iloc[0:0] if not cases.empty else cases
