@@ -13,8 +13,10 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -74,8 +76,9 @@ def collect_files(paths: Iterable[Path]) -> FileList:
 
 
 def import_interrupted(done: int, total: int) -> Refusal:
-    """Ctrl-C during an import: say how many files were stored (each in its own transaction, so nothing
-    accepted is lost) and that running the same command again finishes the job. Exit code 130."""
+    """Ctrl-C during an import: say how many files were stored (recorded in batches, each one transaction;
+    a file is counted once its batch is committed, so nothing counted is lost) and that running the same
+    command again finishes the job. Exit code 130."""
     return Refusal(problem("import-interrupted", value=done, detail=max(0, total - done)), exit_code=130)
 
 
@@ -162,9 +165,10 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
 
 
 # Reading is CPU work per file (inspection, calamine, checks): it runs in worker processes, while the
-# archive checks and the store's writes stay in this process, in file order, one transaction per file.
+# archive checks and the store's writes stay in this process, in file order, one transaction per batch.
 _WORKER_CTX: ReadContext | None = None
 PARALLEL_MIN_FILES = 16
+BATCH_SECONDS = 1.0   # longest wait before a batch is recorded (progress, Ctrl-C)
 
 
 def _exit_with_parent(poll: float = 0.5) -> None:
@@ -212,14 +216,17 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _read_all(files: list[Path], ctx: ReadContext, workers: int) -> Iterator[tuple[Path, bytes | None, Submission]]:
+@contextmanager
+def _reading(files: list[Path], ctx: ReadContext,
+             workers: int) -> Iterator[Iterator[tuple[Path, bytes | None, Submission]]]:
+    """The files read and checked, in order. The worker pool lives until the import ends (its last batch
+    recorded), not only until the last file is read."""
     if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
-        for path in files:
-            yield _read_one(path, ctx)
+        yield (_read_one(path, ctx) for path in files)
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_reader, initargs=(ctx,))
     try:
-        yield from pool.map(_read_one, files, chunksize=8)
+        yield pool.map(_read_one, files, chunksize=8)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -240,20 +247,42 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
         detail = exc.strerror or str(exc)
         yield folder, ImportOutcome(folder.name or str(folder), 0, "rejected", False, False, 0, None, None, 1, 0,
                                     [problem("folder-unreadable", file=str(folder), detail=detail).to_dict()])
-    try:
-        for path, data, sub in _read_all(files, ctx, default_workers() if workers is None else workers):
-            folder = path.parent
-            if folder not in receipts:
-                receipts[folder] = read_receipts(folder)
-            when = received_at or receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
-            if data is None:
-                yield path, ImportOutcome(path.name, 0, "rejected", False, False, 0, None, None, 1, 0,
-                                          sub.report.to_list())
-                continue
-            check_against_archive(sub, store, ws, when, index)
-            outcome = store.record(sub, data, received_at=when)
+    # Files are recorded in batches (one transaction, one round of disk syncs each: `Store.record_many`);
+    # a batch holds one period, so the archive checks of a file see every earlier period's files stored.
+    # Batches grow from one file (the first outcome at once, as before) to `Store.BATCH_FILES`.
+    batch: list[tuple[Path, Submission, bytes, datetime]] = []
+    started = 0.0
+    limit = 1
+
+    def flush() -> Iterator[tuple[Path, ImportOutcome]]:
+        nonlocal limit
+        outcomes = store.record_many([(sub, data, when) for _, sub, data, when in batch])
+        limit = min(2 * limit, store.BATCH_FILES)
+        for (path, sub, _, _), outcome in zip(batch, outcomes, strict=True):
             index.recorded(sub, outcome)
             yield path, outcome
+        batch.clear()
+
+    try:
+        with _reading(files, ctx, default_workers() if workers is None else workers) as results:
+            for path, data, sub in results:
+                folder = path.parent
+                if folder not in receipts:
+                    receipts[folder] = read_receipts(folder)
+                when = received_at or receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
+                if batch and (sub.period_code != batch[0][1].period_code or len(batch) >= limit
+                              or time.monotonic() - started > BATCH_SECONDS):
+                    yield from flush()
+                if data is None:
+                    yield path, ImportOutcome(path.name, 0, "rejected", False, False, 0, None, None, 1, 0,
+                                              sub.report.to_list())
+                    continue
+                check_against_archive(sub, store, ws, when, index)
+                if not batch:
+                    started = time.monotonic()
+                batch.append((path, sub, data, when))
+            if batch:
+                yield from flush()
     finally:
         if own:
             store.close()

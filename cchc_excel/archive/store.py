@@ -187,6 +187,21 @@ _COPY_OWNER = (select(submissions.c.unit_code)
 _DEMOTE = update(submissions).where(*_SAME_UNIT_PERIOD, submissions.c.is_current.is_(True)).values(is_current=False)
 
 
+# The same questions for a whole batch (`Store.record_many`), one query each.
+_PERIODS = bindparam("periods", expanding=True)
+_EXISTING_MANY = (select(submissions, files.c.sha256).join(files, files.c.id == submissions.c.file_id)
+                  .where(files.c.sha256.in_(bindparam("shas", expanding=True))))
+_OUTCOME_COLUMNS = ("id", "status", "is_current", "version", "unit_code", "period_code", "errors", "warnings")
+_VERSIONS_MANY = (select(submissions.c.unit_code, submissions.c.period_code, func.max(submissions.c.version))
+                  .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.is_not(None))
+                  .group_by(submissions.c.unit_code, submissions.c.period_code))
+_CURRENT_MANY = (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.received_at,
+                        submissions.c.fingerprint, files.c.sha256)
+                 .join(files, files.c.id == submissions.c.file_id)
+                 .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.is_not(None),
+                        submissions.c.is_current.is_(True)))
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     file_name: str
@@ -476,8 +491,11 @@ class Store:
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def _record(self, sub: Submission, data: bytes, archived: str, received_at: datetime | None) -> ImportOutcome:
+    def _record(self, sub: Submission, data: bytes, archived: str, received_at: datetime | None,
+                batch: _BatchState | None = None) -> ImportOutcome | dict[str, Any]:
         received_at = (received_at or _now()).replace(tzinfo=None, microsecond=0)
+        if batch is not None:   # one file of `record_many`: decided against the batch's state
+            return batch.add(sub, len(data), archived, received_at, batch.now)
         key = {"unit": sub.unit_code, "period": sub.period_code}
         with self.engine.begin() as conn:
             lock_period(conn, sub.period_code)
@@ -515,28 +533,93 @@ class Store:
                              len(sub.report.errors), len(sub.report.warnings), problems)
 
     @staticmethod
-    def _insert_values(conn: Connection, sid: int, sub: Submission) -> None:
-        rows = [{"submission_id": sid, "indicator": iv.key, "numerator": iv.numerator,
-                 "denominator": iv.denominator, "value": iv.value, "weight": iv.weight, "answer": iv.answer,
-                 "done_date": iv.done_date.isoformat() if iv.done_date else None, "note": iv.note,
-                 "sheet": iv.sheet, "cell": iv.cell} for iv in sub.indicators.values()]
-        if rows:
-            conn.execute(values.insert(), rows)
-        crow = [{"submission_id": sid, "field": c.field, "row": c.row, **{k: getattr(c, k) for k in CASE_KEYS}}
-                for c in sub.cases]
-        if crow:
-            conn.execute(cases.insert(), crow)
-        trow = [{"submission_id": sid, "task": t.key, "status": t.status,
-                 "done_date": t.done_date.isoformat() if t.done_date else None, "document": t.document,
-                 "note": t.note} for t in sub.tasks.values()]
-        if trow:
-            conn.execute(tasks.insert(), trow)
-        xrow = [{"submission_id": sid, "kind": "difficulty", "position": i, "text": t}
-                for i, t in enumerate(sub.difficulties)]
-        xrow += [{"submission_id": sid, "kind": "proposal", "position": i, "text": t}
-                 for i, t in enumerate(sub.proposals)]
-        if xrow:
-            conn.execute(texts.insert(), xrow)
+    def _insert_values(conn: Connection, sid: int | Sequence[int], sub: Submission | Sequence[Submission]) -> None:
+        """The rows of accepted submissions besides their own; `sid` and `sub` are one submission or, for a
+        batch, sequences of them (one executemany per table for the whole batch)."""
+        pairs = zip(sid, sub, strict=True) if isinstance(sid, (list, tuple)) else [(sid, sub)]
+        rows: dict[Table, list[dict[str, Any]]] = {values: [], cases: [], tasks: [], texts: []}
+        for one_sid, one_sub in pairs:
+            for table, part in _child_rows(one_sid, one_sub).items():  # type: ignore[arg-type]
+                rows[table].extend(part)
+        for table, part in rows.items():
+            if part:
+                conn.execute(table.insert(), part)
+
+    # -- writing many ----------------------------------------------------------------------------
+    BATCH_FILES = 128   # files per transaction in `record_many` (and open files while syncing them)
+
+    def _archive_many(self, items: Sequence[tuple[Submission, bytes]]) -> list[str]:
+        """`_archive` for a batch: every new copy written first, then each synced, then renamed into place.
+        Syncing after all the writes lets the disk take them together (measured 2-4x fewer waits than a
+        write+fsync per file); no copy is renamed into place before its bytes are on disk."""
+        out: list[str] = []
+        pending: list[tuple[Any, str, Path]] = []
+        seen: set[Path] = set()
+        try:
+            for sub, data in items:
+                ext = "".join(c for c in Path(sub.file).suffix.lower() if c.isalnum() or c == ".")[:6] or ".bin"
+                rel = Path(sub.sha256[:2]) / f"{sub.sha256}{ext}"
+                out.append(rel.as_posix())
+                target = self.archive_dir / rel
+                if target in seen or target.exists():
+                    continue
+                seen.add(target)
+                if target.parent not in self._dirs:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._dirs.add(target.parent)
+                tmp = target.with_name(f"{PART_PREFIX}{_HOST}-{os.getpid()}-{sub.sha256[:16]}")
+                fh = open(tmp, "wb")  # noqa: SIM115 - closed below, after the sync
+                pending.append((fh, str(tmp), target))
+                fh.write(data)
+                fh.flush()
+            for fh, _tmp, _target in pending:
+                os.fsync(fh.fileno())
+                fh.close()
+            for _fh, tmp, target in pending:
+                os.replace(tmp, target)
+        finally:
+            for fh, tmp, _target in pending:
+                fh.close()
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        return out
+
+    def record_many(self, items: Sequence[tuple[Submission, bytes, datetime | None]]) -> list[ImportOutcome]:
+        """`record` for a batch of files, in order, with the same outcomes: the archived copies are written
+        and synced first, then all rows go in one transaction (under the lock of each period), so a file's
+        row is committed only once its bytes are on disk and each file is all-or-nothing. What `_record`
+        asks the database per file (the same bytes before? versions, the current version, the copy check)
+        is read once per batch inside the transaction and followed in memory as the batch is written; rows
+        go in with executemany. A conflict runs the batch again; any other failure falls back to `record`
+        file by file, so the files before a bad one are kept, as they were one transaction each."""
+        if not items:
+            return []
+        archived = self._archive_many([(sub, data) for sub, data, _ in items])
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                return self._record_many(items, archived)
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                if not _is_conflict(exc):
+                    break
+                if attempt == RECORD_ATTEMPTS - 1:
+                    break
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        return [self.record(sub, data, received_at=when) for sub, data, when in items]
+
+    def _record_many(self, items: Sequence[tuple[Submission, bytes, datetime | None]],
+                     archived: Sequence[str]) -> list[ImportOutcome]:
+        now = _now()
+        periods = sorted({sub.period_code or "" for sub, _, _ in items})
+        with self.engine.begin() as conn:
+            for code in periods:
+                lock_period(conn, code or None)
+            batch = _BatchState(conn, items, periods, now)
+            pending = [self._record(sub, data, path, when or now, batch)
+                       for (sub, data, when), path in zip(items, archived, strict=True)]
+            ids = batch.write(conn)
+        # A submission written by this batch is known by its row number until the ids are back.
+        return [o if isinstance(o, ImportOutcome) else
+                ImportOutcome(submission_id=ids[o.pop("row")], **o) for o in pending]
 
     # -- reading ---------------------------------------------------------------------------------
     def submissions_frame(self, period_codes: Sequence[str] | None = None) -> pd.DataFrame:
@@ -613,3 +696,145 @@ class Store:
 
     def file_bytes(self, archived_path: str) -> bytes:
         return (self.archive_dir / archived_path).read_bytes()
+
+
+class _BatchState:
+    """What `_record` would read from the database, for a batch of files: read once inside the writing
+    transaction (the periods locked), then kept in step with each file of the batch, in order."""
+
+    def __init__(self, conn: Connection, items: Sequence[tuple[Submission, bytes, datetime | None]],
+                 periods: Sequence[str], now: datetime) -> None:
+        self.now = now
+        shas = sorted({sub.sha256 for sub, _, _ in items})
+        # sha -> the outcome fields of the submission holding those bytes (the store's or this batch's).
+        self.known: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(shas), 500):
+            for r in conn.execute(_EXISTING_MANY, {"shas": shas[i:i + 500]}).mappings():
+                self.known[r["sha256"]] = {k: r[k] for k in _OUTCOME_COLUMNS} | {
+                    "problems": json.loads(r["problems_json"])}
+        self.versions: dict[tuple[str, str], int] = {}
+        # (unit, period) -> [received_at, fingerprint, sha] of the current version
+        self.current: dict[tuple[str, str], list[Any]] = {}
+        self.owners: dict[tuple[str, str], set[str]] = {}   # (period, fingerprint) -> units current with it
+        real = [p for p in periods if p]
+        if real:
+            for unit, period, top in conn.execute(_VERSIONS_MANY, {"periods": real}):
+                self.versions[(unit, period)] = top
+            for unit, period, received, fp, sha in conn.execute(_CURRENT_MANY, {"periods": real}):
+                self.current[(unit, period)] = [received, fp, sha]
+                if fp is not None:
+                    self.owners.setdefault((period, fp), set()).add(unit)
+        self.demote: list[dict[str, Any]] = []
+        self.files: list[dict[str, Any]] = []
+        self.subs: list[dict[str, Any]] = []
+        self.children: list[tuple[Submission, dict[str, Any]]] = []
+
+    def add(self, sub: Submission, size: int, archived: str, received_at: datetime,
+            now: datetime) -> ImportOutcome | dict[str, Any]:
+        """Decide one file as `_record` does; an ImportOutcome, or its fields with the batch row number
+        in place of the submission id (known once the batch is written)."""
+        known = self.known.get(sub.sha256)
+        if known is not None:
+            fields = {"file_name": sub.file, "status": known["status"], "duplicate": True,
+                      "is_current": known["is_current"], "version": known["version"],
+                      "unit_code": known["unit_code"], "period_code": known["period_code"],
+                      "errors": known["errors"], "warnings": known["warnings"],
+                      "problems": known["problems"]}
+            if "row" in known:   # the same bytes earlier in this batch: as the store would return them
+                return {**fields, "row": known["row"], "problems": json.loads(self.subs[known["row"]]["problems_json"])}
+            return ImportOutcome(submission_id=known["id"], **fields)
+        unit, period = sub.unit_code, sub.period_code
+        fingerprint = sub.content_fingerprint()   # once per file
+        # The copy check, as `decide_copy_check` makes it, against the period's current versions.
+        code = "duplicate-of-other-unit"
+        earlier = [p for p in sub.report.problems if p.code == code]
+        sub.report.problems = [p for p in sub.report.problems if p.code != code]
+        if fingerprint is not None and sub.accepted and unit and period:
+            others = self.owners.get((period, fingerprint), set()) - {unit}
+            if others:
+                owner = min(others)
+                same = [p for p in earlier if p.value == owner]
+                sub.report.add(same[0] if same else problem(code, file=sub.file, value=owner))
+        problems = sub.report.to_list()
+        status = "accepted" if sub.accepted else "rejected"
+        key = (unit, period) if unit and period else None
+        version = 1
+        if key is not None:
+            version = 1 + self.versions.get(key, 0)
+            self.versions[key] = version
+        is_current = status == "accepted"
+        before = self.current.get(key) if key is not None else None
+        if is_current and before is not None and before[0] > received_at:
+            is_current = False   # an older version imported after a newer one stays history
+        if is_current and key is not None:
+            if before is not None:
+                self._demote(key, before)
+            self.current[key] = [received_at, fingerprint, sub.sha256]
+            if fingerprint is not None:
+                self.owners.setdefault((period, fingerprint), set()).add(unit)
+        n = len(self.subs)
+        errors, warnings = len(sub.report.errors), len(sub.report.warnings)
+        self.files.append({"sha256": sub.sha256, "size": size, "first_name": sub.file, "archived_path": archived,
+                           "first_seen": now})
+        self.subs.append({
+            "file_id": None, "file_name": sub.file, "kind": sub.kind, "unit_code": unit, "period_code": period,
+            "plan_id": sub.plan_id, "status": status, "is_current": is_current, "version": version,
+            "received_at": received_at, "imported_at": now, "errors": errors, "warnings": warnings,
+            "fingerprint": fingerprint, "info_json": json.dumps(sub.info, ensure_ascii=False, default=str),
+            "problems_json": json.dumps(problems, ensure_ascii=False, default=str)})
+        if status == "accepted":
+            self.children.append((n, sub))
+        self.known[sub.sha256] = {"status": status, "is_current": is_current, "version": version,
+                                  "unit_code": unit, "period_code": period, "errors": errors,
+                                  "warnings": warnings, "row": n}
+        return {"file_name": sub.file, "row": n, "status": status, "duplicate": False, "is_current": is_current,
+                "version": version, "unit_code": unit, "period_code": period, "errors": errors,
+                "warnings": warnings, "problems": problems}
+
+    def _demote(self, key: tuple[str, str], before: list[Any]) -> None:
+        _received, fp, sha = before
+        if fp is not None:
+            self.owners.get((key[1], fp), set()).discard(key[0])
+        known = self.known.get(sha)
+        if known is not None:
+            known["is_current"] = False   # a later copy of the same bytes in this batch says so
+        if known is not None and "row" in known:
+            self.subs[known["row"]]["is_current"] = False   # written by this batch: inserted demoted
+        else:
+            self.demote.append({"unit": key[0], "period": key[1]})
+
+    def write(self, conn: Connection) -> list[int]:
+        """Write the batch (demotions first, so the one-current index holds at every row); the new
+        submission ids, in batch order."""
+        if self.demote:
+            conn.execute(_DEMOTE, self.demote)
+        if not self.files:
+            return []
+        file_ids = conn.execute(files.insert().returning(files.c.id, sort_by_parameter_order=True),
+                                self.files).scalars().all()
+        for row, file_id in zip(self.subs, file_ids, strict=True):
+            row["file_id"] = file_id
+        ids = list(conn.execute(submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True),
+                                self.subs).scalars().all())
+        if self.children:
+            Store._insert_values(conn, [ids[n] for n, _ in self.children], [sub for _, sub in self.children])
+        return ids
+
+
+def _child_rows(sid: int, sub: Submission) -> dict[Table, list[dict[str, Any]]]:
+    """The rows an accepted submission adds besides its own: values, case rows, tasks and texts."""
+    return {
+        values: [{"submission_id": sid, "indicator": iv.key, "numerator": iv.numerator,
+                  "denominator": iv.denominator, "value": iv.value, "weight": iv.weight, "answer": iv.answer,
+                  "done_date": iv.done_date.isoformat() if iv.done_date else None, "note": iv.note,
+                  "sheet": iv.sheet, "cell": iv.cell} for iv in sub.indicators.values()],
+        cases: [{"submission_id": sid, "field": c.field, "row": c.row, **{k: getattr(c, k) for k in CASE_KEYS}}
+                for c in sub.cases],
+        tasks: [{"submission_id": sid, "task": t.key, "status": t.status,
+                 "done_date": t.done_date.isoformat() if t.done_date else None, "document": t.document,
+                 "note": t.note} for t in sub.tasks.values()],
+        texts: [{"submission_id": sid, "kind": "difficulty", "position": i, "text": t}
+                for i, t in enumerate(sub.difficulties)]
+        + [{"submission_id": sid, "kind": "proposal", "position": i, "text": t}
+           for i, t in enumerate(sub.proposals)],
+    }
