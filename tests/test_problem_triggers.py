@@ -45,7 +45,12 @@ def test_month_on_month_jump_is_a_warning(workspace: Workspace, tmp_path: Path) 
     mar = ws_form(workspace, PHUOC_HOA, tmp_path / "mar", values | {"CT_1_TU": 5})  # 80% -> 10%
     list(import_files(workspace, [feb], period=MARCH.previous(), received_at=datetime(2025, 2, 10)))
     [(_, outcome)] = list(import_files(workspace, [mar], period=MARCH, received_at=datetime(2025, 3, 10)))
-    assert [(p["code"], p["name"]) for p in outcome.problems] == [("big-jump", "1")]
+    # Only indicator 1 jumped, and a jump warns without refusing the file. (March repeats February's case table,
+    # so its "Từ kỳ trước" differs from February's pending: carried-mismatch warnings, not this test's subject.)
+    jumps = [(p["name"], p["severity"]) for p in outcome.problems if p["code"] == "big-jump"]
+    assert jumps == [("1", "warning")]
+    assert outcome.status == "accepted"
+    assert {p["code"] for p in outcome.problems} <= {"big-jump", "carried-mismatch"}
 
 
 def test_generate_for_an_unknown_unit_names_it(workspace: Workspace, tmp_path: Path) -> None:

@@ -101,3 +101,18 @@ def test_chart_titles_are_short_and_whole() -> None:
     assert title.endswith("…") and title[:-1].split()[-1] in long.name.split()
     short = dataclasses.replace(long, short="Tỷ lệ đồng bộ lên Cổng DVCQG")
     assert chart_title(short) == "Chỉ tiêu 9: Tỷ lệ đồng bộ lên Cổng DVCQG"
+
+
+def test_warnings_sheet_names_each_kind_of_flag(cycle: tuple[Workspace, list[ImportOutcome]],  # noqa: F811
+                                                 agg: Aggregation, tmp_path: Path) -> None:
+    import pandas as pd
+
+    ws = cycle[0]
+    rows = [{"unit_code": "STP", "indicator": None, "kind": kind, "value": value, "reference": ref,
+             "detail": "", "file_name": "f.xlsx", "cell": "F10"}
+            for kind, value, ref in (("jump", 10.0, 80.0), ("case-mismatch", 12.0, 15.0),
+                                     ("carried-mismatch", 5.0, 15.0))]
+    flagged = dataclasses.replace(agg, flags=pd.DataFrame(rows, columns=agg.flags.columns))
+    wb = openpyxl.load_workbook(write_summary(flagged, ws.plan, ws.registry, tmp_path / "tong-hop.xlsx"))
+    kinds = [row[2] for row in wb["Cảnh báo số liệu"].iter_rows(min_row=4, values_only=True) if row[2]]
+    assert kinds == ["Biến động lớn", "Lệch bảng giải quyết", "Lệch số từ kỳ trước"]

@@ -32,6 +32,10 @@ LEGEND = (f"“{NO_CASES}”: đơn vị có gửi báo cáo nhưng không có h
           f"trong kỳ; không tính vào số đơn vị “{NOT_MET}”.")
 CHART_TITLE_MAX = 48
 
+# The warnings sheet's "Loại" for each kind of `Aggregation.flags` row.
+FLAG_KINDS = {"jump": "Biến động lớn", "case-mismatch": "Lệch bảng giải quyết",
+              "carried-mismatch": "Lệch số từ kỳ trước"}
+
 
 def chart_title(ind: Indicator) -> str:
     """A short chart title that is never cut mid-word: "Chỉ tiêu 3: Tỷ lệ hồ sơ trực tuyến"."""
@@ -252,9 +256,10 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                         [("Đơn vị", 28), ("Chỉ tiêu", 7), ("Loại", 14), ("Giá trị", 9), ("Tham chiếu", 9),
                          ("Chi tiết", 24), ("Tệp", 36), ("Ô", 6)])
         for row in agg.flags.itertuples(index=False):
-            kind = "Biến động lớn" if row.kind == "jump" else "Lệch bảng giải quyết"
+            kind = FLAG_KINDS.get(str(row.kind), "Lệch bảng giải quyết")
+            fmt = "pct" if row.kind == "jump" else "count"      # a jump compares rates; the others, case counts
             sh.write([(_name_of(registry, row.unit_code), "text"), (printed.get(row.indicator), "center"),
-                      (kind, "text"), (row.value, "pct"), (row.reference, "pct"), (row.detail, "text"),
+                      (kind, "text"), (row.value, fmt), (row.reference, fmt), (row.detail, "text"),
                       (row.file_name, "text"), (row.cell, "center")])
         if agg.flags.empty:
             sh.empty("Không có cảnh báo.")

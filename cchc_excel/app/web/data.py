@@ -17,7 +17,7 @@ from ...archive.store import ImportOutcome, Store, files, submissions
 from ...archive.workspace import Workspace
 from ...core.aggregate import expected_frame
 from ...core.narrative import unit_label
-from ...core.period import Period
+from ...core.period import Period, working_days_between
 from ...core.plan import met
 from ...core.vntext import format_number, format_short_date, parse_date
 from ...documents.errorbook import findings_of, slot_labels
@@ -67,11 +67,12 @@ def _info(row: Any) -> dict[str, Any]:
 class Glance:
     period: Period
     due: date
-    days_left: int
+    days_left: int          # working days to the due date; negative: working days since it passed
     tiers: list[dict[str, Any]]
     districts: list[dict[str, Any]]
     latest: list[dict[str, Any]]
     has_data: bool
+    today: date | None = None
 
 
 def glance(ws: Workspace, store: Store, period: Period, today: date) -> Glance:
@@ -97,8 +98,9 @@ def glance(ws: Workspace, store: Store, period: Period, today: date) -> Glance:
                            "unit": unit.name if unit else "(không rõ đơn vị)", "status": r.status,
                            "current": bool(r.is_current), "version": int(r.version),
                            "received": _when(r.received_at), "errors": int(r.errors), "warnings": int(r.warnings)})
-    return Glance(period=period, due=due, days_left=(due - today).days, tiers=tiers, districts=districts,
-                  latest=latest, has_data=not subs.empty)
+    # Working days, as unit_status counts a late file: weekends and public holidays do not count.
+    return Glance(period=period, due=due, days_left=working_days_between(today, due), tiers=tiers,
+                  districts=districts, latest=latest, has_data=not subs.empty, today=today)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -169,9 +171,10 @@ def chase_list(ws: Workspace, store: Store, period: Period, today: date) -> list
             if not mine.empty:
                 wrong = _wrong_lines(mine.iloc[-1]["problems_json"], ws, unit.code, period)
         label = unit_label(ws.registry, unit)
-        late = max(0, (today - due).days)
+        # Not accepted yet: late so far, in working days as unit_status counts a late file (`days_late`).
+        late = int(r.days_late) if pd.notna(r.days_late) else max(0, working_days_between(due, today))
         by = (f"trước ngày {format_short_date(due)}" if late == 0
-              else f"ngay trong ngày (đã quá hạn {late} ngày so với hạn {format_short_date(due)})")
+              else f"ngay trong ngày (đã quá hạn {late} ngày làm việc so với hạn {format_short_date(due)})")
         message = f"Đề nghị {label} gửi báo cáo {period.label} {by}"
         if wrong:
             message += "; tệp đã gửi còn lỗi: " + "; ".join(wrong[:5])
