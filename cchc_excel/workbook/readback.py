@@ -244,6 +244,28 @@ def _style_formats(xml: bytes) -> list[str]:
     return xfs
 
 
+_PARTS_SEEN: dict[tuple[bytes, bytes], list[tuple[str, str]]] = {}
+
+
+def _sheet_parts(workbook: bytes, rels: bytes) -> list[tuple[str, str]]:
+    """(sheet name, part name) in workbook order; parsed once per process for the same two parts (forms of
+    one shape have them byte for byte: a workbook part with ~200 defined names took a millisecond)."""
+    key = (workbook, rels)
+    known = _PARTS_SEEN.get(key)
+    if known is not None:
+        return known
+    safe = {"forbid_dtd": True, "forbid_entities": True, "forbid_external": True}
+    targets = {r.get("Id"): r.get("Target", "") for r in SafeET.fromstring(rels, **safe).iter(f"{_PR}Relationship")}
+    out = []
+    for sheet in SafeET.fromstring(workbook, **safe).iter(f"{_X}sheet"):
+        target = targets.get(sheet.get(f"{_R}id"), "")
+        out.append((sheet.get("name", ""), target.lstrip("/") if target.startswith("/") else "xl/" + target))
+    if len(_PARTS_SEEN) >= 32:
+        _PARTS_SEEN.clear()
+    _PARTS_SEEN[key] = out
+    return out
+
+
 def _cell_formats(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, int, int], str]:
     """(sheet, row, col) -> number format code of the wanted cells (A1 addresses per sheet name). The file
     has passed `safety.inspect` (sizes bounded, no DTD or entities); parsed with defusedxml."""
@@ -253,13 +275,9 @@ def _cell_formats(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, i
         if "xl/styles.xml" not in parts:
             return out
         xfs = _style_formats(zf.read("xl/styles.xml"))
-        rels = {r.get("Id"): r.get("Target", "") for r in _xml(zf, "xl/_rels/workbook.xml.rels").iter(f"{_PR}Relationship")}
-        for sheet in _xml(zf, "xl/workbook.xml").iter(f"{_X}sheet"):
-            name = sheet.get("name", "")
+        for name, part in _sheet_parts(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels")):
             if name not in wanted:
                 continue
-            target = rels.get(sheet.get(f"{_R}id"), "")
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             if part not in parts:
                 continue
             _sheet_cell_styles(zf.read(part), wanted[name], name, xfs, out)

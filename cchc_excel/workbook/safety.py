@@ -419,8 +419,22 @@ def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: fl
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
+_WORKBOOKS_SEEN: dict[bytes, tuple[list[str], dict[str, str]]] = {}
+
+
 def _workbook_xml(xml: bytes) -> tuple[list[str], dict[str, str]]:
-    """Sheet names and workbook-scoped defined names, parsed with defusedxml."""
+    """Sheet names and workbook-scoped defined names (copies), parsed with defusedxml once per process for
+    the same bytes: forms of one shape share the part, and its ~200 names took a millisecond to parse."""
+    known = _WORKBOOKS_SEEN.get(xml)
+    if known is None:
+        known = _parse_workbook_xml(xml)
+        if len(_WORKBOOKS_SEEN) >= 32:
+            _WORKBOOKS_SEEN.clear()
+        _WORKBOOKS_SEEN[xml] = known
+    return list(known[0]), dict(known[1])
+
+
+def _parse_workbook_xml(xml: bytes) -> tuple[list[str], dict[str, str]]:
     root = SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     sheets = [s.get("name", "") for s in root.iter(f"{_NS}sheet")]
     names: dict[str, str] = {}
