@@ -180,11 +180,31 @@ def test_year_pools_the_months_up_to_the_latest_with_data(hd_plan: Plan, hd_regi
     values = pd.concat([values, pd.DataFrame([value("STP", OCT, "9", 7226, 10000)])], ignore_index=True)
     table = F.build_followup(hd_plan, hd_registry, Period.parse("2024"), values=values, tasks=tasks)
     assert table.data_to == NOV
-    assert "lũy kế từ tháng 10 đến hết tháng 11 năm 2024" not in table.data_note  # the year starts in January
-    assert "đến hết tháng 11 năm 2024" in table.data_note
+    # Only October and November hold data: the note names them, it does not claim "từ tháng 1".
+    assert "lũy kế 02 tháng có số liệu (tháng 10, 11 năm 2024" in table.data_note
+    assert "từ tháng 1" not in table.data_note
     # 2774 + 7226 over 20000: 50% meets the target, so Sở Tư pháp is no longer listed.
     assert "Sở Tư pháp" not in row(table, "9").note
-    assert F.data_months(Period.parse("2024"), ["2024-03"]) == Period.parse("2024").months()[:3]
+
+
+def test_year_pools_its_months_as_the_report_does(hd_plan: Plan, hd_registry: Registry) -> None:
+    """One rule for a longer period: the follow-up row's province figure is the aggregation's (pool_months)."""
+    from cchc_excel.core.aggregate import aggregate
+
+    values, tasks = hd_reports()
+    values = pd.concat([values, pd.DataFrame([value("STP", OCT, "9", 7226, 10000),
+                                              value("SGTVT", OCT, "9", 100, 1000)])], ignore_index=True)
+    year = Period.parse("2024")
+    table = F.build_followup(hd_plan, hd_registry, year, values=values, tasks=tasks)
+    subs = pd.DataFrame([{"unit_code": u, "period_code": p, "status": "accepted", "is_current": True,
+                          "received_at": pd.Timestamp("2024-12-01"), "file_name": "f.xlsx", "id": i, "version": 1}
+                         for i, (u, p) in enumerate(sorted(set(zip(values["unit_code"], values["period_code"],
+                                                                   strict=True))))])
+    agg = aggregate(hd_plan, hd_registry, year, values=values, subs=subs, cases=pd.DataFrame(), tasks=tasks,
+                    texts=pd.DataFrame())
+    g = agg.groups
+    province = g[(g["level"] == "province") & (g["indicator"] == hd_plan.indicator("9").key)].iloc[0]
+    assert f"{province['value']:.2f}".replace(".", ",") in row(table, "9").note
 
 
 def test_units_over_the_limit_are_counted_with_a_pointer_to_the_detail(hd_plan: Plan) -> None:

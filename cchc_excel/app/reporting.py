@@ -186,7 +186,8 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
                        ) -> Followup:
     """The follow-up table for a month (its own figures) or a longer period (its months pooled up to the latest
     month stored); tasks from each unit's latest report. Refuses a period without any accepted file."""
-    from ..core.followup import build_followup, data_months, task_progress
+    from ..core.aggregate import data_months
+    from ..core.followup import build_followup, task_progress
 
     own = store is None
     store = store or Store(ws.store_url, ws.archive_dir)

@@ -9,9 +9,10 @@ sơ (70,29%); chưa đồng bộ 304.169 hồ sơ (29,71%)"), the units under th
 "Đã hoàn thành ngày 26/02/2024 (Công văn số …)") and, where no unit reported, "Chưa có đơn vị báo cáo". The
 plan file's own `note` (a status written when the plan was copied) is never printed as if it were data.
 
-For a month, indicators use that month's figures; for a year (or quarter, half), the accepted months of the
-period up to the latest month with data, pooled (counts summed, rate recomputed). Tasks always use each
-unit's latest reported status up to that month. `task_progress` gives a task's status month by month for
+For a month, indicators use that month's figures; for a year (or quarter, half), the months of the period
+that hold data, pooled by `aggregate.pool_months` — the rule the report uses for a longer period (counts
+summed, rate recomputed; `aggregate.data_months` picks the months). Tasks always use each unit's latest
+reported status up to the last of those months. `task_progress` gives a task's status month by month for
 each unit, with what changed since the month before; `overdue_items` lists the overdue rows with their hosts
 named (for item 4 of the report).
 """
@@ -32,11 +33,11 @@ from .aggregate import (
     NOT_MET,
     NOT_REPORTED,
     VALUE_COLUMNS,
-    combine_groups,
+    data_months,
     label_of,
     per_group,
     per_unit,
-    rules_of,
+    pool_months,
     tier_heading,
     unit_base,
     units_by_tier,
@@ -49,7 +50,7 @@ from .units import Registry, Tier
 from .vntext import format_count, format_percent, format_short_date
 
 __all__ = ["DONE", "FollowupRow", "FollowupTable", "NO_REPORT", "OverdueItem", "TASK_NOT_DONE", "build_followup",
-           "complement_with_rate", "count_phrase", "data_months", "overdue_items", "task_progress"]
+           "complement_with_rate", "count_phrase", "overdue_items", "task_progress"]
 
 DONE, DOING, TODO = STATUSES
 TASK_NOT_DONE = "Chưa hoàn thành"
@@ -240,42 +241,6 @@ def plan_sections(plan: Plan) -> list[tuple[str | None, list[Indicator | Task]]]
     if len(sections) == 1 and plan.tasks == () and not plan.groups:
         return [(None, sections[0][1])]
     return sections
-
-
-# ----------------------------------------------------------------------------------------------
-# Data months
-
-
-def data_months(period: Period, codes: Sequence[str]) -> list[Period]:
-    """The months of `period` whose data is used: a month itself; for a longer period, its months from the
-    first up to the latest month present in `codes` (the accepted data stored)."""
-    if period.kind == "month":
-        return [period]
-    present = {str(c) for c in codes if isinstance(c, str)}
-    months = period.months()
-    last = max((i for i, m in enumerate(months) if m.code in present), default=None)
-    return [] if last is None else months[:last + 1]
-
-
-def _pooled_values(plan: Plan, values: pd.DataFrame, months: Sequence[Period], label: Period) -> pd.DataFrame:
-    """One row per (unit, indicator) over `months`: counts summed and the rate recomputed, percentages combined
-    by the plan's rule, the latest answer for yes/no and task indicators; stamped with `label`'s code so that
-    `aggregate.per_unit` judges them against the units' targets."""
-    codes = {m.code for m in months}
-    v = values[values["period_code"].isin(codes)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
-    if v.empty:
-        return pd.DataFrame(columns=VALUE_COLUMNS)
-    kinds = {i.key: i.kind for i in plan.indicators}
-    numeric = v[v["indicator"].map(kinds).isin(["rate", "percent"])]
-    comb = combine_groups(rules_of(plan), numeric, ["unit_code"])
-    rules = comb["indicator"].map(rules_of(plan))
-    comb["weight"] = comb["denominator"].where(rules.eq("weighted"))
-    comb["denominator"] = comb["denominator"].where(rules.eq("pooled"))
-    answers = v[v["indicator"].map(kinds).isin(["yesno", "task"])].sort_values("period_code", kind="stable")
-    answers = answers.groupby(["unit_code", "indicator"], sort=False).tail(1)
-    out = pd.concat([comb.drop(columns=["n"]), answers.drop(columns=["period_code"])], ignore_index=True)
-    out["period_code"] = label.code
-    return out.reindex(columns=VALUE_COLUMNS)
 
 
 def _latest_tasks(tasks: pd.DataFrame, months: Sequence[Period]) -> dict[tuple[str, str], Any]:
@@ -493,7 +458,7 @@ def _done_date(r: Any) -> date | None:
 def build_followup(plan: Plan, registry: Registry, period: Period, *, values: pd.DataFrame, tasks: pd.DataFrame,
                    as_of: date | None = None, detail_ref: str = DETAIL_REF) -> FollowupTable:
     """The follow-up table of `plan` for `period` from the store's current values and task rows (all the
-    months of the period may be passed; only those up to the latest month with data are used).
+    months of the period may be passed; those holding data are used, `aggregate.data_months`).
 
     `as_of`: the day overdue is judged on; by default the last day of the data window of the last month used.
     """
@@ -506,11 +471,14 @@ def build_followup(plan: Plan, registry: Registry, period: Period, *, values: pd
         as_of = last.window(plan.reporting.window_rule)[1]
     base_frame = unit_base(plan, registry)
     if data_to is not None:
-        pooled = _pooled_values(plan, values, months, data_to)
+        # The months pooled as `aggregate` pools a longer period (one rule: counts summed, rate recomputed).
+        pooled = pool_months(plan, values, months, data_to).drop(columns=["months"])
         units = per_unit(plan, registry, pooled, data_to, base=base_frame)
         # A unit that sent no row at all for an indicator has not reported it (aggregate counts a filed unit's
         # blank rows as "không phát sinh"; a row that is not there is not a blank).
-        sent = set(zip(pooled["unit_code"], pooled["indicator"], strict=True))
+        codes_used = {m.code for m in months}
+        used = values[values["period_code"].isin(codes_used)] if not values.empty else values
+        sent = set(zip(used["unit_code"], used["indicator"], strict=True)) if not used.empty else set()
         absent = [(u, i) not in sent for u, i in zip(units["unit_code"], units["indicator"], strict=True)]
         units.loc[absent, "status"] = NOT_REPORTED
         groups = per_group(plan, units, has_districts=False)
@@ -545,9 +513,12 @@ def _data_note(period: Period, months: Sequence[Period], as_of: date) -> str:
         figures = f"Số liệu chỉ tiêu: {last.label}"
     elif len(months) == 1:
         figures = f"Số liệu chỉ tiêu: {last.label} (tháng có số liệu gần nhất)"
-    else:
+    elif list(months) == period.months()[:len(months)]:
         figures = (f"Số liệu chỉ tiêu: lũy kế từ tháng {months[0].index} đến hết tháng {last.index} năm {last.year} "
                    "(tháng có số liệu gần nhất; tỷ lệ tính trên tổng số lũy kế)")
+    else:   # months without any accepted file are left out, as in the report: say which months are pooled
+        figures = (f"Số liệu chỉ tiêu: lũy kế {nb(len(months))} tháng có số liệu (tháng "
+                   f"{', '.join(str(m.index) for m in months)} năm {last.year}; tỷ lệ tính trên tổng số lũy kế)")
     return (f"{figures}; tình trạng nhiệm vụ: báo cáo gần nhất của từng đơn vị đến {last.label}; "
             f"quá hạn tính đến ngày {format_short_date(as_of)}.")
 
