@@ -1,59 +1,83 @@
-"""Generate the bundled sample workspace `samples/ninh-thuan-2025/` (invented but realistic figures).
+"""Generate the bundled sample workspace `samples/ninh-thuan-2025/` (invented but realistic figures): the
+year 2025 of the area that was Ninh Thuận, January–June reported by the Ninh Thuận units (three tiers) and
+July–December by the Khánh Hòa units that succeeded them (two tiers, after the reorganisation of 1 July 2025).
 
-Run from the repository root:  python samples/make_samples.py
+Run from the repository root:  python samples/make_samples.py [--all]
 
 What it writes (the folder is deleted and rebuilt every time; never edit its files by hand):
-  ninh-thuan-2025/cchc.yaml, plan.yaml, registry.yaml, ninh-thuan-2025.csv   — the workspace
-  ninh-thuan-2025/nop/2025-01, 2025-02, 2025-03/                           — the files "received"
-      one filled workbook per unit, named as `cchc generate` names them, plus so-nhan.csv (arrival times)
+  cchc.yaml, plan.yaml, registry.yaml, ninh-thuan-2025.csv      — the workspace until 30/6/2025
+  cchc-tu-2025-07.yaml, plan-khanh-hoa.yaml, registry-khanh-hoa.yaml, khanh-hoa-2025-phan-ninh-thuan.csv,
+  ninh-thuan-2025-to-khanh-hoa-2025.yaml                          — what the office switches to on 01/7/2025
+  nop/2025-01, 2025-02, 2025-03/   the files "received" (committed; tests and guides read them)
+  nop/2025-04 … 2025-12/           only with --all; `cchc demo` makes them in its own copy (`generate_months`)
 
-The blank forms come from the library itself (`build_layout` + `write_workbook`); they are then filled
-with openpyxl at the forms' defined names, the way Excel stores what a clerk typed (numbers as numbers,
-dates as dates). Everything is seeded and every timestamp is fixed, so a re-run writes the same bytes.
-March holds deliberate mistakes (see README.md, "Lỗi cố ý trong tháng 3").
+The blank forms come from the library (`fastgen`: the reference writer once per shape, patched per unit); the
+clerk's typing is then written into the cells at the forms' defined names as Excel stores it (numbers as
+numbers, dates as date serials, text as text). Everything is seeded and every timestamp is fixed, so a re-run
+writes the same bytes, and a month written by the demo equals the one written here: every month is computed
+from January on, whether it is written or not. March holds deliberate mistakes (see README.md).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 import shutil
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
-import openpyxl
+import xlsxwriter
 import yaml
 
 from cchc_excel.archive.datafiles import load_plan, load_registry
+from cchc_excel.archive.history import load_succession
 from cchc_excel.archive.importing import RECEIPT_LOG
 from cchc_excel.archive.workspace import CONFIG_NAME, init_workspace
 from cchc_excel.core import layout as L
 from cchc_excel.core.period import Period
 from cchc_excel.core.plan import Plan
+from cchc_excel.core.succession import SuccessionMap
 from cchc_excel.core.units import Registry, Unit
-from cchc_excel.core.vntext import slugify
+from cchc_excel.core.vntext import match_key, slugify
+from cchc_excel.workbook.fastgen import build_template, patchable, render_unit
 from cchc_excel.workbook.intake import workbook_filename, write_workbook
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "ninh-thuan-2025"
-PLAN_SRC = REPO / "templates" / "plans" / "ninh-thuan-2025.yaml"
-REGISTRY_SRC = REPO / "templates" / "registries" / "ninh-thuan-2025.yaml"
+TEMPLATES = REPO / "templates"
+PLAN_SRC = TEMPLATES / "plans" / "ninh-thuan-2025.yaml"
+REGISTRY_SRC = TEMPLATES / "registries" / "ninh-thuan-2025.yaml"
+KH_PLAN_SRC = TEMPLATES / "plans" / "khanh-hoa-2025-mau.yaml"
+KH_REGISTRY_SRC = TEMPLATES / "registries" / "khanh-hoa-2025.yaml"
+MAP_SRC = TEMPLATES / "registries" / "ninh-thuan-2025-to-khanh-hoa-2025.yaml"
+# The files of the sample workspace for the second half of the year (beside cchc.yaml, plan.yaml, registry.yaml).
+CONFIG_AFTER = "cchc-tu-2025-07.yaml"
+KH_PLAN = "plan-khanh-hoa.yaml"
+KH_REGISTRY = "registry-khanh-hoa.yaml"
+KH_ID = "khanh-hoa-2025-phan-ninh-thuan"
+MAP = "ninh-thuan-2025-to-khanh-hoa-2025.yaml"
 
 SEED = 2025
 # Fixed signing key so the sample is reproducible. A real workspace gets a random key from `cchc init`.
 SECRET = "mau-ninh-thuan-2025-khoa-co-dinh-chi-dung-cho-du-lieu-mau"
-MONTHS = ("2025-01", "2025-02", "2025-03")
-# When the office generated each month's forms (UTC, as written in the forms' hidden metadata).
-GENERATED = {"2025-01": datetime(2024, 12, 26, 1, 30), "2025-02": datetime(2025, 1, 22, 1, 30),
-             "2025-03": datetime(2025, 2, 24, 1, 30)}
-SEASON = {"2025-01": 1.00, "2025-02": 0.82, "2025-03": 1.07}   # February's window holds the Tết holiday
+MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
+COMMITTED = MONTHS[:3]            # the months kept in the repository; the others are made when needed
+CHANGE = "2025-07"                # the first month reported by the Khánh Hòa units
+# When the office generated each month's forms (UTC, as written in the forms' hidden metadata): late in the
+# month before.
+GENERATED = {m: datetime(2025 if i else 2024, i or 12, (26, 22, 24, 25, 23, 24, 25, 25, 22, 24, 24, 24)[i], 1, 30)
+             for i, m in enumerate(MONTHS)}
+# Volume by month: February's window holds the Tết holiday; July is the first month after the reorganisation.
+SEASON = dict(zip(MONTHS, (1.00, 0.82, 1.07, 1.02, 1.05, 1.03, 0.97, 1.04, 1.02, 1.08, 1.06, 1.12), strict=True))
 
 OFFICE = {
     "name": "Trung tâm Phục vụ hành chính công tỉnh Ninh Thuận",
@@ -84,12 +108,40 @@ REPORT = {
     "kinh_gui": [],
 }
 
+# From 01/7/2025 the office is that of the new Khánh Hòa (the report's header, signature and recipients change).
+OFFICE_AFTER = {
+    "name": "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa",
+    "contact": "Bộ phận Kiểm soát TTHC",
+    "phone": "0258 3 568 568",
+    "email": "ttpvhcc@khanhhoa.gov.vn",
+}
+REPORT_AFTER = {
+    **REPORT,
+    "issuer": "ỦY BAN NHÂN DÂN TỈNH KHÁNH HÒA",
+    "place": "Khánh Hòa",
+    "signer_name": "Trần Minh Đức",
+    "recipients": [
+        "Văn phòng Chính phủ (Cục Kiểm soát TTHC) (b/c)",
+        "Thường trực Tỉnh ủy (b/c)",
+        "Thường trực HĐND tỉnh (b/c)",
+        "Chủ tịch và các PCT UBND tỉnh",
+        "Các Sở, ban, ngành tỉnh",
+        "UBND các xã, phường, đặc khu",
+        "Cổng TTĐT tỉnh",
+        "VPUB: LĐ, KTTH, VXNV, TCD",
+    ],
+}
+
 # ----------------------------------------------------------------------------------------------------
 # Deliberate problems (March). Unit codes are fixed so the README can name the files.
 MISSING_MARCH = ("BDT", "22828", "22843")          # no file at all in March
+# Files that arrive after the due date (the 15th, moved to the next working day when it is a day off).
 LATE = {"2025-01": ("SKHCN", "589", "22813", "22897"),
         "2025-02": ("TTT", "22813", "22891", "22906", "22910"),
-        "2025-03": ("SKHCN", "22813", "22852")}
+        "2025-03": ("SKHCN", "22813", "22852"),
+        "2025-04": ("SKHCN", "22897"), "2025-05": ("TTT", "22813"), "2025-06": ("589", "22906"),
+        "2025-07": ("SDTTG", "22813", "22897"), "2025-08": ("22813",), "2025-09": ("TTT", "22852"),
+        "2025-10": ("22897",), "2025-11": ("SDTTG",), "2025-12": ("22813", "22910")}
 MISTAKES = {
     "22786": "numerator-exceeds-denominator",   # indicator 13: numerator and denominator swapped
     "22855": "not-a-number",                    # "abc" typed in a count
@@ -100,6 +152,7 @@ MISTAKES = {
     "SYT": "resubmitted",                       # first file rejected (965 for 96,5), then a _lan2 file
 }
 MISNAMED_AS = "22741"
+IT_UNITS = ("STTTT", "SKHCN")                   # the units hosting indicators 5 and 6 (SKHCN from July)
 TEXT_NUMBER_FEB = ("SVHTTDL", "22762")            # February: a count typed as text "45" (warning only)
 
 # Preferred case-table fields per provincial unit (names from the plan's case_fields list).
@@ -210,7 +263,9 @@ def person_name(rng: Any) -> str:
     return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLES)} {rng.choice(GIVEN)}"
 
 
-def make_profile(rng: Any, unit: Unit, plan: Plan) -> Profile:
+def make_profile(rng: Any, unit: Unit, plan: Plan, *, domain: str = "ninhthuan.gov.vn", area: str = "0259",
+                 first: int = 0) -> Profile:
+    """A unit's profile; `first` is the index of its first month (6 for the units from July)."""
     tier, code = unit.tier, unit.code
     mountain = "mien_nui_dtts" in unit.flags
     if tier == "tinh":
@@ -267,16 +322,16 @@ def make_profile(rng: Any, unit: Unit, plan: Plan) -> Profile:
     slug = slugify(unit.name, max_len=40).replace("-", "")
     if tier == "tinh":
         title = rng.choice(["Chuyên viên Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên"])
-        phone = f"0259 38{rng.randint(10, 99)} {rng.randint(100, 999)}"
-        email = f"vp.{code.lower()}@ninhthuan.gov.vn"
+        phone = f"{area} 38{rng.randint(10, 99)} {rng.randint(100, 999)}"
+        email = f"vp.{code.lower()}@{domain}"
     elif tier == "huyen":
         title = "Chuyên viên Văn phòng HĐND và UBND"
-        phone = f"0259 38{rng.randint(10, 99)} {rng.randint(100, 999)}"
-        email = f"vp.{slug}@ninhthuan.gov.vn"
+        phone = f"{area} 38{rng.randint(10, 99)} {rng.randint(100, 999)}"
+        email = f"vp.{slug}@{domain}"
     else:
         title = rng.choice(["Công chức Văn phòng - Thống kê", "Công chức Tư pháp - Hộ tịch"])
         phone = f"09{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
-        email = f"ubnd.{slug}@ninhthuan.gov.vn" if rng.random() < 0.6 else None
+        email = f"ubnd.{slug}@{domain}" if rng.random() < 0.6 else None
 
     difficulties: list[str] = []
     proposals: list[str] = []
@@ -289,7 +344,9 @@ def make_profile(rng: Any, unit: Unit, plan: Plan) -> Profile:
         start = rng.choice([0, 0, 0, 1, 2, None])
         done = None
         if start is not None and ut.task.id in ("II.1.b", "II.3.b", "II.3.c") and rng.random() < 0.3:
-            done = rng.choice([1, 2])
+            done = first + rng.choice([1, 2])
+        if start is not None:
+            start += first
         issuer = code if tier == "tinh" else "UBND"
         kind = rng.choice(["KH", "QĐ", "BC"])
         tasks[ut.task.key] = (start, done, f"{rng.randint(12, 480)}/{kind}-{issuer}")
@@ -364,7 +421,7 @@ def fill(rng: Any, prof: Profile, lay: L.Layout, month_index: int, period: Perio
     feedback = round(prof.feedback * rng.uniform(0.6, 1.4))
     feedback_ok = feedback if feedback < 6 or rng.random() < 0.7 else feedback - 1
     docs = round(prof.docs * season * rng.uniform(0.9, 1.1))
-    sync_den = round(prof.base * 8 * season) if prof.unit.code == "STTTT" else round(received * 1.0)
+    sync_den = round(prof.base * 8 * season) if prof.unit.code in IT_UNITS else round(received * 1.0)
     pairs: dict[str, tuple[int, int]] = {
         "1": (tthc_online, prof.tthc),
         "2": (part(pay_den, r["pay"] + drift + noise), pay_den),
@@ -379,9 +436,9 @@ def fill(rng: Any, prof: Profile, lay: L.Layout, month_index: int, period: Perio
         "14": (feedback_ok, feedback),
     }
     percents: dict[str, float] = {
-        "6": 100.0 if prof.unit.code == "STTTT" else round(96.0 + 1.5 * m, 1),
+        "6": 100.0 if prof.unit.code in IT_UNITS else min(100.0, round(96.0 + 1.5 * m, 1)),
         "8": 100.0,
-        "9": round(80.0 + 5 * m, 1),
+        "9": min(100.0, round(80.0 + 5 * m, 1)),
         "15": round(clamp(r["sat"] + 0.3 * m + rng.uniform(-0.8, 0.8), 80, 99.5), 1),
     }
     values: dict[str, Any] = {}
@@ -443,149 +500,316 @@ def fill(rng: Any, prof: Profile, lay: L.Layout, month_index: int, period: Perio
 # Writing
 
 
-def _cell(wb: Any, name: str, offset: int = 0) -> Any:
-    sheet, ref = next(iter(wb.defined_names[name].destinations))
-    first = ref.split(":")[0].replace("$", "")
-    col, row = re.fullmatch(r"([A-Z]+)(\d+)", first).groups()
-    return wb[sheet][f"{col}{int(row) + offset}"]
+_DEFINED = re.compile(r'<definedName name="([^"]+)"[^>]*>([^<]*)</definedName>')
+_SHEET = re.compile(r'<sheet name="([^"]+)"[^>]*? r:id="(rId\d+)"/>')
+_REL = re.compile(r'<Relationship Id="(rId\d+)" Type="[^"]+/worksheet" Target="([^"]+)"/>')
+_CELL = re.compile(r'<c r="([A-Z]+\d+)"( s="\d+")?[^>]*?(?:/>|>.*?</c>)')
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def fixed_zip(data: bytes, when: datetime) -> bytes:
-    """Rewrite an .xlsx with fixed entry times and a fixed 'modified' date, so re-runs give equal bytes."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _cells_of(parts: dict[str, bytes]) -> dict[str, tuple[str, str, int]]:
+    """Defined name -> (sheet part, column letters, row) of its first cell."""
+    book = parts["xl/workbook.xml"].decode("utf-8")
+    rels = dict(_REL.findall(parts["xl/_rels/workbook.xml.rels"].decode("utf-8")))
+    sheets = {name: "xl/" + rels[rid].lstrip("/").removeprefix("xl/") for name, rid in _SHEET.findall(book)}
+    out = {}
+    for name, ref in _DEFINED.findall(book):
+        if name.startswith("_xlnm"):
+            continue
+        sheet, _, cell = ref.rpartition("!")
+        col, row = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", cell.split(":")[0]).groups()
+        out[name] = (sheets[sheet.strip("'").replace("''", "'")], col, int(row))
+    return out
+
+
+def _typed(ref: str, style: str, value: Any) -> str:
+    """A cell as Excel stores what was typed in it."""
+    if isinstance(value, date):
+        return f'<c r="{ref}"{style}><v>{(value - EXCEL_EPOCH).days}</v></c>'
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    text = escape(str(value)).replace("\n", "&#10;")
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def fill_bytes(blank: bytes, filled: Filled, *, author: str, when: datetime) -> bytes:
+    """The blank form with the clerk's typing in its input cells (each one is in the sheet as an empty styled
+    cell), the author and a fixed modification time; zip entries with fixed times, so re-runs give equal bytes."""
+    with zipfile.ZipFile(io.BytesIO(blank)) as zin:
+        infos = zin.infolist()
+        parts = {i.filename: zin.read(i.filename) for i in infos}
+    where = _cells_of(parts)
+    edits: dict[str, dict[str, Any]] = {}
+    for name, value in filled.values.items():
+        sheet, col, row = where[name]
+        edits.setdefault(sheet, {})[f"{col}{row}"] = value
+    for i, row_values in enumerate(filled.cases):
+        for key, name in filled.case_names.items():
+            value = row_values[key]
+            if value == 0 and row_values.get("_blank_zeros"):
+                continue
+            sheet, col, row = where[name]
+            edits.setdefault(sheet, {})[f"{col}{row + i}"] = value
+    for sheet, cells in edits.items():
+        left = dict(cells)
+
+        def typed(m: re.Match[str], left: dict[str, Any] = left) -> str:
+            ref = m.group(1)
+            return _typed(ref, m.group(2) or "", left.pop(ref)) if ref in left else m.group(0)
+
+        xml = _CELL.sub(typed, parts[sheet].decode("utf-8"))
+        if left:
+            raise RuntimeError(f"{sheet}: no cells {sorted(left)} in the blank form")
+        parts[sheet] = xml.encode("utf-8")
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    core = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\2",
+                  parts["docProps/core.xml"])
+    parts["docProps/core.xml"] = re.sub(rb"<cp:lastModifiedBy>[^<]*<", b"<cp:lastModifiedBy>"
+                                        + escape(author).encode() + b"<", core)
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            body = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + stamp.encode() + rb"\2", body)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in infos:
             zi = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
-            zout.writestr(zi, body)
+            zout.writestr(zi, parts[info.filename], compresslevel=6)
     return out.getvalue()
-
-
-def write_filled(blank: Path, filled: Filled, target: Path, *, author: str, when: datetime) -> None:
-    wb = openpyxl.load_workbook(blank)
-    for name, value in filled.values.items():
-        _cell(wb, name).value = value
-    for i, row in enumerate(filled.cases):
-        for key, name in filled.case_names.items():
-            value = row[key]
-            if value == 0 and row.get("_blank_zeros"):
-                continue
-            _cell(wb, name, i).value = value
-    wb.properties.lastModifiedBy = author
-    buf = io.BytesIO()
-    wb.save(buf)
-    target.write_bytes(fixed_zip(buf.getvalue(), when))
 
 
 def write_foreign(target: Path, when: datetime) -> None:
     """A workbook that is not one of our forms (a unit attached the wrong file)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Sheet1"
-    ws.append(["BÁO CÁO TÌNH HÌNH THU, CHI PHÍ, LỆ PHÍ QUÝ I NĂM 2025"])
-    ws.append([])
-    ws.append(["STT", "Nội dung", "Số tiền (đồng)"])
-    for i, (text, amount) in enumerate([("Thu phí chứng thực", 4_350_000), ("Thu lệ phí hộ tịch", 2_120_000),
-                                        ("Chi hỗ trợ bộ phận Một cửa", 3_000_000)], start=1):
-        ws.append([i, text, amount])
-    wb.properties.creator = "Kế toán"
     buf = io.BytesIO()
-    wb.save(buf)
-    target.write_bytes(fixed_zip(buf.getvalue(), when))
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"author": "Kế toán", "created": when})
+    ws = wb.add_worksheet("Sheet1")
+    rows: list[list[Any]] = [["BÁO CÁO TÌNH HÌNH THU, CHI PHÍ, LỆ PHÍ QUÝ I NĂM 2025"], [],
+                             ["STT", "Nội dung", "Số tiền (đồng)"]]
+    rows += [[i, text, amount] for i, (text, amount) in enumerate(
+        [("Thu phí chứng thực", 4_350_000), ("Thu lệ phí hộ tịch", 2_120_000),
+         ("Chi hỗ trợ bộ phận Một cửa", 3_000_000)], start=1)]
+    for r, row in enumerate(rows):
+        ws.write_row(r, 0, row)
+    wb.close()
+    target.write_bytes(fill_bytes(buf.getvalue(), Filled({}, [], {}), author="Kế toán", when=when))
 
 
-def arrival_time(rng: Any, period: Period, late: bool) -> datetime:
+def arrival_time(rng: Any, period: Period, late: bool, plan: Plan) -> datetime:
+    """When a file reached the office: on time before the 15th, or one to three days after the due date (the
+    15th moved to the next working day when it is a weekend or a holiday: 15/3/2025 is a Saturday, due 17/3)."""
     year, month = int(period.code[:4]), int(period.code[5:7])
-    day = rng.randint(16, 18) if late else rng.choice([6, 7, 8, 9, 10, 10, 11, 12, 13, 13, 14, 14])
-    if period.code == "2025-02" and not late:
+    if late:
+        due = period.due_date(plan.reporting.due_day, month_offset=plan.reporting.due_month_offset)
+        day = due + timedelta(days=rng.randint(1, 3))
+        return datetime(day.year, day.month, day.day, rng.randint(7, 16), rng.randint(0, 59))
+    day = rng.choice([6, 7, 8, 9, 10, 10, 11, 12, 13, 13, 14, 14])
+    if period.code == "2025-02":
         day = rng.choice([5, 6, 7, 10, 11, 12, 13, 14])   # after the Tết holiday (25/01–02/02/2025)
     return datetime(year, month, day, rng.randint(7, 16), rng.randint(0, 59))
 
 
-def write_config(root: Path) -> None:
-    cfg_path = root / CONFIG_NAME
-    config = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+def write_config(path: Path, **changes: Any) -> None:
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["secret"] = SECRET
+    config.update(changes)
     header = (
         "# Cấu hình không gian làm việc mẫu (tạo bởi samples/make_samples.py — đừng sửa tay, hãy chạy lại).\n"
         "# 'secret' là khóa ký biểu mẫu. Ở đây khóa CỐ ĐỊNH để dữ liệu mẫu tạo lại giống hệt; một không gian\n"
         "# làm việc thật nhận khóa ngẫu nhiên từ `cchc init` và phải giữ kín, không đổi giữa các kỳ.\n"
     )
-    cfg_path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if "history" in changes:
+        header += (
+            "# Từ 01/7/2025: văn phòng thay cchc.yaml bằng tệp này (kế hoạch, danh mục Khánh Hòa; danh mục Ninh Thuận\n"
+            "# và bảng kế thừa ở mục history). `cchc demo` làm việc đó sau khi nhập tháng 6.\n"
+        )
+    path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def main() -> int:
-    import random
+def write_khanh_hoa_part(root: Path) -> None:
+    """The sample's registry after 01/7/2025: the provincial agencies of Khánh Hòa and the communes and wards
+    that succeeded those of Ninh Thuận (the sample reports only that part of the province, and a plan expects
+    every unit of its registry), and the succession map pointing at it."""
+    smap, found = load_succession(MAP_SRC)
+    if smap is None:
+        raise RuntimeError("; ".join(p.message for p in found.problems))
+    successors = {s.code for e in smap.entries for s in e.successors}
+    source_csv = KH_REGISTRY_SRC.with_suffix(".csv")
+    with source_csv.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    kept = [rows[0]] + [r for r in rows[1:] if r[2] == "tinh" or r[0] in successors]
+    csv_name = f"{KH_ID}.csv"
+    with (root / csv_name).open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(kept)
+    text = KH_REGISTRY_SRC.read_text(encoding="utf-8")
+    text = text.replace("id: khanh-hoa-2025\n", f"id: {KH_ID}\n").replace(
+        "units_csv: khanh-hoa-2025.csv", f"units_csv: {csv_name}")
+    lead = ("# DỮ LIỆU MẪU: phần của danh mục khanh-hoa-2025 thuộc Ninh Thuận cũ — các Sở, ban, ngành của tỉnh và\n"
+            f"# {len(kept) - 1 - sum(r[2] == 'tinh' for r in kept[1:])} xã, phường kế thừa xã, phường của Ninh Thuận "
+            "(tạo bởi samples/make_samples.py). Tỉnh thật dùng\n# danh mục đầy đủ templates/registries/khanh-hoa-2025.yaml.\n")
+    (root / KH_REGISTRY).write_text(lead + text, encoding="utf-8")
+    text = MAP_SRC.read_text(encoding="utf-8").replace("to: khanh-hoa-2025\n", f"to: {KH_ID}\n")
+    (root / MAP).write_text("# DỮ LIỆU MẪU: bản sao bảng kế thừa của templates/registries/, trỏ tới danh mục mẫu "
+                            f"{KH_ID}.\n" + text, encoding="utf-8")
 
+
+def make_workspace(root: Path) -> None:
+    """The sample workspace without the months: both configurations, plans, registries and the map."""
+    init_workspace(root, plan=PLAN_SRC, registry=REGISTRY_SRC, office=OFFICE, report=REPORT)
+    write_config(root / CONFIG_NAME)
+    shutil.copyfile(KH_PLAN_SRC, root / KH_PLAN)
+    write_khanh_hoa_part(root)
+    after = root / CONFIG_AFTER
+    shutil.copyfile(root / CONFIG_NAME, after)
+    write_config(after, plan=KH_PLAN, registry=KH_REGISTRY, office=OFFICE_AFTER, report=REPORT_AFTER,
+                 history=[{"registry": "registry.yaml", "succession": MAP}])
+
+
+@dataclass
+class World:
+    """The two plans and registries of the year and the map between them, as the sample workspace holds them."""
+
+    plan: Plan
+    registry: Registry
+    kh_plan: Plan
+    kh_registry: Registry
+    smap: SuccessionMap
+
+
+def load_world(root: Path) -> World:
+    loaded = [load_plan(root / "plan.yaml"), load_registry(root / "registry.yaml"), load_plan(root / KH_PLAN),
+              load_registry(root / KH_REGISTRY), load_succession(root / MAP)]
+    if any(obj is None for obj, _ in loaded):
+        raise RuntimeError("; ".join(p.message for _, rep in loaded for p in rep.problems))
+    return World(*(obj for obj, _ in loaded))
+
+
+def successor_profiles(rng: Any, world: World, old: dict[str, Profile]) -> dict[str, Profile]:
+    """The profiles of the units from July: each new unit takes over its predecessors' cases (their June
+    pending, added by field the way the succession map restates them, so July's "Từ kỳ trước" matches), their
+    volumes and the habits of the largest of them."""
+    inherited: dict[str, list[tuple[Profile, float]]] = {}
+    for code, prof in old.items():
+        e = world.smap.get(code)
+        for new, w in (e.weights() if e is not None else ()):
+            inherited.setdefault(new, []).append((prof, w))
+    out: dict[str, Profile] = {}
+    for unit in world.kh_registry.units:
+        prof = make_profile(rng, unit, world.kh_plan, domain="khanhhoa.gov.vn", area="0258", first=6)
+        parents = inherited.get(unit.code, [])
+        if parents:
+            main = max(parents, key=lambda pw: pw[0].base * pw[1])[0]
+            volume: dict[str, float] = {}
+            pending: dict[str, float] = {}
+            names: dict[str, str] = {}
+            for p, w in parents:
+                for name, weight, _ in p.fields:
+                    k = match_key(name)
+                    names.setdefault(k, name)
+                    volume[k] = volume.get(k, 0.0) + p.base * w * weight
+                for name, n in p.pending.items():
+                    k = match_key(name)
+                    names.setdefault(k, name)
+                    pending[k] = pending.get(k, 0.0) + n * w
+            base = max(1, round(sum(volume.values())))
+            keys = sorted(names, key=lambda k: -volume.get(k, 0.0))
+            fields = [(names[k], max(volume.get(k, 0.0), 0.5) / max(base, 1), rng.uniform(-0.05, 0.05)) for k in keys]
+            total = sum(f[1] for f in fields)
+            prof = replace(prof, base=base, fields=[(n, w / total, o) for n, w, o in fields], rates=dict(main.rates),
+                           blank_zeros=main.blank_zeros,
+                           pending={names[k]: round(n) for k, n in pending.items()})
+        out[unit.code] = prof
+    return out
+
+
+def generate_months(root: Path, months: Any = None, *, say: Any = None) -> list[str]:
+    """Write the sample's months `months` (default: those not yet under root/nop) into the workspace folder
+    `root`. Every month from January is computed (the profiles and the random sequence carry over), only the
+    asked ones are written, so a month is the same whichever months are written. Returns the months written."""
+    root = Path(root)
+    world = load_world(root)
+    if months is None:
+        months = [m for m in MONTHS if not (root / "nop" / m).is_dir()]
+    wanted = set(months)
     rng = random.Random(SEED)
-    plan, plan_report = load_plan(PLAN_SRC)
-    registry, reg_report = load_registry(REGISTRY_SRC)
-    if plan is None or registry is None:
-        for p in [*plan_report.problems, *reg_report.problems]:
-            print(p.message, file=sys.stderr)
-        return 1
+    profiles = {u.code: make_profile(rng, u, world.plan) for u in world.registry.units}
+    templates: dict[Any, Any] = {}
+    written: list[str] = []
+    for mi, month in enumerate(MONTHS):
+        after = month >= CHANGE
+        if month == CHANGE:
+            profiles = successor_profiles(rng, world, profiles)
+        plan, registry = (world.kh_plan, world.kh_registry) if after else (world.plan, world.registry)
+        office = OFFICE_AFTER if after else OFFICE
+        period = Period.parse(month)
+        write = month in wanted
+        folder = root / "nop" / month
+        if write:
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+        receipts: list[tuple[str, datetime]] = []
+        for unit in registry.units:
+            prof = profiles[unit.code]
+            arrival = arrival_time(rng, period, unit.code in LATE.get(month, ()), plan)
+            lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
+            filled = fill(rng, prof, lay, mi, period, arrival)
+            if not write or (month == "2025-03" and unit.code in MISSING_MARCH):
+                continue
+            if prof.blank_zeros:
+                for row in filled.cases:
+                    row["_blank_zeros"] = True
+            blank = blank_form(templates, lay, plan, office, GENERATED[month])
+            name = workbook_filename(period, unit)
+            mistake = MISTAKES.get(unit.code) if month == "2025-03" else None
+            if month == "2025-02" and unit.code in TEXT_NUMBER_FEB:
+                filled.cases[0]["online"] = str(filled.cases[0]["online"])   # typed as text: warning
+            if mistake:
+                name = apply_mistake(mistake, unit, filled, registry, period, name, arrival, blank, folder,
+                                     receipts, prof)
+            (folder / name).write_bytes(fill_bytes(blank, filled, author=prof.person, when=arrival))
+            receipts.append((name, arrival))
+        if not write:
+            continue
+        if month == "2025-03":
+            foreign_at = datetime(2025, 3, 11, 9, 20)
+            write_foreign(folder / "bao-cao-khac.xlsx", foreign_at)
+            receipts.append(("bao-cao-khac.xlsx", foreign_at))
+        receipts.sort(key=lambda x: (x[1], x[0]))
+        with (folder / RECEIPT_LOG).open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["file", "received_at"])
+            for fname, when in receipts:
+                w.writerow([fname, when.strftime("%Y-%m-%dT%H:%M")])
+        written.append(month)
+        if say:
+            files = sorted(folder.glob("*.xlsx"))
+            say(f"{month}: {len(files)} tệp, {sum(f.stat().st_size for f in files) // 1024} KB")
+    return written
+
+
+def blank_form(cache: dict[Any, Any], lay: L.Layout, plan: Plan, office: dict[str, Any], when: datetime) -> bytes:
+    """The unit's blank form as `cchc generate` makes it (one template per shape, patched for the unit)."""
+    if not patchable(lay.unit):
+        with tempfile.TemporaryDirectory() as tmp:
+            return write_workbook(lay, plan, Path(tmp) / "form.xlsx", secret=SECRET, office=office,
+                                  generated=when).read_bytes()
+    key = lay.shape()
+    if key not in cache:
+        cache[key] = build_template(lay, plan, secret=SECRET, office=office)
+    return render_unit(cache[key], lay, secret=SECRET, generated=when)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     if OUT.exists():
         shutil.rmtree(OUT)
-    init_workspace(OUT, plan=PLAN_SRC, registry=REGISTRY_SRC, office=OFFICE, report=REPORT)
-    write_config(OUT)
-
-    profiles = {u.code: make_profile(rng, u, plan) for u in registry.units}
-    summary: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for mi, month in enumerate(MONTHS):
-            period = Period.parse(month)
-            folder = OUT / "nop" / month
-            folder.mkdir(parents=True)
-            receipts: list[tuple[str, datetime]] = []
-            for unit in registry.units:
-                prof = profiles[unit.code]
-                late = unit.code in LATE[month]
-                arrival = arrival_time(rng, period, late)
-                lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
-                blank = Path(tmp) / workbook_filename(period, unit)
-                write_workbook(lay, plan, blank, secret=SECRET, office=OFFICE, generated=GENERATED[month])
-                filled = fill(rng, prof, lay, mi, period, arrival)
-                if prof.blank_zeros:
-                    for row in filled.cases:
-                        row["_blank_zeros"] = True
-                if month == "2025-03" and unit.code in MISSING_MARCH:
-                    continue
-                name = workbook_filename(period, unit)
-                mistake = MISTAKES.get(unit.code) if month == "2025-03" else None
-                if month == "2025-02" and unit.code in TEXT_NUMBER_FEB:
-                    filled.cases[0]["online"] = str(filled.cases[0]["online"])   # typed as text: warning
-                if mistake:
-                    name = apply_mistake(mistake, unit, filled, lay, registry, period, name, arrival, blank,
-                                         folder, receipts, prof)
-                write_filled(blank, filled, folder / name, author=prof.person, when=arrival)
-                receipts.append((name, arrival))
-            if month == "2025-03":
-                foreign_at = datetime(2025, 3, 11, 9, 20)
-                write_foreign(folder / "bao-cao-khac.xlsx", foreign_at)
-                receipts.append(("bao-cao-khac.xlsx", foreign_at))
-            receipts.sort(key=lambda x: (x[1], x[0]))
-            with (folder / RECEIPT_LOG).open("w", encoding="utf-8", newline="") as fh:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(["file", "received_at"])
-                for fname, when in receipts:
-                    w.writerow([fname, when.strftime("%Y-%m-%dT%H:%M")])
-            files = sorted(folder.glob("*.xlsx"))
-            summary.append(f"{month}: {len(files)} tệp, "
-                           f"{sum(f.stat().st_size for f in files) // 1024} KB")
-    for line in summary:
-        print(line)
+    make_workspace(OUT)
+    generate_months(OUT, MONTHS if "--all" in args else COMMITTED, say=print)
     print(f"Đã tạo dữ liệu mẫu tại {OUT.relative_to(REPO)}")
     return 0
 
 
-def apply_mistake(mistake: str, unit: Unit, filled: Filled, lay: L.Layout, registry: Registry, period: Period,
-                  name: str, arrival: datetime, blank: Path, folder: Path, receipts: list[tuple[str, datetime]],
+def apply_mistake(mistake: str, unit: Unit, filled: Filled, registry: Registry, period: Period, name: str,
+                  arrival: datetime, blank: bytes, folder: Path, receipts: list[tuple[str, datetime]],
                   prof: Profile) -> str:
     """Introduce one March mistake into `filled`; return the file name to write it under."""
     v = filled.values
@@ -611,8 +835,8 @@ def apply_mistake(mistake: str, unit: Unit, filled: Filled, lay: L.Layout, regis
         first["CT_15_GT"] = round(v["CT_15_GT"] * 10)          # 96,5 typed without the comma: 965
         early = arrival - timedelta(days=3)
         first["TT_NGAY_LAP"] = early.date()
-        write_filled(blank, Filled(first, filled.cases, filled.case_names), folder / name, author=prof.person,
-                     when=early)
+        (folder / name).write_bytes(fill_bytes(blank, Filled(first, filled.cases, filled.case_names),
+                                               author=prof.person, when=early))
         receipts.append((name, early))
         return name.replace(".xlsx", "_lan2.xlsx")
     return name
