@@ -10,6 +10,7 @@ write_string: a note from a clerk that begins with "=", "+", "-" or "@" stays te
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,16 @@ def chars_per_line(width: float) -> float:
 
 def wrapped_lines(text: str, width: float) -> int:
     """Lines that `text` takes when wrapped at word boundaries in a column `width` wide."""
+    text = str(text)
     per_line = chars_per_line(width)
+    if len(text) <= per_line and "\n" not in text:
+        return 1   # fits whole (most cells: numbers, codes, names); no need to walk its words
+    return _wrapped_lines(text, per_line)
+
+
+@functools.lru_cache(maxsize=65536)
+def _wrapped_lines(text: str, per_line: float) -> int:
+    """`wrapped_lines` for a text longer than a line (remembered: a summary repeats its texts by unit)."""
     lines = 0
     for para in str(text).split("\n"):
         n, used = 1, 0
@@ -57,8 +67,11 @@ def wrapped_lines(text: str, width: float) -> int:
 def is_blank(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str or kind is int:
         return False
+    if kind is float:
+        return value != value   # NaN; pd.isna per cell was a visible share of the summary
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
