@@ -300,3 +300,19 @@ def test_excel_sheets_are_filterable_a4_landscape_with_the_change_column(
     values = [[c.value for c in row] for row in prog.iter_rows()]
     assert any(r[3] == "Sở Thông tin và Truyền thông" and r[-1] == "Chưa thực hiện → đang thực hiện"
                for r in values)
+
+
+def test_appendix_part_is_the_table_as_the_reports_phu_luc_ii(hd_table: F.FollowupTable, nt_registry: Registry
+                                                               ) -> None:
+    part = F.appendix_part(hd_table)
+    assert part["columns"] == [c for c, _ in F.APPENDIX_COLUMNS] and len(part["widths"]) == 6
+    [group] = part["groups"]                         # Hải Dương: one numbering, no group rows
+    assert group["title"] == "" and [r[0] for r in group["rows"]] == [r.number for r in hd_table.rows]
+    one = next(r for r in group["rows"] if r[0] == "1")
+    assert one[3] == F.agencies_lines(row(hd_table, "1").coordinators)
+    assert "\n" in one[3] and one[3].startswith("- ")  # one coordinating agency a line
+    assert one[5] == row(hd_table, "1").note
+    plan, _ = load_plan(TEMPLATES / "plans" / "ninh-thuan-2025.yaml")
+    assert plan is not None
+    table = F.build_followup(plan, nt_registry, Period.parse("2025-03"), values=pd.DataFrame(), tasks=pd.DataFrame())
+    assert [g["title"] for g in F.appendix_part(table)["groups"]] == ["A. Chỉ tiêu", "B. Nhiệm vụ"]

@@ -135,3 +135,36 @@ def test_abbreviations_are_spelled_out_at_first_use():
 
 def test_no_cases_status_is_the_contract_value():
     assert NO_CASES == "Không phát sinh"
+
+
+def test_overdue_tasks_from_the_follow_up_table_name_their_hosts_and_the_appendices_are_numbered():
+    from cchc_excel.core.followup import OverdueItem
+
+    tasks = pd.DataFrame([{"unit_code": "S1", "period_code": "2025-03", "task": "T1", "status": STATUSES[1],
+                           "done_date": None}])
+    agg, plan, reg = run(values([("S1", "2025-03", "3", 1, 2)]), tasks=tasks)
+    overdue = [OverdueItem(kind="task", key="T1", number="II.3.a", text="Kết nối kho dữ liệu", deadline="Quý I/2025",
+                           hosts=("Sở Tư pháp", "Sở Nội vụ")),
+               OverdueItem(kind="task", key="T2", number="II.4", text="Số hóa hồ sơ", deadline="Tháng 2/2025",
+                           hosts=("Sở Tư pháp",))]
+    followup = {"title": "NHIỆM VỤ, CHỈ TIÊU …", "data_note": "Số liệu …", "columns": ["STT"], "widths": [1.0],
+                "groups": []}
+    ctx = build_context(plan, reg, agg, report_cfg=CFG, issue_date=MARCH_5, followup=followup, overdue=overdue)
+    tasks_part = ctx["item4"]["tasks"]
+    assert "02 nhiệm vụ quá hạn chưa hoàn thành (danh sách dưới đây, chi tiết tại Phụ lục II)" in tasks_part["summary"]
+    # each host once, the one behind on most tasks first, with its tasks in the plan's numbering
+    assert tasks_part["summary"].endswith("Cơ quan, đơn vị chủ trì chưa hoàn thành: Sở Tư pháp (nhiệm vụ II.3.a, "
+                                          "nhiệm vụ II.4); Sở Nội vụ (nhiệm vụ II.3.a).")
+    assert tasks_part["overdue"][0] == {"number": "II.3.a", "text": "Kết nối kho dữ liệu",
+                                        "host": "Sở Tư pháp, Sở Nội vụ", "deadline": "Quý I/2025"}
+    assert (ctx["appendix"]["number"], ctx["followup"]["number"]) == ("I", "II")
+    assert ctx["followup"]["note"] == ctx["appendix"]["note"]          # the same "(Kèm theo Báo cáo số …)"
+    assert "tại Phụ lục I;" in ctx["item4"]["indicator_lead"]
+
+    plain = context(agg, plan, reg)                                        # no follow-up: one appendix
+    assert "number" not in plain["appendix"] and "followup" not in plain
+    assert "Phụ lục kèm theo" in plain["item4"]["indicator_lead"]
+    none_late = build_context(plan, reg, agg, report_cfg=CFG, issue_date=MARCH_5, followup=followup, overdue=[])
+    assert none_late["item4"]["tasks"]["summary"].endswith(
+        "không có nhiệm vụ quá hạn (tình hình từng nhiệm vụ tại Phụ lục II).")
+    assert none_late["item4"]["tasks"]["overdue"] == []

@@ -118,11 +118,11 @@ def test_page_setup_a4_margins(rendered: Path) -> None:
     assert main.orientation == WD_ORIENT.PORTRAIT
     for value, mm in ((main.top_margin, 20), (main.bottom_margin, 20), (main.left_margin, 30), (main.right_margin, 15)):
         assert abs(value - Mm(mm)) <= Mm(0.5)
-    appendix = doc.sections[-1]
-    assert len(doc.sections) == 2
-    assert appendix.orientation == WD_ORIENT.LANDSCAPE
-    assert abs(appendix.page_width - Mm(297)) <= Mm(1)
-    assert appendix._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+    assert len(doc.sections) == 3          # the report, Phụ lục I, Phụ lục II
+    for appendix in doc.sections[1:]:
+        assert appendix.orientation == WD_ORIENT.LANDSCAPE
+        assert abs(appendix.page_width - Mm(297)) <= Mm(1)
+        assert appendix._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
 
 
 def test_times_new_roman_in_styles_and_defaults(rendered: Path) -> None:
@@ -173,7 +173,7 @@ def test_body_outline_and_numbers(rendered: Path) -> None:
     cells = table_texts(doc)
     for number in ("12.846", "28.533", "78,45%", "17/21", "27,74%", "48,30%", "Quý I/2025"):
         assert number in cells, number
-    assert "Phụ lục" in paras
+    assert "Phụ lục I" in paras and "Phụ lục II" in paras
     assert not any("{{" in t or "{%" in t for t in paras + cells)
 
 
@@ -188,7 +188,7 @@ def test_to_complete_paragraphs_are_marked(rendered: Path) -> None:
 
 def test_tables_bordered_header_repeated_numbers_right(rendered: Path) -> None:
     doc = Document(str(rendered))
-    appendix = doc.tables[-1]
+    appendix = table_with_header(doc, load_sample()["appendix"]["columns"])
     assert appendix.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert appendix._tbl.tblPr.find(qn("w:tblBorders")).find(qn("w:top")).get(qn("w:val")) == "single"
     assert all(r.bold for r in appendix.rows[0].cells[1].paragraphs[0].runs)
@@ -360,11 +360,53 @@ def test_check_template_classifies_broken_tags(tmp_path: Path, template: Path, t
 def test_without_appendix_stays_portrait(tmp_path: Path, template: Path) -> None:
     ctx = load_sample()
     ctx["appendix"] = None
+    ctx.pop("followup")
     doc = Document(str(render_report(ctx, tmp_path / "no-appendix.docx", template=template)))
     assert len(doc.sections) == 1
     assert doc.sections[0].orientation == WD_ORIENT.PORTRAIT
     assert abs(doc.sections[0].page_width - Mm(210)) <= Mm(1)
     assert "Phụ lục" not in paragraph_texts(doc)
+
+
+def test_follow_up_appendix_is_phu_luc_ii_on_its_own_landscape_pages(rendered: Path) -> None:
+    """Issue 18: the plan follow-up table is the report's second appendix — landscape, numbered from 1, header
+    row repeated, the subtitle with its blanks, group rows across the table, a cell's lines kept apart."""
+    ctx = load_sample()
+    doc = Document(str(rendered))
+    paras = paragraph_texts(doc)
+    at = paras.index("Phụ lục II")
+    assert paras[at + 1] == ctx["followup"]["title"]
+    assert paras[at + 2] == "(Kèm theo Báo cáo số      /BC-UBND ngày      tháng 3 năm 2025 của UBND tỉnh Ninh Thuận)"
+    assert paras.index("Phụ lục I") < at
+    table = table_with_header(doc, ctx["followup"]["columns"])
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    landscape = 297 - 30 - 15
+    assert landscape - 1 <= table_width_mm(table) <= landscape + 0.5
+    widths = [int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.iterfind(qn("w:gridCol"))]
+    assert widths[5] > widths[2] > widths[0]            # the seed's shares: Ghi chú wide, STT narrow
+    assert [r.cells[0].text for r in table.rows[1:]][:2] == ["A. Chỉ tiêu", "1"]
+    task = next(r for r in table.rows if r.cells[0].text == "II.3.a")
+    assert len(task.cells[3]._tc.findall(".//" + qn("w:br"))) == 1      # "- Văn phòng UBND tỉnh" / "- Các cơ quan …"
+    assert "Văn phòng UBND tỉnh" in task.cells[3].text
+    body = doc.element.body
+    last = body.find(qn("w:sectPr"))
+    assert last.find(qn("w:pgSz")).get(qn("w:orient")) == "landscape"
+
+
+@pytest.mark.parametrize(("keep", "sections", "titles"), [
+    ("appendix", 2, ["Phụ lục I"]), ("followup", 2, ["Phụ lục II"]), (None, 1, []),
+])
+def test_either_appendix_may_be_left_out(tmp_path: Path, template: Path, keep: str | None, sections: int,
+                                         titles: list[str]) -> None:
+    ctx = load_sample()
+    for key in ("appendix", "followup"):
+        if key != keep:
+            ctx[key] = None
+    doc = Document(str(render_report(ctx, tmp_path / "r.docx", template=template)))
+    assert len(doc.sections) == sections
+    assert doc.sections[0].orientation == WD_ORIENT.PORTRAIT
+    assert [s.orientation for s in doc.sections[1:]] == [WD_ORIENT.LANDSCAPE] * (sections - 1)
+    assert [p for p in paragraph_texts(doc) if p.startswith("Phụ lục")] == titles
 
 
 def test_kinh_gui_and_superior(tmp_path: Path, template: Path) -> None:
@@ -489,6 +531,7 @@ def test_twenty_points_are_lettered_without_gap_or_repeat(tmp_path: Path, templa
 
 def test_value_with_asterisk_keeps_digits_aligned(tmp_path: Path, template: Path) -> None:
     ctx = load_sample()
+    ctx.pop("followup")
     ctx["appendix"] = {"title": "PHỤ LỤC", "note": "(Kèm theo)", "columns": ["STT", "Đơn vị", "CT 1"],
                        "groups": [{"title": "I. Sở", "rows": [["1", "Sở A", "74,19*"], ["2", "Sở B", "80,36"]]}]}
     doc = Document(str(render_report(ctx, tmp_path / "a.docx", template=template)))
@@ -565,6 +608,7 @@ def test_without_appendix_the_last_section_takes_the_first_sections_setup(tmp_pa
     edited = officer_margins(template, tmp_path / "mau-le-rong.docx")
     ctx = load_sample()
     ctx["appendix"] = None
+    ctx.pop("followup")
     doc = Document(str(render_report(ctx, tmp_path / "r.docx", template=edited)))
     assert len(doc.sections) == 1
     only = doc.sections[0]

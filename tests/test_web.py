@@ -332,12 +332,13 @@ def test_report_is_built_in_the_background_previewed_and_downloaded(client: Test
     assert job["state"] == "done", job["message"]
     page = client.get("/bao-cao?ky=2025-03").text
     assert "Xem trước: 4. Tình hình, kết quả triển khai nhiệm vụ cải cách thủ tục hành chính" in page
-    for kind in ("docx", "xlsx", "followup", "errors"):
+    for kind in ("docx", "xlsx", "errors"):
         assert f'href="/bao-cao/tai/{kind}?ky=2025-03"' in page, kind
     got = client.get("/bao-cao/tai/docx?ky=2025-03")
     assert got.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessing")
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(got.content)).paragraphs)
     assert "tháng 3 năm 2025" in text
+    assert "Phụ lục I" in text and "Phụ lục II" in text       # the plan follow-up table is in the report
     assert client.get("/bao-cao/tai/..%2Fcchc.yaml?ky=2025-03").status_code == 404
     assert client.get("/bao-cao/tai/pdf?ky=2025-03").status_code == 404       # pdf=False here
     assert [h["action"] for h in users.journal(store_for(ws).engine)] == ["report"]

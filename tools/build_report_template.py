@@ -16,14 +16,15 @@ report and commit the template, the script and the golden together. The program 
 Layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I (see `docs/report-template.md`): A4 portrait, margins
 20/20/30/15 mm, Times New Roman, body 14 pt justified with a 1,27 cm first-line indent; the header block
 (ô 1-4) and the signature band (ô 7, 9b) are borderless two-column tables; page numbers centred in the top
-margin from page 2; the appendix sits in its own landscape section with its own page numbering.
+margin from page 2; each appendix (Phụ lục I, every unit's results; Phụ lục II, the plan follow-up table) sits
+in its own landscape section with its own page numbering.
 
 Design of the variable parts:
 - Paragraph loops and conditionals use docxtpl's `{%p ... %}` tags, each in a paragraph of its own.
 - Tables whose columns are fixed by an official form (Bảng 2, the 13-column case sheet of TT 01/2020,
   headed by the labels of `layout.CASE_COLUMNS`; the overdue-task list) live in the template with a
   `{%tr for %}` row loop, so the officer can edit their headers, widths and fonts in Word.
-- Tables whose column set is data (Bảng 1, the appendix) are built by the renderer and inserted with
+- Tables whose column set is data (Bảng 1, the appendices) are built by the renderer and inserted with
   `{{p rendered.… }}` (see `cchc_excel/documents/report.py`), sized to the text width of the section they
   land in: a `{%tc %}` column loop cannot give each column its own width, cannot right-align numbers cell
   by cell, and cannot emit the merged group rows of the appendix.
@@ -524,7 +525,7 @@ def _tasks_table(doc: DocxDocument) -> None:
     _cell_text(table.cell(1, 0), "{%tr for t in item4.tasks.overdue %}", style="Table Text")
     row = table.rows[2]
     set_cant_split(row)
-    _cell_text(row.cells[0], "{{ loop.index }}", style="Table Heading", bold=False)
+    _cell_text(row.cells[0], "{{ t.number or loop.index }}", style="Table Heading", bold=False)
     _cell_text(row.cells[1], "{{ t.text }}", style="Table Text")
     _cell_text(row.cells[2], "{{ t.host }}", style="Table Text")
     _cell_text(row.cells[3], "{{ t.deadline }}", style="Table Heading", bold=False)
@@ -680,9 +681,9 @@ def _signature_block(doc: DocxDocument) -> None:
         set_cant_split(row)
 
 
-def _appendix(doc: DocxDocument) -> None:
-    _tag(doc, "{%p if appendix %}")
-    # the end of the portrait section: a 1-pt empty paragraph carries the section break
+def _section_break(doc: DocxDocument) -> Section:
+    """End the current section here (a 1-pt empty paragraph carries its break) and start a landscape one
+    whose pages are numbered on their own from 1 (NĐ 30, 4.1: appendices); return the new section."""
     doc.add_section(WD_SECTION.NEW_PAGE)
     breaker = doc.paragraphs[-1]
     breaker.style = "Jinja Tag"
@@ -694,7 +695,7 @@ def _appendix(doc: DocxDocument) -> None:
     section = doc.sections[-1]
     _setup_page(section, landscape=True)
     _setup_headers(section, TEXT_WIDTH_LANDSCAPE_MM)
-    pg = w_el("w:pgNumType", start="1")  # appendix pages are numbered on their own (NĐ 30, 4.1)
+    pg = w_el("w:pgNumType", start="1")
     sect_pr = section._sectPr
     anchor = next((sect_pr.find(qn(t)) for t in ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
                                                   "w:textDirection", "w:bidi", "w:docGrid")
@@ -703,16 +704,48 @@ def _appendix(doc: DocxDocument) -> None:
         anchor.addprevious(pg)
     else:
         sect_pr.append(pg)
+    return section
 
-    _p(doc, "Phụ lục", style="Header Block", bold=True, size=14)
-    _p(doc, "{{ appendix.title }}", style="Header Block", bold=True, size=14)
-    p = _p(doc, "{{ appendix.note }}", style="Header Block", italic=True, size=14)
+
+def _appendix_head(doc: DocxDocument, owner: str) -> None:
+    """"Phụ lục I", the title, the "(Kèm theo Báo cáo số …)" line; "Phụ lục" alone when it is the only one."""
+    _p(doc, f"Phụ lục{{% if {owner}.number %}} {{{{ {owner}.number }}}}{{% endif %}}", style="Header Block",
+       bold=True, size=14)
+    _p(doc, f"{{{{ {owner}.title }}}}", style="Header Block", bold=True, size=14)
+    p = _p(doc, f"{{{{ {owner}.note }}}}", style="Header Block", italic=True, size=14)
     p.paragraph_format.space_after = Pt(12)
+
+
+def _appendix(doc: DocxDocument) -> None:
+    """The appendices, each on its own landscape pages: Phụ lục I (every unit's indicator results) and Phụ
+    lục II (the plan follow-up table), either of which the data may leave out.
+
+    A section break closes the pages before it, so each break sits in the block of what follows it: the
+    break that ends the report's portrait pages is kept when any appendix follows, the one that ends Phụ lục
+    I only when Phụ lục II follows. The document's last section (landscape) takes whichever comes last."""
+    _tag(doc, "{%p if appendix or followup %}")
+    _section_break(doc)   # ends the portrait section
+    _tag(doc, "{%p endif %}")
+
+    _tag(doc, "{%p if appendix %}")
+    _appendix_head(doc, "appendix")
     _p(doc, "{{p rendered.appendix_table }}")
     _tag(doc, "{%p if appendix.legend %}")
     legend = _p(doc, "{{ appendix.legend }}", italic=True, size=11)
     legend.paragraph_format.space_before = Pt(6)
     _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if followup %}")
+    _section_break(doc)   # ends Phụ lục I
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endif %}")
+
+    _tag(doc, "{%p if followup %}")
+    _appendix_head(doc, "followup")
+    _tag(doc, "{%p if followup.data_note %}")
+    note = _p(doc, "{{ followup.data_note }}", italic=True, size=12)
+    note.paragraph_format.space_after = Pt(6)
+    _tag(doc, "{%p endif %}")
+    _p(doc, "{{p rendered.followup_table }}")
     _tag(doc, "{%p endif %}")
 
 

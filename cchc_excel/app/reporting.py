@@ -10,6 +10,7 @@ from typing import Any
 from ..archive.store import Store
 from ..archive.workspace import Workspace
 from ..core.aggregate import Aggregation, aggregate
+from ..core.followup import appendix_part, overdue_items
 from ..core.narrative import build_context
 from ..core.period import Period
 from ..core.problems import Refusal, problem
@@ -116,7 +117,6 @@ class ReportFiles:
     xlsx: Path
     pdf: Path | None
     context: dict[str, Any]
-    followup: Path | None = None     # the plan follow-up appendix (phu-luc-theo-doi-2025-03.docx)
 
 
 def default_issue_date(ws: Workspace, period: Period) -> date:
@@ -141,8 +141,12 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     template = report_template(ws, template)
     require_data(ws, period)
     agg = agg or aggregate_period(ws, period)
+    # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
+    followup = build_followup_for(ws, period, detail_ref="Phụ lục I")
     context = build_context(ws.plan, ws.registry, agg, report_cfg=ws.report,
-                            issue_date=issue_date or default_issue_date(ws, period))
+                            issue_date=issue_date or default_issue_date(ws, period),
+                            followup=appendix_part(followup.table),
+                            overdue=overdue_items(followup.table, ws.registry))
     if note := history_note(ws, agg):   # "Số liệu các kỳ trước 01/7/2025 đã được quy đổi ..." (issue 13)
         context["history_note"] = note
         completeness = (context.get("item4") or {}).get("completeness")
@@ -159,14 +163,10 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     stem = f"bao-cao-cchc-{period.code}"
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
                          final=final)
-    # The plan follow-up appendix, a file of its own beside the report until it is merged into it (issue 18).
-    followup = build_followup_for(ws, period)
-    appendix = followup_docx(ws, followup, out_dir / f"phu-luc-theo-doi-{period.code}.docx",
-                             issue_date or default_issue_date(ws, period))
     xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx",
                          followup=followup.table)
     pdf_path = to_pdf(docx, out_dir) if pdf else None
-    return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context, followup=appendix)
+    return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -182,10 +182,11 @@ class Followup:
     months: list[Period]
 
 
-def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = None, as_of: date | None = None
-                       ) -> Followup:
-    """The follow-up table for a month (its own figures) or a longer period (its months pooled up to the latest
-    month stored); tasks from each unit's latest report. Refuses a period without any accepted file."""
+def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = None, as_of: date | None = None,
+                       detail_ref: str | None = None) -> Followup:
+    """The follow-up table for a month (its own figures) or a longer period (its months with data pooled, as
+    the report pools them); tasks from each unit's latest report. `detail_ref` names the appendix that lists
+    every unit's result (the report's "Phụ lục I"). Refuses a period without any accepted file."""
     from ..core.aggregate import data_months
     from ..core.followup import build_followup, task_progress
 
@@ -201,7 +202,8 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
     finally:
         if own:
             store.close()
-    table = build_followup(ws.plan, ws.registry, period, values=values, tasks=tasks, as_of=as_of)
+    table = build_followup(ws.plan, ws.registry, period, values=values, tasks=tasks, as_of=as_of,
+                           **({"detail_ref": detail_ref} if detail_ref else {}))
     months = period.year_to_date() if period.kind == "month" else data_months(period, list(accepted["period_code"]))
     return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months), months=months)
 

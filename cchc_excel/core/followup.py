@@ -49,8 +49,9 @@ from .plan import Indicator, Plan, Task, unit_matches
 from .units import Registry, Tier
 from .vntext import format_count, format_percent, format_short_date
 
-__all__ = ["DONE", "FollowupRow", "FollowupTable", "NO_REPORT", "OverdueItem", "TASK_NOT_DONE", "build_followup",
-           "complement_with_rate", "count_phrase", "overdue_items", "task_progress"]
+__all__ = ["APPENDIX_COLUMNS", "DONE", "FollowupRow", "FollowupTable", "NO_REPORT", "OverdueItem", "TASK_NOT_DONE",
+           "agencies_lines", "appendix_part", "build_followup", "complement_with_rate", "count_phrase",
+           "overdue_items", "task_progress"]
 
 DONE, DOING, TODO = STATUSES
 TASK_NOT_DONE = "Chưa hoàn thành"
@@ -534,6 +535,38 @@ def overdue_items(table: FollowupTable, registry: Registry) -> list[OverdueItem]
         out.append(OverdueItem(kind=r.kind, key=r.key, number=r.number, text=r.content, deadline=r.deadline,
                                hosts=hosts))
     return out
+
+
+# Columns of the follow-up table as the appendix prints it (seed 002) and their shares of the line width.
+APPENDIX_COLUMNS = (("STT", 1.3), ("Nội dung/chỉ tiêu", 7.0), ("Cơ quan chủ trì thực hiện", 3.6),
+                    ("Cơ quan phối hợp", 3.3), ("Thời hạn hoàn thành", 2.6), ("Ghi chú", 7.4))
+
+
+def agencies_lines(text: str) -> str:
+    """"Văn phòng UBND tỉnh; Sở Tư pháp" -> one agency a line ("- …"), as the seed prints them."""
+    parts = [p.strip() for p in text.split(";") if p.strip()]
+    return text if len(parts) <= 1 else "\n".join(f"- {p}" for p in parts)
+
+
+def appendix_part(table: FollowupTable) -> dict[str, Any]:
+    """The table as the report's appendix context (docs/report-template.md, `followup`): title, the line
+    saying what the data covers, columns with their width shares, and groups of rows (a plan's group title
+    — "A. Chỉ tiêu" — is a group row across the table). A cell's lines are separated by "\n". The caller adds
+    `number` and `note` (the "(Kèm theo Báo cáo số …)" line)."""
+    groups: list[dict[str, Any]] = []
+    current: dict[str, Any] = {"title": "", "rows": []}
+    for r in table.rows:
+        if r.kind == "heading":
+            if current["rows"] or current["title"]:
+                groups.append(current)
+            current = {"title": f"{r.number}. {r.content}", "rows": []}
+            continue
+        current["rows"].append([r.number, r.content, agencies_lines(r.host), agencies_lines(r.coordinators),
+                                r.deadline, r.note])
+    if current["rows"] or current["title"]:
+        groups.append(current)
+    return {"title": table.title, "data_note": table.data_note, "columns": [c for c, _ in APPENDIX_COLUMNS],
+            "widths": [w for _, w in APPENDIX_COLUMNS], "groups": groups}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -45,6 +45,9 @@ from .vntext import (
     format_vn_date,
     roman,
 )
+
+if TYPE_CHECKING:  # core.followup builds on this module; its items are passed in by the caller
+    from .followup import OverdueItem
 
 # Default outline of Part I (NĐ 63/2010 Điều 35 khoản 3, as amended; official-forms.md §3). Item 4 is bound
 # to our data; the others are left for the office to complete unless the workspace config gives text.
@@ -173,7 +176,7 @@ def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word:
     return text + (f"; {units}" if units else "")
 
 
-def _missed_text(registry: Registry, rows: pd.DataFrame) -> str:
+def _missed_text(registry: Registry, rows: pd.DataFrame, appendix_ref: str = "Phụ lục") -> str:
     """Units under their own target, grouped by tier as an official lists them, each with its rate (and its
     own target when the plan adjusted it): "Các đơn vị chưa đạt: Sở, ban, ngành (02 đơn vị): Sở Tư pháp:
     27,74%, Sở Y tế: 40,12%; UBND cấp xã (01 đơn vị): UBND xã Phước Hòa: 20,00% (chỉ tiêu riêng tối thiểu
@@ -193,7 +196,7 @@ def _missed_text(registry: Registry, rows: pd.DataFrame) -> str:
             shown.append(f"{label_of(registry, c)}: {_pct(r.value)}{own}")
         text = "; ".join(shown)
         if len(codes) > MISSED_LIST_LIMIT:
-            text += f" và {nb(len(codes) - MISSED_LIST_LIMIT)} đơn vị khác (chi tiết tại Phụ lục)"
+            text += f" và {nb(len(codes) - MISSED_LIST_LIMIT)} đơn vị khác (chi tiết tại {appendix_ref})"
         parts.append(text if one_tier else f"{tier_heading(registry, tier)} ({nb(len(codes))} đơn vị): {text}")
     if one_tier:
         return f"Các đơn vị chưa đạt ({nb(len(by_code))} đơn vị): " + "; ".join(parts) + "."
@@ -212,8 +215,10 @@ def _tier_rows(agg: Aggregation, key: str) -> pd.DataFrame:
     return g[(g["indicator"] == key) & (g["level"] == "tier")] if not g.empty else g
 
 
-def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[dict[str, Any]]:
-    """One point per rate/percent indicator: a sentence per tier, then the units that missed their target."""
+def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_ref: str = "Phụ lục"
+                     ) -> list[dict[str, Any]]:
+    """One point per rate/percent indicator: a sentence per tier, then the units that missed their target
+    (beyond a dozen a tier, counted with a pointer to `appendix_ref`, the appendix of every unit's result)."""
     points: list[dict[str, Any]] = []
     previous_word = _previous_word(agg)
     # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
@@ -236,7 +241,7 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation) -> list[d
             continue
         title = ind.name + (f" (chỉ tiêu {ind.id})" if plan.groups else "")
         points.append({"label": point_label(len(points)), "key": ind.key, "title": title, "sentences": sentences,
-                       "missed": _missed_text(registry, units)})
+                       "missed": _missed_text(registry, units, appendix_ref)})
     return points
 
 
@@ -312,27 +317,88 @@ def case_sentence(agg: Aggregation) -> str:
     return text + " (chi tiết tại Bảng 2)."
 
 
-def tasks_part(registry: Registry, agg: Aggregation) -> dict[str, Any]:
+def tasks_part(registry: Registry, agg: Aggregation, overdue: Sequence[OverdueItem] | None = None,
+               followup_ref: str | None = None) -> dict[str, Any]:
+    """The tasks point: how the assigned tasks stand this period (counts of unit-task pairs, "lượt") and the
+    overdue ones.
+
+    `overdue`, when given, are the follow-up table's overdue rows (`core.followup.overdue_items`: each task at
+    its hosts' latest reported status, judged on the end of the data window): the sentence then names the
+    hosts that have not done them, each with its tasks, and the table lists them in the plan's numbering;
+    `followup_ref` ("Phụ lục II") points to the follow-up appendix. Without it, the overdue (unit, task)
+    pairs of the period's own reports are listed."""
     t = agg.tasks
-    if t.empty:
+    if t.empty and not overdue:
         return {"summary": "Kế hoạch không giao nhiệm vụ có thời hạn cho các đơn vị trong kỳ.", "overdue": []}
-    counts = {s: int((t["status"] == s).sum()) for s in (*STATUSES, NOT_REPORTED)}
-    overdue = t[t["overdue"]]
-    done, doing, todo = (counts[STATUSES[0]], counts[STATUSES[1]], counts[STATUSES[2]])
-    parts = [f"{nb(done)} đã hoàn thành" if done else "chưa có lượt nào hoàn thành"]
-    if doing:
-        parts.append(f"{nb(doing)} đang thực hiện")
-    if todo:
-        parts.append(f"{nb(todo)} chưa thực hiện")
-    if counts[NOT_REPORTED]:
-        parts.append(f"{nb(counts[NOT_REPORTED])} chưa báo cáo")
-    late = (f"{nb(len(overdue))} lượt nhiệm vụ quá hạn (danh sách dưới đây)" if len(overdue)
+    counts = {s: int((t["status"] == s).sum()) for s in (*STATUSES, NOT_REPORTED)} if not t.empty else {}
+    parts = []
+    if not t.empty:
+        done, doing, todo = (counts[STATUSES[0]], counts[STATUSES[1]], counts[STATUSES[2]])
+        parts = [f"{nb(done)} đã hoàn thành" if done else "chưa có lượt nào hoàn thành"]
+        if doing:
+            parts.append(f"{nb(doing)} đang thực hiện")
+        if todo:
+            parts.append(f"{nb(todo)} chưa thực hiện")
+        if counts[NOT_REPORTED]:
+            parts.append(f"{nb(counts[NOT_REPORTED])} chưa báo cáo")
+    head = f"Tổng số {nb(len(t))} lượt nhiệm vụ được giao cho các đơn vị: {', '.join(parts)}" if parts else ""
+    if overdue is not None:
+        return _tasks_from_followup(head, list(overdue), followup_ref)
+    late_rows = t[t["overdue"]]
+    late = (f"{nb(len(late_rows))} lượt nhiệm vụ quá hạn (danh sách dưới đây)" if len(late_rows)
             else "không có nhiệm vụ quá hạn")
-    summary = f"Tổng số {nb(len(t))} lượt nhiệm vụ được giao cho các đơn vị: {', '.join(parts)}; {late}."
+    summary = f"{head}; {late}."
     items = []
-    for (_task, text, deadline), g in overdue.groupby(["task", "text", "deadline"], sort=False):
-        items.append({"text": text, "host": _names(registry, list(g["unit_code"])), "deadline": deadline})
+    for (_task, text, deadline), g in late_rows.groupby(["task", "text", "deadline"], sort=False):
+        items.append({"number": "", "text": text, "host": _names(registry, list(g["unit_code"])),
+                      "deadline": deadline})
     return {"summary": summary, "overdue": items}
+
+
+OVERDUE_HOSTS_LIMIT = 10   # hosts named in the tasks sentence; the appendix lists every one
+OVERDUE_CELL_LIMIT = 5     # hosts named in a cell of the overdue-task table
+
+
+def _item_word(item: OverdueItem) -> str:
+    return f"{'chỉ tiêu' if item.kind == 'indicator' else 'nhiệm vụ'} {item.number}".strip()
+
+
+def _tasks_from_followup(head: str, items: list[OverdueItem], ref: str | None) -> dict[str, Any]:
+    """"…; 02 nhiệm vụ quá hạn chưa hoàn thành (danh sách dưới đây, chi tiết tại Phụ lục II). Cơ quan chủ trì
+    chưa hoàn thành: Sở Thông tin và Truyền thông (nhiệm vụ 1); Sở Kế hoạch và Đầu tư (nhiệm vụ 6)."."""
+    where = f"chi tiết tại {ref}" if ref else ""
+    if not items:
+        late = "không có nhiệm vụ quá hạn" + (f" (tình hình từng nhiệm vụ tại {ref})" if ref else "")
+        return {"summary": f"{head}; {late}." if head else _capital(late) + ".", "overdue": []}
+    tasks = sum(1 for i in items if i.kind != "indicator")
+    dated = len(items) - tasks
+    what = " và ".join(x for x in (f"{nb(tasks)} nhiệm vụ" if tasks else "",
+                                   f"{nb(dated)} chỉ tiêu có thời hạn" if dated else "") if x)
+    late = f"{what} quá hạn chưa hoàn thành (danh sách dưới đây{', ' + where if where else ''})"
+    summary = f"{head}; {late}." if head else _capital(late) + "."
+    by_host: dict[str, list[str]] = {}
+    for item in items:
+        for host in item.hosts:
+            by_host.setdefault(host, []).append(_item_word(item))
+    if by_host:
+        # the hosts with most overdue items first, then in plan order
+        ranked = sorted(by_host.items(), key=lambda kv: -len(kv[1]))
+        shown = [f"{host} ({', '.join(words)})" for host, words in ranked[:OVERDUE_HOSTS_LIMIT]]
+        more = len(ranked) - OVERDUE_HOSTS_LIMIT
+        summary += (" Cơ quan, đơn vị chủ trì chưa hoàn thành: " + "; ".join(shown)
+                    + (f" và {nb(more)} đơn vị khác" + (f" ({where})" if where else "") if more > 0 else "") + ".")
+    rows = []
+    for item in items:
+        hosts = list(item.hosts)
+        host = ", ".join(hosts[:OVERDUE_CELL_LIMIT])
+        if len(hosts) > OVERDUE_CELL_LIMIT:
+            host += f" và {nb(len(hosts) - OVERDUE_CELL_LIMIT)} đơn vị khác"
+        rows.append({"number": item.number, "text": item.text, "host": host, "deadline": item.deadline})
+    return {"summary": summary, "overdue": rows}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
 
 
 def texts_part(agg: Aggregation, kind: str) -> list[dict[str, str]]:
@@ -730,8 +796,15 @@ def placeholders(context: Mapping[str, Any]) -> list[str]:
 
 
 def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cfg: Mapping[str, Any],
-                  issue_date: date, outline: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """The full template context for one period's report."""
+                  issue_date: date, outline: Sequence[Mapping[str, Any]] | None = None,
+                  followup: Mapping[str, Any] | None = None, overdue: Sequence[OverdueItem] | None = None
+                  ) -> dict[str, Any]:
+    """The full template context for one period's report.
+
+    `followup` (`core.followup.appendix_part` of the period's follow-up table) becomes the second appendix
+    ("Phụ lục II"; the indicator appendix is then "Phụ lục I" and the text refers to each by its number);
+    `overdue` (`core.followup.overdue_items` of the same table) names the overdue tasks and their hosts in
+    the tasks point. Both are built by the caller (app/reporting) from the store."""
     period = agg.period
     window = period.window(plan.reporting.window_rule)
     place = report_cfg.get("place") or plan.province
@@ -741,8 +814,12 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
                    "kinh_gui": list(report_cfg.get("kinh_gui") or [])})
     summary, completeness = completeness_part(registry, agg)
     parts = _outline_parts(outline or report_cfg.get("outline") or DEFAULT_OUTLINE)
-    points = indicator_points(plan, registry, agg)
-    tasks = tasks_part(registry, agg)
+    # Appendices: the indicator results of every unit, then (when given) the plan follow-up table. One
+    # appendix is "Phụ lục"; two are numbered, and the text refers to each by its number.
+    numbered = followup is not None
+    unit_ref, followup_ref = ("Phụ lục I", "Phụ lục II") if numbered else ("Phụ lục", None)
+    points = indicator_points(plan, registry, agg, unit_ref)
+    tasks = tasks_part(registry, agg, overdue, followup_ref)
     n = len(points)
     labels: dict[str, str] = {}
     for key in ("tasks", "difficulties", "proposals"):
@@ -774,7 +851,7 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             "summary": summary,
             "completeness": completeness,
             "indicator_lead": ("Kết quả thực hiện các chỉ tiêu theo từng cấp tổng hợp tại Bảng 1, kết quả của "
-                               "từng đơn vị tại Phụ lục kèm theo; cụ thể như sau:"),
+                               f"từng đơn vị tại {unit_ref if numbered else 'Phụ lục kèm theo'}; cụ thể như sau:"),
             "indicator_points": points,
             "indicator_table": indicator_table(plan, registry, agg),
             "case_lead": case_sentence(agg),
@@ -788,6 +865,9 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
         "charts": chart_specs,
         "appendix": appendix(plan, registry, agg, period.label, office, issue_date),
     }
+    if followup is not None:
+        context["appendix"]["number"] = "I"
+        context["followup"] = {**followup, "number": "II", "note": context["appendix"]["note"]}
     spell_out_abbreviations(context)
     context["report"]["draft"] = bool(placeholders(context))
     return context

@@ -4,8 +4,9 @@ Word: "Phụ lục", the title, the subtitle "(Kèm theo Báo cáo số      /BC
 UBND tỉnh …)" with its blanks for the office to fill, what the data covers, then the table — STT, Nội
 dung/chỉ tiêu, Cơ quan chủ trì, Cơ quan phối hợp, Thời hạn hoàn thành, Ghi chú — whose header row repeats on
 every page; group titles (Vĩnh Long's three tables) are rows across the table; pages are numbered at the top.
-Written with python-docx directly, so it can be rendered alone (the appendix of a directive) or merged into
-the report later.
+Written with python-docx directly, so it can be rendered alone (the appendix of a directive, `cchc followup`);
+the monthly report carries the same table as its Phụ lục II (`core.followup.appendix_part`, rendered by
+`documents.report`).
 
 Excel: one sheet "Theo dõi kế hoạch" (filterable, A4 landscape, via `xlsxprint`) and, in the follow-up
 workbook, "Tiến độ nhiệm vụ": each task's status per month for each host, with "Thay đổi so với kỳ trước".
@@ -26,7 +27,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from ..core.followup import CHANGE_COLUMN, FollowupTable, month_label
+from ..core.followup import APPENDIX_COLUMNS, CHANGE_COLUMN, FollowupTable, agencies_lines, month_label
 from ..core.period import Period
 from .xlsxprint import Book
 
@@ -36,9 +37,9 @@ __all__ = ["SHEET_NAME", "PROGRESS_SHEET", "add_followup_sheet", "add_progress_s
 SHEET_NAME = "Theo dõi kế hoạch"
 PROGRESS_SHEET = "Tiến độ nhiệm vụ"
 FONT = "Times New Roman"
-# A4 landscape, NĐ 30/2020 margins (top 20, bottom 20, left 30, right 15 mm): 252 mm of text width.
-COLUMNS = (("STT", 1.3), ("Nội dung/chỉ tiêu", 7.0), ("Cơ quan chủ trì thực hiện", 3.6),
-           ("Cơ quan phối hợp", 3.3), ("Thời hạn hoàn thành", 2.6), ("Ghi chú", 7.4))
+# A4 landscape, NĐ 30/2020 margins (top 20, bottom 20, left 30, right 15 mm): 252 mm of text width, shared
+# in cm as the report's Phụ lục II shares it.
+COLUMNS = APPENDIX_COLUMNS
 BLANK = "      "
 
 
@@ -170,10 +171,7 @@ def write_followup_docx(table: FollowupTable, path: Path, *, province: str, year
 
 def _split(text: str) -> list[str]:
     """"Văn phòng UBND tỉnh; Sở Tư pháp" -> one agency a line, as the seed prints them ("- …")."""
-    parts = [p.strip() for p in text.split(";") if p.strip()]
-    if len(parts) <= 1:
-        return [text]
-    return [f"- {p}" for p in parts]
+    return agencies_lines(text).split("\n")
 
 
 # ----------------------------------------------------------------------------------------------

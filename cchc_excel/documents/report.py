@@ -72,8 +72,11 @@ OPTIONAL_FIELDS = frozenset({
     "item4.difficulties[].units", "item4.proposals[].units", "appendix.legend",
     "parts[].todo", "sections_after[].todo", "item4.indicator_lead", "item4.case_lead", "item4.labels",
     "item4.indicator_table.note", "item4.completeness.sentence", "item4.completeness.late_units",
-    "item4.completeness.rejected_units", "report.draft",
+    "item4.completeness.rejected_units", "report.draft", "appendix.number", "followup.number", "item4.tasks.overdue[].number",
+    "followup.data_note",
 })
+# Top-level fields the default template tests with `if` and that may be left out (the follow-up appendix).
+OPTIONAL_TOP = frozenset({"followup"})
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # "1.234", "12,5", "78,45%", "-3", "15/21", "1.234 hồ sơ" is NOT a number
@@ -134,9 +137,10 @@ def _keep_heading_words(ctx: dict[str, Any]) -> None:
     for owner in ctx.get("sections_after") or []:
         if isinstance(owner, dict) and isinstance(owner.get("heading"), str):
             owner["heading"] = keep_words(owner["heading"])
-    app = ctx.get("appendix")
-    if isinstance(app, dict) and isinstance(app.get("title"), str):
-        app["title"] = keep_words(app["title"])
+    for key in ("appendix", "followup"):
+        app = ctx.get(key)
+        if isinstance(app, dict) and isinstance(app.get("title"), str):
+            app["title"] = keep_words(app["title"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,14 +451,30 @@ def _keep_with_next(tr: Any) -> None:
             p_pr.insert(0 if style is None else 1, etree.Element(qn("w:keepNext")))
 
 
+def _set_lines(t: Any, text: str) -> None:
+    """Put `text` into the run of `t`; its "\n" become line breaks inside the cell's paragraph."""
+    lines = text.split("\n")
+    t.text = lines[0]
+    if lines[0] != lines[0].strip():
+        t.set(qn("xml:space"), "preserve")
+    run = t.getparent()
+    for line in lines[1:]:
+        etree.SubElement(run, qn("w:br"))
+        more = etree.SubElement(run, qn("w:t"))
+        more.text = line
+        more.set(qn("xml:space"), "preserve")
+
+
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
-                 total_mm: float, *, base_pt: float = TABLE_PT) -> BodyXml:
+                 total_mm: float, *, base_pt: float = TABLE_PT, shares: Sequence[float] | None = None) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
 
     Rows that continue an item (first cell empty: the other tiers of one indicator) stay on the page of the
     row before them, and the last three rows of the table and of each group stay together, so no page holds
     one or two rows alone. A number followed by signs ("74,19*") keeps its digits in line with the numbers
-    above and below (the others get a right indent as wide as the signs).
+    above and below (the others get a right indent as wide as the signs). A cell's "\n" are line breaks.
+    `shares` fixes the columns' relative widths (the follow-up table's, as the seed prints it) instead of
+    sharing the width by content.
 
     python-docx styles a header row, one group row and one data row in a scratch document; the body rows are
     deep copies of those prototypes with their texts and alignments set. (Indexing python-docx rows is
@@ -463,7 +483,10 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
     font_pt = _table_font(columns, all_rows, total_mm, base_pt)
-    widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
+    if shares and len(shares) == ncols and sum(shares) > 0:
+        widths = [total_mm * float(w) / sum(float(x) for x in shares) for w in shares]
+    else:
+        widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
     table = sd.add_table(rows=3, cols=ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_table_borders(table, 4)
@@ -500,9 +523,12 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
             tr = copy.deepcopy(proto_data)
             for j, tc in enumerate(tr.iterfind(qn("w:tc"))):
                 t = tc.find(".//" + qn("w:t"))
-                t.text = cells[j]
-                if cells[j] != cells[j].strip():
-                    t.set(qn("xml:space"), "preserve")
+                if "\n" in cells[j]:
+                    _set_lines(t, cells[j])
+                else:
+                    t.text = cells[j]
+                    if cells[j] != cells[j].strip():
+                        t.set(qn("xml:space"), "preserve")
                 align = _align_for(cells[j], str(columns[j]), j)
                 jc = tc.find(".//" + qn("w:jc"))
                 jc.set(qn("w:val"), align)
@@ -531,6 +557,7 @@ class TablePage:
     indicator_mm: float
     appendix_mm: float
     font_pt: float
+    followup_mm: float | None = None
 
 
 def table_page(doc: Any) -> TablePage:
@@ -542,7 +569,7 @@ def table_page(doc: Any) -> TablePage:
     w_p, w_t, w_sect = qn("w:p"), qn("w:t"), qn("w:sectPr")
     for p in doc.element.body.iter(w_p):
         text = "".join(t.text or "" for t in p.iter(w_t))
-        for name in ("indicator_table", "appendix_table"):
+        for name in ("indicator_table", "appendix_table", "followup_table"):
             if f"rendered.{name}" in text and name not in found:
                 found[name] = text_width_mm(sections[min(index, len(sections) - 1)])
         p_pr = p.find(qn("w:pPr"))
@@ -556,7 +583,8 @@ def table_page(doc: Any) -> TablePage:
     if size is not None:
         font_pt = size.pt
     return TablePage(indicator_mm=found.get("indicator_table", text_width_mm(sections[0])),
-                     appendix_mm=found.get("appendix_table", text_width_mm(sections[-1])), font_pt=font_pt)
+                     appendix_mm=found.get("appendix_table", text_width_mm(sections[-1])), font_pt=font_pt,
+                     followup_mm=found.get("followup_table", text_width_mm(sections[-1])))
 
 
 def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page: TablePage) -> dict[str, Any]:
@@ -578,8 +606,14 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page:
     if isinstance(app, Mapping) and app.get("columns"):
         groups = [(g.get("title", ""), g.get("rows") or []) for g in app.get("groups") or []]
         appendix_table = _table_block(app["columns"], groups, page.appendix_mm, base_pt=page.font_pt)
+    fol = ctx.get("followup")
+    followup_table: Any = ""
+    if isinstance(fol, Mapping) and fol.get("columns"):
+        groups = [(g.get("title", ""), g.get("rows") or []) for g in fol.get("groups") or []]
+        followup_table = _table_block(fol["columns"], groups, page.followup_mm or page.appendix_mm,
+                                      base_pt=page.font_pt, shares=fol.get("widths"))
     return {"charts": charts, "indicator_table": indicator_table, "appendix_table": appendix_table,
-            "labels": _point_labels(ctx), "draft": bool(placeholders_left(ctx))}
+            "followup_table": followup_table, "labels": _point_labels(ctx), "draft": bool(placeholders_left(ctx))}
 
 
 def default_template() -> Path:
@@ -801,7 +835,8 @@ def _missing_nested(tpl: DocxTemplate, context: Mapping[str, Any]) -> list[str]:
     _normalise_case_rows(ctx)
     ctx["rendered"] = {"charts": [{"image": "", "caption": c.get("caption", ""), "point": str(c.get("point") or "")}
                                   for c in ctx.get("charts") or []],
-                       "indicator_table": "", "appendix_table": "", "labels": _point_labels(ctx),
+                       "indicator_table": "", "appendix_table": "", "followup_table": "",
+                       "labels": _point_labels(ctx),
                        "draft": bool(placeholders_left(ctx))}
     paths: dict[int, str] = {}
     _path_index(ctx, "", paths)
@@ -889,7 +924,7 @@ def iter_template_problems(template: Path, context: Mapping[str, Any] | None = N
 
     if context is None or not whole_ok or found:
         return
-    provided = set(context.keys()) | RENDERER_NAMES
+    provided = set(context.keys()) | RENDERER_NAMES | OPTIONAL_TOP
     undeclared = tpl.get_undeclared_template_variables(jinja_env=_make_env(), context=dict(context))
     for name in sorted(set(undeclared) - provided):
         yield problem("template-field-missing", file=file, name=name)

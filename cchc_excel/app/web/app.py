@@ -468,7 +468,6 @@ REPORT_FILES = {  # kind -> (file name pattern, what it is)
     "docx": ("bao-cao-cchc-{p}.docx", "Báo cáo Word (dự thảo)"),
     "pdf": ("bao-cao-cchc-{p}.pdf", "Báo cáo PDF"),
     "xlsx": ("tong-hop-{p}.xlsx", "Bảng tổng hợp Excel"),
-    "followup": ("phu-luc-theo-doi-{p}.docx", "Phụ lục theo dõi kế hoạch (Word)"),
     "errors": ("loi-{p}.xlsx", "Bảng lỗi gửi đơn vị (Excel)"),
 }
 PREVIEW = "muc-4.json"
