@@ -44,9 +44,10 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
         # A month's cases with the month before: the carried-over cases are checked against its pending.
         case_months = [period.previous().code, *months] if period.kind == "month" else months
         frames = {"values": store.values_frame(codes), "cases": store.cases_frame(case_months),
-                  "tasks": store.tasks_frame(months), "texts": store.texts_frame(months)}
+                  "tasks": store.tasks_frame(months), "texts": store.texts_frame(months),
+                  "subs": store.submissions_frame(months)}
         frames, registry = restate_history(ws, frames)
-        return aggregate(ws.plan, registry, period, subs=store.submissions_frame(months), today=today, **frames)
+        return aggregate(ws.plan, registry, period, today=today, **frames)
     finally:
         if own:
             store.close()
@@ -143,7 +144,9 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
     followup = build_followup_for(ws, period, detail_ref="Phụ lục I")
-    context = build_context(ws.plan, ws.registry, agg, report_cfg=ws.report,
+    # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
+    registry = agg.registry or ws.registry
+    context = build_context(ws.plan, registry, agg, report_cfg=ws.report,
                             issue_date=issue_date or default_issue_date(ws, period),
                             followup=appendix_part(followup.table),
                             overdue=overdue_items(followup.table, ws.registry))
@@ -163,7 +166,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     stem = f"bao-cao-cchc-{period.code}"
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
                          final=final)
-    xlsx = write_summary(agg, ws.plan, ws.registry, out_dir / f"tong-hop-{period.code}.xlsx",
+    xlsx = write_summary(agg, ws.plan, registry, out_dir / f"tong-hop-{period.code}.xlsx",
                          followup=followup.table)
     pdf_path = to_pdf(docx, out_dir) if pdf else None
     return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)

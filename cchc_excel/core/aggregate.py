@@ -136,8 +136,10 @@ def expected_frame(plan: Plan, registry: Registry) -> pd.DataFrame:
                          "printed_id": (t.printed_id if t and t.printed_id else item.indicator.id),
                          "target": t.value if t else None, "comparison": t.comparison if t else None,
                          "target_label": t.label if t else "", "adjusted": bool(t and t.adjusted_by)})
-    return pd.DataFrame(rows, columns=["unit_code", "indicator", "printed_id", "target", "comparison",
-                                       "target_label", "adjusted"])
+    return pd.DataFrame(rows, columns=EXPECTED_COLUMNS)
+
+
+EXPECTED_COLUMNS = ["unit_code", "indicator", "printed_id", "target", "comparison", "target_label", "adjusted"]
 
 
 def _met(value: float | None, target: float | None, comparison: str | None) -> str | None:
@@ -164,9 +166,42 @@ def _met_series(value: pd.Series, target: pd.Series, comparison: pd.Series) -> p
         [(MET if m else NOT_MET) if k else "" for m, k in zip(met, known, strict=True)], index=value.index)
 
 
-def unit_base(plan: Plan, registry: Registry) -> pd.DataFrame:
-    """Expected (unit, indicator) rows with the unit's target and its place (tier, district)."""
-    return expected_frame(plan, registry).merge(units_frame(registry), on="unit_code", how="left")
+def former_tiers(plan: Plan, registry: Registry) -> set[str]:
+    """Tiers of the registry that today's plan does not have: an abolished tier kept by the workspace history
+    (`core.succession.history_registry`) so that its pooled figure is shown for the months it existed."""
+    return {t.code for t in registry.tiers} - set(plan.tiers)
+
+
+def former_expected(plan: Plan, registry: Registry, values: pd.DataFrame) -> pd.DataFrame:
+    """Units of a former tier expected for the indicators they did report (never for others), with the
+    indicator's target where the plan gives one for that tier or for every tier."""
+    columns = EXPECTED_COLUMNS
+    former = {u.code: u for u in registry.units if u.tier in former_tiers(plan, registry)}
+    if not former or values.empty:
+        return pd.DataFrame(columns=columns)
+    known = {i.key: i for i in plan.indicators if i.kind in ("rate", "percent")}
+    pairs = values.loc[values["unit_code"].isin(set(former)) & values["indicator"].isin(set(known)),
+                       ["unit_code", "indicator"]].drop_duplicates()
+    rows = []
+    for code, key in pairs.itertuples(index=False):
+        ind, t = known[key], known[key].target_for_tier(former[code].tier)
+        rows.append({"unit_code": code, "indicator": key, "printed_id": t.printed_id if t and t.printed_id else ind.id,
+                     "target": t.value if t else None, "comparison": t.comparison if t else None,
+                     "target_label": t.label if t else "", "adjusted": False})
+    order = {i.key: n for n, i in enumerate(plan.indicators)}
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values("indicator", key=lambda s: s.map(order), kind="stable")
+
+
+def unit_base(plan: Plan, registry: Registry, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Expected (unit, indicator) rows with the unit's target and its place (tier, district); with `values`,
+    also the units of a former tier for what they reported (`former_expected`)."""
+    expected = expected_frame(plan, registry)
+    if values is not None and former_tiers(plan, registry):
+        extra = former_expected(plan, registry, values)
+        if not extra.empty:
+            expected = pd.concat([expected, extra], ignore_index=True)
+    return expected.merge(units_frame(registry), on="unit_code", how="left")
 
 
 def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
@@ -187,6 +222,10 @@ def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Perio
     no_cases = filed & _no_cases(kind, out)
     out["status"] = status.where(reported, NOT_REPORTED).mask(no_cases, NO_CASES)
     out["period_code"] = period.code
+    # A former tier's unit (abolished tier) is shown for the periods it reported, never invented afterwards.
+    former = out["tier"].notna() & ~out["tier"].isin(set(plan.tiers))
+    if former.any():
+        out = out[~(former & out["status"].eq(NOT_REPORTED))].reset_index(drop=True)
     return out
 
 
@@ -232,12 +271,30 @@ def per_group(plan: Plan, unit_rows: pd.DataFrame, *, has_districts: bool) -> pd
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def latest_of_stocks(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
+    """Month rows over several months, with each stock indicator (`aggregate_over_months: latest`, e.g. how many
+    TTHC are offered online) kept only at each unit's latest month; flows (cases received) keep every month to
+    be summed."""
+    latest = {i.key for i in plan.indicators if i.over_months == "latest"}
+    if not latest or values.empty:
+        return values
+    stock = values["indicator"].isin(latest)
+    if not stock.any():
+        return values
+    last = values.loc[stock].groupby(["unit_code", "indicator"], sort=False)["period_code"].transform("max")
+    keep = ~stock
+    keep.loc[stock] = values.loc[stock, "period_code"].eq(last)
+    return values[keep]
+
+
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Year-to-date figures per unit: counts summed over the year's months, rate recomputed."""
+    """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
+    indicator: its latest month)."""
     months = {p.code for p in period.year_to_date()}
     v = values[values["period_code"].isin(months)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
-    out = combine_groups(rules_of(plan), v, ["unit_code"])
     months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
+    v = latest_of_stocks(plan, v)
+    out = combine_groups(rules_of(plan), v, ["unit_code"])
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
@@ -256,7 +313,8 @@ def data_months(period: Period, codes: Sequence[str]) -> list[Period]:
 def pool_months(plan: Plan, values: pd.DataFrame, months: Sequence[Period], label: Period) -> pd.DataFrame:
     """One row per (unit, indicator) over `months`, stamped with `label`'s code so that `per_unit` judges it
     like a month: counts summed and the rate recomputed (pooled), percentages combined by the plan's rule
-    (weighted: weights summed; mean: mean of the months), the latest answer for yes/no and task indicators.
+    (weighted: weights summed; mean: mean of the months), the latest answer for yes/no and task indicators;
+    a stock indicator (`aggregate_over_months: latest`) at the unit's latest month.
     Each unit's row covers the months it sent; `months` says how many."""
     codes = {m.code for m in months}
     v = values[values["period_code"].isin(codes)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
@@ -264,7 +322,7 @@ def pool_months(plan: Plan, values: pd.DataFrame, months: Sequence[Period], labe
         return pd.DataFrame(columns=[*VALUE_COLUMNS, "months"])
     kinds = {i.key: i.kind for i in plan.indicators}
     v = v.sort_values("period_code", kind="stable")
-    numeric = v[v["indicator"].map(kinds).isin(["rate", "percent"])]
+    numeric = latest_of_stocks(plan, v[v["indicator"].map(kinds).isin(["rate", "percent"])])
     rules = rules_of(plan)
     comb = combine_groups(rules, numeric, ["unit_code"])
     rule = comb["indicator"].map(rules)
@@ -333,6 +391,9 @@ class Aggregation:
     texts: pd.DataFrame            # difficulties and proposals, de-duplicated, attributed
     long: pd.DataFrame = field(default_factory=pd.DataFrame)
     months: list[Period] = field(default_factory=list)  # the months with data behind a longer period
+    # The registry as the period saw it (`period_registry`): today's units, plus an abolished tier's units
+    # for the periods they reported in. None: the registry the aggregation was given.
+    registry: Registry | None = None
 
     def tables(self) -> Mapping[str, pd.DataFrame]:
         return {"units": self.units, "groups": self.groups, "units_ytd": self.units_ytd,
@@ -345,7 +406,7 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd_vals = values[values["period_code"].isin(months)] if not values.empty else values
+    ytd_vals = latest_of_stocks(plan, values[values["period_code"].isin(months)]) if not values.empty else values
     if ytd_vals.empty:
         return pd.DataFrame(columns=[*keys, "value_ytd"])
     merged = ytd_vals.merge(units_frame(registry)[["unit_code", "tier", "district_code"]], on="unit_code", how="left")
@@ -494,6 +555,8 @@ def completeness(registry: Registry, status: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for tier in registry.tiers:
         g = status[status["tier"] == tier.code]
+        if g.empty and not status.empty:
+            continue   # a tier none of whose units is expected (an abolished tier's): no "0/0" row
         rows.append({"tier": tier.code, "tier_name": tier.name, "expected": len(g),
                      "on_time": int((g["status"] == "Đúng hạn").sum()), "late": int((g["status"] == "Muộn").sum()),
                      "rejected": int((g["status"] == "Bị trả lại").sum()),
@@ -537,6 +600,8 @@ def case_summary(registry: Registry, cases: pd.DataFrame, period: Period) -> pd.
     merged = c.merge(info, on="unit_code", how="left") if not c.empty else pd.DataFrame(columns=[*cols, "tier"])
     for tier in registry.tiers:
         g = merged[merged["tier"] == tier.code]
+        if not registry.in_tier(tier.code):
+            continue   # a tier without units in the period (an abolished tier after it ended): no row
         rows.append({"tier": tier.code, "tier_name": tier.name, "units": g["unit_code"].nunique() if len(g) else 0,
                      **{k: int(g[k].sum()) if len(g) else 0 for k in cols}})
     df = pd.DataFrame(rows)
@@ -733,7 +798,6 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
               ) -> Aggregation:
     """Everything the report needs for one period, from what the store returns."""
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
-    base = unit_base(plan, registry)
     months = [period]
     if period.kind != "month":
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
@@ -741,7 +805,9 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         month_values, month_cases = values, cases
         values = with_pooled_periods(plan, values, period)
         cases = pool_cases(cases, months, period)
+    base = unit_base(plan, registry, values)
     units = per_unit(plan, registry, values, period, base=base)
+    registry = period_registry(plan, registry, units)
     status = unit_status(plan, registry, subs, period, months)
     if period.kind == "month":
         flags = quality_flags(plan, values, cases, period)
@@ -754,4 +820,19 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
         cases=case_summary(registry, cases, period), flags=flags,
-        texts=gather_texts(registry, texts, period), long=values, months=months)
+        texts=gather_texts(registry, texts, period), long=values, months=months, registry=registry)
+
+
+def period_registry(plan: Plan, registry: Registry, units: pd.DataFrame) -> Registry:
+    """The registry as the period saw it: a former tier's units (an abolished tier, from the workspace history)
+    only when they reported in the period, and the tier only while it has units; unchanged otherwise."""
+    gone = former_tiers(plan, registry)
+    if not gone:
+        return registry
+    seen = set(units["unit_code"]) if not units.empty else set()
+    kept = tuple(u for u in registry.units if u.tier not in gone or u.code in seen)
+    tiers = tuple(t for t in registry.tiers if t.code not in gone or any(u.tier == t.code for u in kept))
+    if len(kept) == len(registry.units) and len(tiers) == len(registry.tiers):
+        return registry
+    return Registry(id=registry.id, province=registry.province, tiers=tiers, units=kept,
+                    valid_from=registry.valid_from, valid_to=registry.valid_to, note=registry.note)

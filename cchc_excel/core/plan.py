@@ -19,6 +19,7 @@ from .problems import Problem, ValidationReport, problem, unknown_key
 
 KINDS = ("rate", "percent", "yesno", "task")
 COMBINE_RULES = ("pooled", "weighted", "mean")
+OVER_MONTHS = ("sum", "latest")   # aggregate_over_months: a flow is summed over months, a stock takes the latest
 
 # Comparison words an officer may write, mapped to our three comparisons.
 COMPARISONS = {
@@ -102,6 +103,9 @@ class Indicator:
     applies_to: tuple[str, ...] = ()     # tier codes and/or unit codes
     targets: tuple[Target, ...] = ()
     combine: str = "pooled"
+    # A longer period (quarter, year, year to date): "sum" adds a flow over its months (cases received);
+    # "latest" takes each unit's latest month of a stock (how many TTHC are offered online at a time).
+    over_months: str = "sum"
     denominator_equals: str | None = None  # a CASE_TOTALS entry the denominator must equal
     source: str | None = None
     host: str | None = None
@@ -326,7 +330,7 @@ def _list(node: Mapping, key: str) -> tuple[str, ...]:
 
 
 _INDICATOR_KEYS = {"id", "name", "short", "kind", "unit", "group", "numerator", "denominator", "weight", "applies_to",
-                   "target", "targets", "combine", "denominator_equals", "source", "host", "evaluator",
+                   "target", "targets", "combine", "aggregate_over_months", "denominator_equals", "source", "host", "evaluator",
                    "deadline", "note", "coordinators"}
 _TASK_KEYS = {"id", "text", "deadline", "host", "coordinators", "assigned_to", "coordinating", "group",
               "source", "product", "note"}
@@ -438,6 +442,11 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
         ctx.add("field-invalid", node, path, "combine", value=combine, name="combine",
                 detail="pooled (chỉ tiêu tỷ lệ), weighted (cần weight), mean")
         combine = default_combine
+    over_months = _str(node, "aggregate_over_months") or "sum"
+    if over_months not in OVER_MONTHS:
+        ctx.add("field-invalid", node, path, "aggregate_over_months", value=over_months, name="aggregate_over_months",
+                detail=", ".join(OVER_MONTHS))
+        over_months = "sum"
     den_eq = _str(node, "denominator_equals")
     if den_eq is not None and den_eq not in CASE_TOTALS:
         ctx.add("field-invalid", node, path, "denominator_equals", value=den_eq, name="denominator_equals",
@@ -452,6 +461,7 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
         key=key, id=ind_id, code=code_of(key), name=str(node["name"]).strip(), kind=kind, short=_str(node, "short"),
         unit=_str(node, "unit") or "%", group=group, numerator_label=numerator, denominator_label=denominator,
         weight_label=_str(node, "weight"), applies_to=applies, targets=tuple(targets), combine=combine,
+        over_months=over_months,
         denominator_equals=den_eq, source=_str(node, "source"), host=_str(node, "host"),
         evaluator=_str(node, "evaluator"), deadline=deadline, note=_str(node, "note"),
         coordinators=_str(node, "coordinators"))

@@ -366,6 +366,37 @@ def map_texts(texts: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
     return pd.concat([keep, older.reindex(columns=columns)], ignore_index=True)
 
 
+def map_submissions(subs: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
+    """Submissions of older periods restated for completeness: a successor has a month when any of its
+    predecessors had an accepted submission for it (every successor of a split has it), received when the
+    last of those predecessors' first accepted files came (on time only when each of them was); without an
+    accepted one, the month stays as returned or missing. Abolished units keep their codes. One row per
+    (new unit, month)."""
+    if subs.empty or "unit_code" not in subs or "period_code" not in subs:
+        return subs
+    old = subs["period_code"].astype(str) < smap.effective_month
+    keep, older = subs[~old], subs[old]
+    if older.empty:
+        return subs
+    rows = []
+    for (code, period_code), g in older.groupby(["unit_code", "period_code"], sort=False):
+        e = smap.get(str(code))
+        targets = [s.code for s in e.successors] if e is not None and e.successors else [str(code)]
+        accepted = g[g["status"] == "accepted"]
+        first = accepted.sort_values("received_at", kind="stable").iloc[0] if not accepted.empty else g.iloc[-1]
+        for new in targets:
+            rows.append({**first.to_dict(), "unit_code": new, "period_code": period_code,
+                         "is_current": not accepted.empty, "unit_code_then": str(code)})
+    per_old = pd.DataFrame(rows)
+    out = []
+    for _, g in per_old.groupby(["unit_code", "period_code"], sort=False):
+        accepted = g[g["status"] == "accepted"]
+        pick = accepted.sort_values("received_at", kind="stable").iloc[-1] if not accepted.empty else g.iloc[-1]
+        out.append({**pick.to_dict(), "unit_code_then": ",".join(dict.fromkeys(g["unit_code_then"]))})
+    columns = list(dict.fromkeys([*subs.columns, "unit_code_then"]))
+    return pd.concat([keep, pd.DataFrame(out).reindex(columns=columns)], ignore_index=True)
+
+
 @dataclass(frozen=True)
 class History:
     """The registries of a workspace over time: today's, the older ones and the maps from each to the next."""
@@ -387,11 +418,12 @@ class History:
 
 def map_frames(plan: Plan, history: History, *, values: pd.DataFrame | None = None,
                cases: pd.DataFrame | None = None, tasks: pd.DataFrame | None = None,
-               texts: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Every frame given, its older periods restated on today's units through each map in turn (oldest first)."""
+               texts: pd.DataFrame | None = None, subs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every frame given, its older periods restated on today's units through each map in turn (oldest first);
+    `subs` (the submissions) for completeness (`map_submissions`)."""
     out: dict[str, pd.DataFrame] = {}
     for name, frame, fn in (("values", values, None), ("cases", cases, map_cases), ("tasks", tasks, map_tasks),
-                            ("texts", texts, map_texts)):
+                            ("texts", texts, map_texts), ("subs", subs, map_submissions)):
         if frame is None:
             continue
         for _, smap in history.older:
