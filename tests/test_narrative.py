@@ -152,9 +152,9 @@ def test_overdue_tasks_from_the_follow_up_table_name_their_hosts_and_the_appendi
     ctx = build_context(plan, reg, agg, report_cfg=CFG, issue_date=MARCH_5, followup=followup, overdue=overdue)
     tasks_part = ctx["item4"]["tasks"]
     assert "02 nhiệm vụ quá hạn chưa hoàn thành (danh sách dưới đây, chi tiết tại Phụ lục II)" in tasks_part["summary"]
-    # each host once, the one behind on most tasks first, with its tasks in the plan's numbering
+    # hosts behind on the same items together, the most items first, in the plan's numbering
     assert tasks_part["summary"].endswith("Cơ quan, đơn vị chủ trì chưa hoàn thành: Sở Tư pháp (nhiệm vụ II.3.a, "
-                                          "nhiệm vụ II.4); Sở Nội vụ (nhiệm vụ II.3.a).")
+                                          "II.4); Sở Nội vụ (nhiệm vụ II.3.a).")
     assert tasks_part["overdue"][0] == {"number": "II.3.a", "text": "Kết nối kho dữ liệu",
                                         "host": "Sở Tư pháp, Sở Nội vụ", "deadline": "Quý I/2025"}
     assert (ctx["appendix"]["number"], ctx["followup"]["number"]) == ("I", "II")

@@ -355,17 +355,23 @@ def tasks_part(registry: Registry, agg: Aggregation, overdue: Sequence[OverdueIt
     return {"summary": summary, "overdue": items}
 
 
-OVERDUE_HOSTS_LIMIT = 10   # hosts named in the tasks sentence; the appendix lists every one
+OVERDUE_HOSTS_LIMIT = 5    # hosts named per group in the tasks sentence; the appendix lists every one
 OVERDUE_CELL_LIMIT = 5     # hosts named in a cell of the overdue-task table
+OVERDUE_GROUPS_LIMIT = 6   # groups of hosts (behind on the same items) in the tasks sentence
 
 
-def _item_word(item: OverdueItem) -> str:
-    return f"{'chỉ tiêu' if item.kind == 'indicator' else 'nhiệm vụ'} {item.number}".strip()
+def _items_words(items: Sequence[OverdueItem]) -> str:
+    """"nhiệm vụ II.3.a, II.3.d; chỉ tiêu 9"."""
+    tasks = [i.number for i in items if i.kind != "indicator"]
+    dated = [i.number for i in items if i.kind == "indicator"]
+    return "; ".join(f"{word} {', '.join(numbers)}" for word, numbers in (("nhiệm vụ", tasks), ("chỉ tiêu", dated))
+                     if numbers)
 
 
 def _tasks_from_followup(head: str, items: list[OverdueItem], ref: str | None) -> dict[str, Any]:
-    """"…; 02 nhiệm vụ quá hạn chưa hoàn thành (danh sách dưới đây, chi tiết tại Phụ lục II). Cơ quan chủ trì
-    chưa hoàn thành: Sở Thông tin và Truyền thông (nhiệm vụ 1); Sở Kế hoạch và Đầu tư (nhiệm vụ 6)."."""
+    """"…; 02 nhiệm vụ quá hạn chưa hoàn thành (danh sách dưới đây, chi tiết tại Phụ lục II). Cơ quan, đơn vị
+    chủ trì chưa hoàn thành: Sở Tư pháp (nhiệm vụ II.3.a, II.4); Sở Nội vụ, Sở Y tế (nhiệm vụ II.3.a).": the
+    hosts behind on the same items together, the groups behind on most items first."""
     where = f"chi tiết tại {ref}" if ref else ""
     if not items:
         late = "không có nhiệm vụ quá hạn" + (f" (tình hình từng nhiệm vụ tại {ref})" if ref else "")
@@ -376,17 +382,25 @@ def _tasks_from_followup(head: str, items: list[OverdueItem], ref: str | None) -
                                    f"{nb(dated)} chỉ tiêu có thời hạn" if dated else "") if x)
     late = f"{what} quá hạn chưa hoàn thành (danh sách dưới đây{', ' + where if where else ''})"
     summary = f"{head}; {late}." if head else _capital(late) + "."
-    by_host: dict[str, list[str]] = {}
-    for item in items:
+    by_host: dict[str, list[int]] = {}
+    for n, item in enumerate(items):
         for host in item.hosts:
-            by_host.setdefault(host, []).append(_item_word(item))
-    if by_host:
-        # the hosts with most overdue items first, then in plan order
-        ranked = sorted(by_host.items(), key=lambda kv: -len(kv[1]))
-        shown = [f"{host} ({', '.join(words)})" for host, words in ranked[:OVERDUE_HOSTS_LIMIT]]
-        more = len(ranked) - OVERDUE_HOSTS_LIMIT
-        summary += (" Cơ quan, đơn vị chủ trì chưa hoàn thành: " + "; ".join(shown)
-                    + (f" và {nb(more)} đơn vị khác" + (f" ({where})" if where else "") if more > 0 else "") + ".")
+            by_host.setdefault(host, []).append(n)
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for host, mine in by_host.items():
+        groups.setdefault(tuple(mine), []).append(host)
+    if groups:
+        parts = []
+        ranked = sorted(groups.items(), key=lambda kv: -len(kv[0]))
+        for key, hosts in ranked[:OVERDUE_GROUPS_LIMIT]:
+            names = ", ".join(hosts[:OVERDUE_HOSTS_LIMIT])
+            if len(hosts) > OVERDUE_HOSTS_LIMIT:
+                names += f" và {nb(len(hosts) - OVERDUE_HOSTS_LIMIT)} đơn vị khác"
+            parts.append(f"{names} ({_items_words([items[i] for i in key])})")
+        rest = sum(len(hosts) for _, hosts in ranked[OVERDUE_GROUPS_LIMIT:])
+        if rest:
+            parts[-1] += f"; {nb(rest)} đơn vị khác" + (f" ({where})" if where else "")
+        summary += " Cơ quan, đơn vị chủ trì chưa hoàn thành: " + "; ".join(parts) + "."
     rows = []
     for item in items:
         hosts = list(item.hosts)

@@ -466,7 +466,8 @@ def _set_lines(t: Any, text: str) -> None:
 
 
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
-                 total_mm: float, *, base_pt: float = TABLE_PT, shares: Sequence[float] | None = None) -> BodyXml:
+                 total_mm: float, *, base_pt: float = TABLE_PT, shares: Sequence[float] | None = None,
+                 long_rows: bool = False) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
 
     Rows that continue an item (first cell empty: the other tiers of one indicator) stay on the page of the
@@ -474,7 +475,9 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     one or two rows alone. A number followed by signs ("74,19*") keeps its digits in line with the numbers
     above and below (the others get a right indent as wide as the signs). A cell's "\n" are line breaks.
     `shares` fixes the columns' relative widths (the follow-up table's, as the seed prints it) instead of
-    sharing the width by content.
+    sharing the width by content. `long_rows` is for rows of paragraphs (the follow-up table's notes): text at
+    the top of its cell, and a row may run over a page break (a row taller than what is left of a page
+    would otherwise push it, and the rows kept with it, to the next page and leave most of a page blank).
 
     python-docx styles a header row, one group row and one data row in a scratch document; the body rows are
     deep copies of those prototypes with their texts and alignments set. (Indexing python-docx rows is
@@ -499,12 +502,14 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     _cell_paragraph(merged, "x", bold=True, font_pt=font_pt)
     merged.paragraphs[0].paragraph_format.keep_with_next = True
     set_cant_split(group_row)
-    set_cant_split(data_row)
+    if not long_rows:
+        set_cant_split(data_row)
     for j in range(ncols):
         _cell_paragraph(data_row.cells[j], "x", font_pt=font_pt)
     for row in table.rows:
         for cell in row.cells:
-            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            cell.vertical_alignment = (WD_CELL_VERTICAL_ALIGNMENT.TOP if long_rows and row._tr is data_row._tr
+                                       else WD_CELL_VERTICAL_ALIGNMENT.CENTER)
     set_col_widths(table, widths)
     tbl = table._tbl
     proto_group, proto_data = group_row._tr, data_row._tr
@@ -544,7 +549,7 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
                 _keep_with_next(tr)  # the next row continues this item
             built.append(tr)
             tbl.append(tr)
-        for tr in built[-3:-1]:
+        for tr in built[-3:-1] if not long_rows else ():
             _keep_with_next(tr)
     return BodyXml(etree.tostring(tbl, encoding="unicode"))
 
@@ -611,7 +616,7 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page:
     if isinstance(fol, Mapping) and fol.get("columns"):
         groups = [(g.get("title", ""), g.get("rows") or []) for g in fol.get("groups") or []]
         followup_table = _table_block(fol["columns"], groups, page.followup_mm or page.appendix_mm,
-                                      base_pt=page.font_pt, shares=fol.get("widths"))
+                                      base_pt=page.font_pt, shares=fol.get("widths"), long_rows=True)
     return {"charts": charts, "indicator_table": indicator_table, "appendix_table": appendix_table,
             "followup_table": followup_table, "labels": _point_labels(ctx), "draft": bool(placeholders_left(ctx))}
 
