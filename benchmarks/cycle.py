@@ -344,7 +344,7 @@ def openpyxl_read(path: Path, lay: L.Layout) -> int:
 # (interpreter, imports, plan and registry), nothing warmed by an earlier stage.
 
 CYCLE_STAGES = ("generate", "import", "aggregate", "report")
-IMPORT_SLICES = 4   # the import runs in this many slices, the openpyxl baseline read between them
+IMPORT_SLICES = 4   # the import runs in up to this many slices, the openpyxl baseline read between them
 
 
 def load() -> float:
@@ -414,7 +414,7 @@ def stage_import(c: Ctx, a: argparse.Namespace, prof: cProfile.Profile | None) -
     baseline, interleaved: load drift hits both), then read_workbook the same files (the reader's ratio)."""
     files = [Path(j[1]) for j in c.jobs]
     layouts = {Path(j[1]): j[0] for j in c.jobs}
-    k = max(1, min(IMPORT_SLICES, c.n // 50))
+    k = max(1, min(IMPORT_SLICES, c.n // 500))   # a slice pays a pool start: at least 500 files each
     slices = [files[i::k] for i in range(k)]
     rng = random.Random(c.seed)
     ctx = ReadContext(c.plan, c.registry, SECRET, PERIOD)
