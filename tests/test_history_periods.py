@@ -81,6 +81,23 @@ def test_the_abolished_tier_is_shown_for_the_months_it_existed(world: dict[str, 
     assert cases.loc["*", "online"] == 4 + 10 + 1 + 2 + 5 + 6 + 3 + 4 + 3 + 2
 
 
+def test_a_tier_the_plan_sets_no_target_for_shows_no_units_met(world: dict[str, Any]) -> None:  # noqa: F811
+    """The abolished district under the new plan has a figure but no target: Bảng 1 says "-", not "0/1"."""
+    from cchc_excel.core.narrative import indicator_table
+
+    from .test_succession import PLAN
+
+    by_tier = {**PLAN, "indicators": [{**PLAN["indicators"][0], "target": None,
+                                       "targets": {"tinh": {"min": 75}, "xa": {"min": 75}}}, PLAN["indicators"][1]]}
+    del by_tier["indicators"][0]["target"]
+    plan = ok(parse_plan(by_tier, source="p"))
+    agg = year_agg({**world, "plan": plan}, YEAR)
+    table = indicator_table(plan, agg.registry, agg)
+    huyen = next(r for r in table["rows"] if r[2] == agg.registry.tier("huyen").name)
+    met_col = table["columns"].index("Số đơn vị đạt")
+    assert huyen[4] == "50,00%" and huyen[met_col] == "-", huyen
+
+
 def test_no_row_for_a_tier_without_units_in_the_period(world: dict[str, Any]) -> None:  # noqa: F811
     agg = year_agg(world, JULY)
     assert agg.registry is not None and agg.registry.tier_codes == ("tinh", "xa")

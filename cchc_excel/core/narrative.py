@@ -137,12 +137,20 @@ def _previous_word(agg: Aggregation) -> str | None:
     return agg.period.previous_label
 
 
+def _assessed(row: Mapping[str, Any]) -> bool:
+    """Whether the group's units are measured against a target at all: a tier the plan gives no target (the
+    former district tier under a plan written after it was abolished) has no "x/y đơn vị đạt" — "0/7" would
+    read as seven units missing a target nobody set."""
+    target = row.get("target")
+    return target is not None and not pd.isna(target)
+
+
 def _units_sentence(row: Mapping[str, Any], no_cases_names: str = "") -> str:
     """"16/19 đơn vị đạt chỉ tiêu của mình" or, when some had nothing to count, "5/5 đơn vị có phát sinh đạt
     chỉ tiêu của mình; 02 đơn vị không phát sinh (…)"."""
     reported, no_cases = _int(row.get("units_reported")), _int(row.get("units_no_cases"))
     parts = []
-    if reported:
+    if reported and _assessed(row):
         who = "đơn vị có phát sinh" if no_cases else "đơn vị"
         parts.append(f"{_int(row.get('units_met'))}/{reported} {who} đạt chỉ tiêu của mình")
     if no_cases:
@@ -271,7 +279,8 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
                          _pct(r.get("value_prev")) or "-",
                          *([_pct(r.get("value_last_year")) or "-"] if any_last_year else []),
                          _pct(r.get("value_ytd")) or "-",
-                         f"{_int(r['units_met'])}/{reported}" if reported else "-",
+                         f"{_int(r['units_met'])}/{reported}"
+                         if reported and (ind.kind in ("yesno", "task") or _assessed(r)) else "-",
                          nb(no_cases) if no_cases else "-"])
             first = False
     columns = ["STT", "Chỉ tiêu", "Cấp", "Chỉ tiêu giao", "Kết quả kỳ này", "Kỳ trước",
