@@ -234,6 +234,26 @@ def test_charts_dir_keeps_pngs(tmp_path: Path, template: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["bieu-do-1.png", "bieu-do-2.png"]
 
 
+def test_a_years_totals_never_break_inside_a_figure_in_table_2(tmp_path: Path, template: Path) -> None:
+    """A province's year: "1.234.567" does not fit the form's 12 mm columns at 11 pt; the figures shrink
+    (not below 7,5 pt) instead of wrapping as "1.234.56" over "7", and the header keeps its size."""
+    from cchc_excel.documents.report import _figure_width_mm
+
+    ctx = load_sample()
+    big = ["1", "Cấp tỉnh", "1.234.567", "1.034.567", "190.000", "10.000", "1.200.000", "700.000", "499.000",
+           "1.000", "34.567", "30.000", "4.567"]
+    ctx["item4"]["case_table"]["rows"] = [big]
+    doc = Document(str(render_report(ctx, tmp_path / "r.docx", template=template)))
+    case = next(t for t in doc.tables if len(t.columns) == 13 and "Số hồ sơ nhận giải quyết" in t.rows[0].cells[2].text)
+    row = case.rows[3]
+    sizes = {run.font.size.pt for cell in row.cells for par in cell.paragraphs for run in par.runs if run.font.size}
+    assert len(sizes) == 1 and 7.5 <= min(sizes) < 11, sizes
+    for j, cell in enumerate(row.cells[2:], start=2):
+        assert _figure_width_mm(cell.text, min(sizes)) + 1.25 <= case.columns[j].width.mm, (j, cell.text)
+    head_sizes = {run.font.size.pt for par in case.rows[0].cells[2].paragraphs for run in par.runs if run.font.size}
+    assert head_sizes in ({11.0}, set()), head_sizes
+
+
 # --------------------------------------------------------------------------------------------
 # escaping
 # --------------------------------------------------------------------------------------------

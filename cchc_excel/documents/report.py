@@ -43,6 +43,7 @@ from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
 
 from cchc_excel import bundled
+from cchc_excel.core.layout import CASE_COLUMNS as CASE_COLUMN_DEFS
 from cchc_excel.core.narrative import placeholders, point_label
 from cchc_excel.core.problems import Problem, problem
 from cchc_excel.documents.docx_tables import (
@@ -60,7 +61,7 @@ __all__ = ["PlaceholdersLeft", "chart_font", "check_template", "default_template
 
 CHART_WIDTH_MM = 160
 CHART_DPI = 200
-CASE_COLUMNS = 13
+CASE_COLUMNS = len(CASE_COLUMN_DEFS) + 1   # the form's columns and the STT before them
 # Names the renderer puts into the context itself (never part of the caller's data).
 RENDERER_NAMES = frozenset({"rendered"})
 # Fields the default template tests with `if` and that may be left out (docs/report-template.md).
@@ -663,9 +664,39 @@ def render_report(
         ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir), page)
         tpl.render(ctx, jinja_env=_make_env(), autoescape=True)
         _keep_page_setup(tpl.docx, template_sections)
+        _fit_case_figures(tpl.docx)
         out.parent.mkdir(parents=True, exist_ok=True)
         tpl.save(str(out))
     return out
+
+
+def _figure_width_mm(text: str, font_pt: float) -> float:
+    """Width of a figure such as "230.403" in a Times-like font: digits half an em, separators a quarter."""
+    em_mm = font_pt * 25.4 / 72
+    return sum(em_mm * (0.5 if ch.isdigit() else 0.25) for ch in text)
+
+
+def _fit_case_figures(doc: Any, floor_pt: float = 7.5, pad_mm: float = 1.25) -> None:
+    """Bảng 2's figures never break inside a number: a year's province totals ("230.403", "1.234.567") do not
+    fit the form's narrow columns at the template's size, and a cell showing "230.40" over "3" is a misread
+    figure. The data rows' font shrinks (in half points, not below `floor_pt`) until the widest figure of
+    each column fits its width; the header rows keep the template's size."""
+    heading = CASE_COLUMN_DEFS[1].group   # "Số hồ sơ nhận giải quyết", the first group of the form
+    for table in doc.tables:
+        if len(table.columns) != CASE_COLUMNS or heading not in table.rows[0].cells[2].text:
+            continue
+        widths = [col.width.mm if col.width is not None else 12.0 for col in table.columns]
+        data_rows = [row for row in table.rows[3:]]
+        runs = [run for row in data_rows for cell in row.cells for par in cell.paragraphs for run in par.runs]
+        base = next((run.font.size.pt for run in runs if run.font.size is not None), 11.0)
+        size = base
+        while size > floor_pt and any(
+                _figure_width_mm(cell.text.strip(), size) + pad_mm > widths[j]
+                for row in data_rows for j, cell in enumerate(row.cells) if j >= 2 and cell.text.strip()):
+            size -= 0.5
+        if size < base:
+            for run in runs:
+                run.font.size = Pt(size)
 
 
 def _keep_page_setup(doc: Any, template_sections: Sequence[Any]) -> None:
