@@ -26,7 +26,7 @@ from rich.table import Table
 
 from .. import bundled
 from ..core.period import NotAMonth, Period
-from ..core.problems import Problem, Refusal, ValidationReport, problem
+from ..core.problems import Problem, Refusal, ValidationReport, problem, wording
 
 # Click's own words (usage line, option list, usage errors) in Vietnamese. Click looks them up through
 # gettext; this table stands in for a catalogue.
@@ -314,7 +314,7 @@ def parse_date_option(text: str | None, label: str, *, with_time: bool = False) 
                 return datetime(found.year, found.month, found.day, hm.hour, hm.minute)
             except ValueError:
                 pass
-    extra = " (giờ nếu cần: 15/03/2025 09:30)" if with_time else ""
+    extra = wording("time-example") if with_time else ""
     raise typer.BadParameter(problem("bad-date-option", name=label, value=text, detail=extra).message)
 
 
@@ -528,7 +528,7 @@ def file_or_bundled(value: Path, kind: str) -> Path:
         return found
     code = {"plan": "unknown-bundled-plan", "registry": "unknown-bundled-registry"}[kind]
     raise Refusal(problem(code, file=str(value),
-                          detail=", ".join(bundled.names(kind)) or "(không có)"), exit_code=2)
+                          detail=", ".join(bundled.names(kind)) or wording("none-listed")), exit_code=2)
 
 
 @app.command("init")

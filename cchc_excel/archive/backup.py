@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from ..core.problems import Refusal, ValidationReport, problem
+from ..core.problems import Refusal, ValidationReport, problem, wording
 from .store import (
     KNOWN_REVISIONS,
     SCHEMA_HEAD,
@@ -321,7 +321,7 @@ def check_store(store_url: str, archive_dir: Path) -> CheckOutcome:
             broken = list(conn.exec_driver_sql("PRAGMA foreign_key_check"))
             if broken:
                 report.add(problem("store-integrity", file=where,
-                                   detail=f"{len(broken)} dòng tham chiếu tới dòng không tồn tại ({broken[0][0]})"))
+                                   detail=wording("dangling-rows", count=len(broken), table=broken[0][0])))
         rows = {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for name, t in metadata.tables.items()}
         orphans = conn.execute(select(submissions.c.id, submissions.c.file_name)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core.period import Period
-from ..core.problems import Refusal, problem
+from ..core.problems import Refusal, problem, wording
 from ..core.vntext import format_number, format_short_date, parse_date
 from ..workbook.readback import ReadContext, Submission, read_workbook
 from ..workbook.safety import Limits
@@ -158,7 +158,7 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
         if abs(iv.value - last) >= limit:
             sub.report.add(problem("big-jump", file=sub.file, sheet=iv.sheet, cell=iv.cell, name=key,
                                    value=format_number(iv.value),
-                                   detail=f"kỳ trước {format_number(last)}"))
+                                   detail=wording("previous-value", value=format_number(last))))
     from .history import check_carried_of  # the carried-over column against last period's pending (issue 13)
 
     sub.report.extend(check_carried_of(sub, store, ws, period))

@@ -64,7 +64,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from ..core.problems import Refusal, problem
+from ..core.problems import Refusal, problem, wording
 from ..workbook.readback import CASE_KEYS, Submission
 
 metadata = MetaData()
@@ -384,7 +384,7 @@ def store_refusal(url: str, exc: BaseException) -> Refusal:
                                detail=DRIVER_PACKAGES.get(root, root)))
     if isinstance(exc, NoSuchModuleError):
         return Refusal(problem("store-unreachable", file=where,
-                               detail=f"không hỗ trợ loại cơ sở dữ liệu '{url.split(':', 1)[0]}'"))
+                               detail=wording("store-kind-unsupported", kind=url.split(":", 1)[0])))
     if _is_read_only(exc):
         return Refusal(problem("store-read-only", file=where))
     detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..core.plan import Plan
-from ..core.problems import Refusal, ValidationReport, problem, unknown_key
+from ..core.problems import Refusal, ValidationReport, problem, unknown_key, wording
 from ..core.units import Registry, check_against_plan
 from .datafiles import DataFileError, load_plan, load_registry, read_yaml
 
@@ -112,7 +112,7 @@ def open_workspace(root: Path) -> tuple[Workspace | None, ValidationReport]:
         return None, report
     if not isinstance(cfg, dict):
         report.add(problem("field-invalid", file=str(cfg_path), cell="cchc.yaml", name="cchc.yaml", value=cfg,
-                           detail="cần các mục plan, registry, store, secret"))
+                           detail=wording("config-needs")))
         return None, report
     report.extend(check_config_keys(cfg, str(cfg_path)))
     plan_path = root / str(cfg.get("plan") or "plan.yaml")

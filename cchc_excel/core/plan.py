@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from .period import Deadline, Period, due_warning, parse_deadline
-from .problems import Problem, ValidationReport, problem, unknown_key
+from .problems import Problem, ValidationReport, problem, unknown_key, wording
 
 KINDS = ("rate", "percent", "yesno", "task")
 COMBINE_RULES = ("pooled", "weighted", "mean")
@@ -356,10 +356,10 @@ def _parse_target(ctx: _Ctx, node: Any, path: str, tier: str | None, known_tiers
         try:
             value = float(str(raw).replace("%", "").replace(",", ".").strip())
         except ValueError:
-            ctx.add("field-invalid", node, path, str(found[0][0]), value=raw, name="target", detail="không phải số")
+            ctx.add("field-invalid", node, path, str(found[0][0]), value=raw, name="target", detail=wording("is-not-a-number"))
             return None
     else:
-        ctx.add("field-invalid", None, path, value=node, name="target", detail="cần dạng {min: 60}")
+        ctx.add("field-invalid", None, path, value=node, name="target", detail=wording("target-shape"))
         return None
     if not 0 <= value <= 100:
         ctx.add("target-out-of-range", node, path, value=value)
@@ -382,7 +382,7 @@ def _check_node(ctx: _Ctx, node: Any, path: str, what: str, allowed: set[str] | 
                 required: Sequence[str]) -> bool:
     """A plan entry must be a mapping with its required keys; unknown keys are reported (typos)."""
     if not isinstance(node, Mapping):
-        ctx.add("field-invalid", None, path, value=node, name=what, detail="cần một mục có " + ", ".join(required))
+        ctx.add("field-invalid", None, path, value=node, name=what, detail=wording("entry-needs", keys=", ".join(required)))
         return False
     for key in node:
         if allowed is not None and key not in allowed:
@@ -408,14 +408,14 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
     group = _str(node, "group")
     if group is not None and group not in groups:
         ctx.add("field-invalid", node, path, "group", value=group, name="group",
-                detail="nhóm chưa khai báo ở mục groups")
+                detail=wording("group-undeclared"))
     key = f"{group}/{ind_id}" if group else ind_id
     numerator, denominator = _str(node, "numerator"), _str(node, "denominator")
     if kind == "rate":
         if not numerator:
-            ctx.add("missing-label", node, path, name=ind_id, detail="tử số (numerator)")
+            ctx.add("missing-label", node, path, name=ind_id, detail=wording("numerator-label"))
         if not denominator:
-            ctx.add("missing-label", node, path, name=ind_id, detail="mẫu số (denominator)")
+            ctx.add("missing-label", node, path, name=ind_id, detail=wording("denominator-label"))
     targets: list[Target] = []
     if node.get("target") is not None:
         t = _parse_target(ctx, node["target"], f"{path}.target", None, plan_tiers)
@@ -425,7 +425,7 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
     if per_tier is not None:
         if not isinstance(per_tier, Mapping):
             ctx.add("field-invalid", node, path, "targets", value=per_tier, name="targets",
-                    detail="cần dạng {tinh: {min: 60}, huyen: ...}")
+                    detail=wording("targets-shape"))
         else:
             for tier, tnode in per_tier.items():
                 t = _parse_target(ctx, tnode, f"{path}.targets.{tier}", str(tier), plan_tiers)
@@ -440,7 +440,7 @@ def _parse_indicator(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str],
     if combine not in COMBINE_RULES or (combine == "pooled" and kind != "rate") or (
             combine == "weighted" and not node.get("weight") and kind != "rate"):
         ctx.add("field-invalid", node, path, "combine", value=combine, name="combine",
-                detail="pooled (chỉ tiêu tỷ lệ), weighted (cần weight), mean")
+                detail=wording("combine-rules"))
         combine = default_combine
     over_months = _str(node, "aggregate_over_months") or "sum"
     if over_months not in OVER_MONTHS:
@@ -497,12 +497,12 @@ def _parse_adjustment(ctx: _Ctx, node: Any, path: str, plan_tiers: Sequence[str]
                                     value=as_id(node["id"]), delta=node["delta"]))
         mode = "points"
     elif mode not in ADJUSTMENT_MODES:
-        ctx.add("field-invalid", node, path, "mode", value=mode, name="mode", detail=" hoặc ".join(ADJUSTMENT_MODES))
+        ctx.add("field-invalid", node, path, "mode", value=mode, name="mode", detail=wording("one-of", choices=" hoặc ".join(ADJUSTMENT_MODES)))
         return None
     try:
         delta = float(str(node["delta"]).replace(",", "."))
     except ValueError:
-        ctx.add("field-invalid", node, path, "delta", value=node["delta"], name="delta", detail="không phải số")
+        ctx.add("field-invalid", node, path, "delta", value=node["delta"], name="delta", detail=wording("is-not-a-number"))
         return None
     tiers = _list(node, "tiers")
     for tier in tiers:
@@ -527,7 +527,7 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
     ctx = _Ctx(source)
     if not isinstance(data, Mapping):
         ctx.add("field-invalid", None, "plan", value=type(data).__name__, name="plan",
-                detail="tệp kế hoạch phải là một bảng (mapping) có id, year, tiers, indicators")
+                detail=wording("plan-needs"))
         return None, ValidationReport(ctx.problems)
     for key in data:
         if key not in _PLAN_KEYS:
@@ -538,7 +538,7 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
     try:
         year = int(data.get("year") or date.today().year)
     except (TypeError, ValueError):
-        ctx.add("field-invalid", data, "plan", "year", value=data.get("year"), name="year", detail="cần số năm")
+        ctx.add("field-invalid", data, "plan", "year", value=data.get("year"), name="year", detail=wording("year-needed"))
         year = date.today().year
     tiers = _list(data, "tiers")
     groups_raw = data.get("groups") or []
@@ -600,7 +600,7 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
             ctx.add("field-invalid", rep, "reporting", value=rep, name="reporting", detail=str(exc))
         if reporting.window_rule not in ("nd09", "calendar"):
             ctx.add("field-invalid", rep, "reporting", "window_rule", value=reporting.window_rule,
-                    name="window_rule", detail="nd09 hoặc calendar")
+                    name="window_rule", detail=wording("window-rules"))
         if reporting.carried_over not in CARRIED_OVER:
             ctx.add("field-invalid", rep, "reporting", "carried_over", value=reporting.carried_over,
                     name="carried_over", detail=", ".join(CARRIED_OVER))
@@ -616,7 +616,7 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
         if short:
             months = ", ".join(f"{m}/{year}" for m in short)
             ctx.problems.append(problem("due-before-cutoff", file=source, cell=ctx.where(rep, "reporting"),
-                                        detail=f"ngày {reporting.due_day}; các tháng {months}"))
+                                        detail=wording("due-day-months", day=reporting.due_day, months=months)))
 
     plan = Plan(
         id=str(data.get("id") or "").strip(), title=str(data.get("title") or "").strip(),

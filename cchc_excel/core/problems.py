@@ -296,6 +296,36 @@ CLERK_MESSAGES: dict[str, str] = {
 # the program fills in, a reason given as a problem's detail). Kept here beside the messages, with named
 # fields, so no other module writes Vietnamese wording.
 WORDS: dict[str, str] = {
+    # details of command-line problems (app.cli)
+    "time-example": " (giờ nếu cần: 15/03/2025 09:30)",
+    "none-listed": "(không có)",
+    # details of data-file, store and history problems (plan, units, succession, workspace, store, backup)
+    "dangling-rows": '{count} dòng tham chiếu tới dòng không tồn tại ({table})',
+    "previous-value": 'kỳ trước {value}',
+    "config-needs": 'cần các mục plan, registry, store, secret',
+    "store-kind-unsupported": "không hỗ trợ loại cơ sở dữ liệu '{kind}'",
+    "registry-needs": 'tệp danh mục phải có tiers và units',
+    "unit-needs": 'cần code, name, tier',
+    "validity-not-a-date": "{key}: '{value}' không phải ngày (ví dụ 2025-07-01)",
+    "validity-reversed": 'ngày kết thúc {end} trước ngày bắt đầu {start}',
+    "is-not-a-number": "không phải số",
+    "target-shape": 'cần dạng {{min: 60}}',
+    "entry-needs": 'cần một mục có {keys}',
+    "group-undeclared": 'nhóm chưa khai báo ở mục groups',
+    "numerator-label": 'tử số (numerator)',
+    "denominator-label": 'mẫu số (denominator)',
+    "targets-shape": 'cần dạng {{tinh: {{min: 60}}, huyen: ...}}',
+    "combine-rules": 'pooled (chỉ tiêu tỷ lệ), weighted (cần weight), mean',
+    "one-of": '{choices}',
+    "plan-needs": 'tệp kế hoạch phải là một bảng (mapping) có id, year, tiers, indicators',
+    "year-needed": 'cần số năm',
+    "window-rules": 'nd09 hoặc calendar',
+    "due-day-months": 'ngày {day}; các tháng {months}',
+    "succession-needs": 'cần from, to, effective, units',
+    "share-range": "tỷ lệ '{share}' của '{code}' phải lớn hơn 0 và không quá 1",
+    "shares-all-or-none": 'ghi tỷ lệ cho mọi đơn vị kế thừa, hoặc bỏ hết',
+    "shares-sum": 'tổng các tỷ lệ là {total:g}, phải bằng 1',
+    "kind-disagrees": "ghi '{declared}' nhưng theo các dòng của bảng là '{inferred}'",
     "unnamed-case-field": "(dòng {row})",
     # details of file-level problems (workbook.safety, workbook.readback)
     "format-not-supported": "định dạng không hỗ trợ",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .layout import CASE_INPUT_KEYS, STATUSES, YESNO
 from .plan import Plan
-from .problems import Problem, ValidationReport, problem, unknown_key
+from .problems import Problem, ValidationReport, problem, unknown_key, wording
 from .units import Registry, Unit
 from .vntext import match_key
 
@@ -115,7 +115,7 @@ def parse_succession(data: Any, *, source: str = "<succession>") -> tuple[Succes
 
     if not isinstance(data, Mapping):
         problems.append(problem("field-invalid", file=source, cell="succession", name="succession",
-                                value=type(data).__name__, detail="cần from, to, effective, units"))
+                                value=type(data).__name__, detail=wording("succession-needs")))
         return None, ValidationReport(problems)
     for key in data:
         if key not in _MAP_KEYS:
@@ -148,7 +148,7 @@ def parse_succession(data: Any, *, source: str = "<succession>") -> tuple[Succes
                     value = -1.0
                 if value is not None and not 0 < value <= 1:
                     problems.append(problem("succession-share", file=source, cell=where(node, path), value=old,
-                                            detail=f"tỷ lệ '{share}' của '{code}' phải lớn hơn 0 và không quá 1"))
+                                            detail=wording("share-range", share=share, code=code)))
                 successors.append(Successor(_code(code), value))
         elif isinstance(new, (list, tuple)):
             successors = [Successor(_code(c)) for c in new if _code(c)]
@@ -158,10 +158,10 @@ def parse_succession(data: Any, *, source: str = "<succession>") -> tuple[Succes
         if len(successors) > 1 and any(s is not None for s in shares):
             if any(s is None for s in shares):
                 problems.append(problem("succession-share", file=source, cell=where(node, path), value=old,
-                                        detail="ghi tỷ lệ cho mọi đơn vị kế thừa, hoặc bỏ hết"))
+                                        detail=wording("shares-all-or-none")))
             elif abs(sum(s or 0.0 for s in shares) - 1) > SHARE_TOLERANCE:
                 problems.append(problem("succession-share", file=source, cell=where(node, path), value=old,
-                                        detail=f"tổng các tỷ lệ là {sum(s or 0.0 for s in shares):g}, phải bằng 1"))
+                                        detail=wording("shares-sum", total=sum(s or 0.0 for s in shares))))
         kind = str(node.get("kind") or "").strip()
         if kind and kind not in KINDS:
             problems.append(problem("field-invalid", file=source, cell=where(node, path), name="kind", value=kind,
@@ -182,7 +182,7 @@ def parse_succession(data: Any, *, source: str = "<succession>") -> tuple[Succes
                     else "same" if e.successors[0].code == e.old else "renamed")
         if e.kind and e.kind != inferred and not (e.kind in ("same", "renamed") and inferred in ("same", "renamed")):
             problems.append(problem("succession-kind", file=source, cell=seen[e.old], value=e.old,
-                                    detail=f"ghi '{e.kind}' nhưng theo các dòng của bảng là '{inferred}'"))
+                                    detail=wording("kind-disagrees", declared=e.kind, inferred=inferred)))
         resolved.append(replace(e, kind=e.kind or inferred))
     abolished = data.get("abolished_tiers") or []
     abolished = [abolished] if isinstance(abolished, str) else abolished

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .problems import Problem, ValidationReport, problem, unknown_key
+from .problems import Problem, ValidationReport, problem, unknown_key, wording
 from .vntext import clean_text, match_key
 
 
@@ -128,7 +128,7 @@ def parse_registry(data: Any, *, source: str = "<registry>",
 
     if not isinstance(data, Mapping):
         add("field-invalid", None, "registry", value=type(data).__name__, name="registry",
-            detail="tệp danh mục phải có tiers và units")
+            detail=wording("registry-needs"))
         return None, ValidationReport(problems)
 
     def check_keys(node: Any, path: str, allowed: set[str], src: str = source) -> None:
@@ -179,7 +179,7 @@ def parse_registry(data: Any, *, source: str = "<registry>",
     seen: dict[str, str] = {}
     for node, path, src in unit_nodes:
         if not isinstance(node, Mapping):
-            add("field-invalid", node, path, src, value=node, name="unit", detail="cần code, name, tier")
+            add("field-invalid", node, path, src, value=node, name="unit", detail=wording("unit-needs"))
             continue
         missing = [k for k in ("code", "name", "tier") if not str(node.get(k) or "").strip()]
         for key in missing:
@@ -216,10 +216,10 @@ def parse_registry(data: Any, *, source: str = "<registry>",
             problems.append(problem("tier-without-units", file=source, value=t.code))
     for key in ("valid_from", "valid_to"):
         if data.get(key) not in (None, "") and _date(data[key]) is None:
-            add("registry-validity", data, key, detail=f"{key}: '{data[key]}' không phải ngày (ví dụ 2025-07-01)")
+            add("registry-validity", data, key, detail=wording("validity-not-a-date", key=key, value=data[key]))
     start, end = _date(data.get("valid_from")), _date(data.get("valid_to"))
     if start and end and end < start:
-        add("registry-validity", data, "valid_to", detail=f"ngày kết thúc {end} trước ngày bắt đầu {start}")
+        add("registry-validity", data, "valid_to", detail=wording("validity-reversed", end=end, start=start))
     report = ValidationReport(problems)
     if not report.ok:
         return None, report
