@@ -681,7 +681,7 @@ def _fit_case_figures(doc: Any, floor_pt: float = 7.5, pad_mm: float = 1.25) -> 
     fit the form's narrow columns at the template's size, and a cell showing "230.40" over "3" is a misread
     figure. The data rows' font shrinks (in half points, not below `floor_pt`) until the widest figure of
     each column fits its width; the header rows keep the template's size."""
-    heading = CASE_COLUMN_DEFS[1].group   # "Số hồ sơ nhận giải quyết", the first group of the form
+    heading = CASE_COLUMN_DEFS[1].group   # the first column group of the form's header
     for table in doc.tables:
         if len(table.columns) != CASE_COLUMNS or heading not in table.rows[0].cells[2].text:
             continue
