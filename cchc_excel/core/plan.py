@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -522,6 +522,25 @@ def _first_dupe(items: Sequence[Any], key: str) -> Iterator[tuple[int, int]]:
             seen[value] = index
 
 
+def _parse_entries(ctx: _Ctx, data: Mapping[str, Any], section: str,
+                   parse: Callable[[Any, str], Any]) -> list[Any]:
+    """The entries of a list section (indicators, tasks), each parsed where it stands; a repeated key is
+    reported at the repeat, naming where the first one is."""
+    entries: list[Any] = []
+    nodes: list[tuple[Any, str]] = []
+    raw = data.get(section) or []
+    for i, node in enumerate(raw if isinstance(raw, list) else []):
+        entry = parse(node, f"{section}[{i}]")
+        if entry:
+            entries.append(entry)
+            nodes.append((node, f"{section}[{i}]"))
+    for first, dup in _first_dupe(entries, "key"):
+        node, path = nodes[dup]
+        ctx.add("duplicate-id", node, path, "id", value=entries[dup].id,
+                detail=ctx.where(nodes[first][0], nodes[first][1], "id"))
+    return entries
+
+
 def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, ValidationReport]:
     """Turn a plan mapping into a Plan; every problem at once, each with its place in the file."""
     ctx = _Ctx(source)
@@ -549,31 +568,9 @@ def parse_plan(data: Any, *, source: str = "<plan>") -> tuple[Plan | None, Valid
         else:
             ctx.add("field-missing", g, f"groups[{i}]", name="id")
 
-    indicators: list[Indicator] = []
-    ind_nodes: list[tuple[Any, str]] = []
-    raw_inds = data.get("indicators") or []
-    for i, node in enumerate(raw_inds if isinstance(raw_inds, list) else []):
-        ind = _parse_indicator(ctx, node, f"indicators[{i}]", tiers, year, groups)
-        if ind:
-            indicators.append(ind)
-            ind_nodes.append((node, f"indicators[{i}]"))
-    for first, dup in _first_dupe(indicators, "key"):
-        node, path = ind_nodes[dup]
-        ctx.add("duplicate-id", node, path, "id", value=indicators[dup].id,
-                detail=ctx.where(ind_nodes[first][0], ind_nodes[first][1], "id"))
-
-    tasks: list[Task] = []
-    task_nodes: list[tuple[Any, str]] = []
-    raw_tasks = data.get("tasks") or []
-    for i, node in enumerate(raw_tasks if isinstance(raw_tasks, list) else []):
-        task = _parse_task(ctx, node, f"tasks[{i}]", tiers, year)
-        if task:
-            tasks.append(task)
-            task_nodes.append((node, f"tasks[{i}]"))
-    for first, dup in _first_dupe(tasks, "key"):
-        node, path = task_nodes[dup]
-        ctx.add("duplicate-id", node, path, "id", value=tasks[dup].id,
-                detail=ctx.where(task_nodes[first][0], task_nodes[first][1], "id"))
+    indicators: list[Indicator] = _parse_entries(ctx, data, "indicators",
+                                lambda node, path: _parse_indicator(ctx, node, path, tiers, year, groups))
+    tasks: list[Task] = _parse_entries(ctx, data, "tasks", lambda node, path: _parse_task(ctx, node, path, tiers, year))
 
     adjustments: list[Adjustment] = []
     keys = {ind.key for ind in indicators}
