@@ -13,8 +13,10 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from cchc_excel.archive.workspace import Workspace, init_workspace, open_workspace
 
@@ -116,3 +118,13 @@ def any_workspace(tmp_path: Path, store_url_for: object) -> Workspace:
     """A workspace whose store is on the test's back end (SQLite file or a fresh PostgreSQL database)."""
     root = tmp_path / "ws"
     return make_workspace(root, store_url_for(root))  # type: ignore[operator]
+
+
+def query(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a SQL query on the workspace's store, as tuples (SQLite and PostgreSQL alike)."""
+    engine = create_engine(ws.store_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()

@@ -25,6 +25,7 @@ from cchc_excel.archive import store as store_mod
 from cchc_excel.archive.importing import import_files, store_for
 from cchc_excel.archive.workspace import Workspace
 from tests.conftest import MARCH, PHUOC_HOA, good_values_phuoc_hoa, ws_form
+from tests.store_backends import query
 
 ON_TIME = datetime(2025, 3, 14, 9, 0)
 TAN, BINH = "22789", "22783"   # Xã Phước Tân, Xã Phước Bình (same tier and indicators as Phước Hòa)
@@ -38,15 +39,6 @@ def counts(ws: Workspace) -> dict[str, int]:
         with engine.connect() as conn:
             return {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                     for name, table in store_mod.metadata.tables.items()}
-    finally:
-        engine.dispose()
-
-
-def query(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(ws.store_url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql))]
     finally:
         engine.dispose()
 

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from cchc_excel.archive.importing import import_files
 from cchc_excel.archive.workspace import Workspace
 from tests.conftest import MARCH, PHUOC_HOA, good_values_phuoc_hoa, ws_form
-from tests.store_backends import make_workspace
+from tests.store_backends import make_workspace, query
 
 TAN, BINH, COPIER = "22789", "22783", "22780"
 
@@ -101,38 +100,29 @@ def _lines(out: Path) -> list[str]:
     return out.read_text(encoding="utf-8").splitlines() if out.exists() else []
 
 
-def _query(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(ws.store_url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql))]
-    finally:
-        engine.dispose()
-
-
 def state(ws: Workspace) -> dict[str, Any]:
     """What a clean import decides, independent of ids and import times."""
-    subs = _query(ws, "SELECT f.sha256, s.unit_code, s.status, s.is_current, s.version, s.errors "
+    subs = query(ws, "SELECT f.sha256, s.unit_code, s.status, s.is_current, s.version, s.errors "
                       "FROM submissions s JOIN files f ON f.id = s.file_id ORDER BY f.sha256")
-    values = _query(ws, "SELECT f.sha256, COUNT(v.indicator) FROM submissions s JOIN files f ON f.id = s.file_id "
+    values = query(ws, "SELECT f.sha256, COUNT(v.indicator) FROM submissions s JOIN files f ON f.id = s.file_id "
                         "LEFT JOIN indicator_values v ON v.submission_id = s.id GROUP BY f.sha256 ORDER BY f.sha256")
     return {"submissions": [(sha, u, st, bool(c), v, e) for sha, u, st, c, v, e in subs], "values": values,
-            "files": _query(ws, "SELECT COUNT(*) FROM files")[0][0]}
+            "files": query(ws, "SELECT COUNT(*) FROM files")[0][0]}
 
 
 def assert_rules_hold(ws: Workspace, n_files: int) -> None:
-    assert _query(ws, "SELECT COUNT(*) FROM files") == [(n_files,)]
-    assert _query(ws, "SELECT COUNT(*) FROM submissions") == [(n_files,)]
-    versions = _query(ws, "SELECT unit_code, version FROM submissions ORDER BY unit_code, version")
+    assert query(ws, "SELECT COUNT(*) FROM files") == [(n_files,)]
+    assert query(ws, "SELECT COUNT(*) FROM submissions") == [(n_files,)]
+    versions = query(ws, "SELECT unit_code, version FROM submissions ORDER BY unit_code, version")
     by_unit: dict[str, list[int]] = {}
     for unit, version in versions:
         by_unit.setdefault(unit, []).append(version)
     assert all(v == list(range(1, len(v) + 1)) for v in by_unit.values()), by_unit
-    current = _query(ws, "SELECT unit_code, COUNT(*) FROM submissions WHERE is_current GROUP BY unit_code")
+    current = query(ws, "SELECT unit_code, COUNT(*) FROM submissions WHERE is_current GROUP BY unit_code")
     assert all(n == 1 for _, n in current), current
-    accepted_units = {u for (u,) in _query(ws, "SELECT DISTINCT unit_code FROM submissions WHERE status = 'accepted'")}
+    accepted_units = {u for (u,) in query(ws, "SELECT DISTINCT unit_code FROM submissions WHERE status = 'accepted'")}
     assert {u for u, _ in current} == accepted_units
-    owners = _query(ws, "SELECT fingerprint, COUNT(*) FROM submissions WHERE is_current GROUP BY fingerprint "
+    owners = query(ws, "SELECT fingerprint, COUNT(*) FROM submissions WHERE is_current GROUP BY fingerprint "
                         "HAVING COUNT(*) > 1")
     assert owners == [], "two units current with the same figures (the copy check raced)"
 
@@ -166,7 +156,7 @@ def test_simultaneous_imports_of_overlapping_files_keep_every_rule(
     assert len(outcomes) == sum(len(list((tmp_path / "runs" / f"p{i}").iterdir())) for i in range(processes))
 
     assert_rules_hold(any_workspace, len(forms))
-    copy_race = _query(any_workspace, f"SELECT unit_code, status, is_current FROM submissions WHERE unit_code IN "
+    copy_race = query(any_workspace, f"SELECT unit_code, status, is_current FROM submissions WHERE unit_code IN "
                                       f"('{TAN}', '{COPIER}') ORDER BY unit_code")
     assert sorted(st for _, st, _ in copy_race) == ["accepted", "rejected"], copy_race
 
