@@ -535,6 +535,16 @@ def _tasks_table(doc: DocxDocument) -> None:
     set_col_widths(table, TASK_COLS_MM)
 
 
+def _charts(doc: DocxDocument, condition: str) -> None:
+    """The charts (image and caption) of `rendered.charts` that meet a Jinja `condition`."""
+    _tag(doc, "{%p for chart in rendered.charts %}")
+    _tag(doc, f"{{%p if {condition} %}}")
+    _p(doc, "{{ chart.image }}", style="Figure")
+    _p(doc, "{{ chart.caption }}", style="Figure Caption")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+
+
 def _item4(doc: DocxDocument) -> None:
     """Item 4 of Part I: the month's results, points a), b), … (regular)."""
     _tag(doc, "{%p if part.item4 %}")
@@ -561,21 +571,11 @@ def _item4(doc: DocxDocument) -> None:
     _p(doc, "{{ pt.missed }}")
     _tag(doc, "{%p endif %}")
     # the chart that illustrates this point, right under it (drawn by report.py)
-    _tag(doc, "{%p for chart in rendered.charts %}")
-    _tag(doc, "{%p if chart.point and chart.point == pt.label %}")
-    _p(doc, "{{ chart.image }}", style="Figure")
-    _p(doc, "{{ chart.caption }}", style="Figure Caption")
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p endfor %}")
+    _charts(doc, "chart.point and chart.point == pt.label")
     _tag(doc, "{%p endfor %}")
 
     # charts not attached to a point, after the points
-    _tag(doc, "{%p for chart in rendered.charts %}")
-    _tag(doc, "{%p if not chart.point %}")
-    _p(doc, "{{ chart.image }}", style="Figure")
-    _p(doc, "{{ chart.caption }}", style="Figure Caption")
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p endfor %}")
+    _charts(doc, "not chart.point")
 
     # Bảng 1: indicator results by tier (variable columns: a table built by report.py)
     _tag(doc, "{%p if item4.indicator_table %}")
