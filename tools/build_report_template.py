@@ -52,6 +52,7 @@ from docx.text.paragraph import Paragraph
 from cchc_excel.core.layout import CASE_COLUMNS
 from cchc_excel.documents.docx_tables import (
     TABLE_PT,
+    insert_before_first,
     set_cant_split,
     set_cell_margins,
     set_col_widths,
@@ -122,15 +123,7 @@ def _bottom_border(paragraph: Paragraph, size: int = 6) -> None:
     bdr = w_el("w:pBdr")
     bdr.append(w_el("w:bottom", val="single", sz=str(size), space="1", color="000000"))
     # pBdr goes after keepNext/keepLines/pageBreakBefore/framePr/widowControl/numPr/suppressLineNumbers
-    anchor = None
-    for tag in ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"):
-        anchor = p_pr.find(qn(tag))
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addprevious(bdr)
-    else:
-        p_pr.append(bdr)
+    insert_before_first(p_pr, bdr, ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"))
 
 
 def _paragraph_mark_size(paragraph: Paragraph, half_points: int) -> None:

@@ -53,6 +53,17 @@ def text_width_mm(section: Any) -> float:
     return mm
 
 
+def insert_before_first(parent: Any, child: Any, later_tags: tuple[str, ...]) -> None:
+    """Put `child` into `parent` before the first element of `later_tags` found (the schema's order of the
+    elements that must follow it), or at the end when none is there."""
+    for tag in later_tags:
+        anchor = parent.find(qn(tag))
+        if anchor is not None:
+            anchor.addprevious(child)
+            return
+    parent.append(child)
+
+
 def set_table_borders(table: Table, size: int | None = 4) -> None:
     """Single black borders of `size` eighths of a point on every edge; None removes all borders."""
     tbl_pr = table._tbl.tblPr
@@ -66,15 +77,7 @@ def set_table_borders(table: Table, size: int | None = 4) -> None:
         else:
             borders.append(w_el(f"w:{edge}", val="single", sz=str(size), space="0", color="000000"))
     # schema order inside tblPr: ... tblW, jc, tblCellSpacing, tblInd, tblBorders, shd, tblLayout, tblCellMar
-    anchor = None
-    for tag in ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook"):
-        anchor = tbl_pr.find(qn(tag))
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addprevious(borders)
-    else:
-        tbl_pr.append(borders)
+    insert_before_first(tbl_pr, borders, ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook"))
 
 
 def set_cell_margins(table: Table, left_mm: float, right_mm: float, top_mm: float = 0, bottom_mm: float = 0) -> None:
