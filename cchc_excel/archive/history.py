@@ -110,19 +110,16 @@ def _store_exists(url: str) -> bool:
     return not url.startswith(prefix) or Path(url[len(prefix):]).exists()
 
 
-def check_carried_of(sub: Any, store: Any, ws: Any, period: Period) -> list[Any]:
-    """Import: a warning by cell for each case row whose the carried-over column differs from the unit's pending at the end
-    of the previous period (only when that period's report of the unit was accepted). The previous period's
-    pending is read once per store and period."""
+def check_carried_of(sub: Any, pending_by_unit: dict[str, dict[str, int]], period: Period) -> list[Any]:
+    """Import: a warning by cell for each case row whose carried-over column differs from the unit's pending at
+    the end of the previous period (only when that period's report of the unit was accepted).
+    `pending_by_unit` is `pending_before(...)` of the period, read once per batch by the import's index."""
     from ..core import layout as L
     from ..core.succession import check_carried
 
     if not sub.cases:
         return []
-    cache = store.__dict__.setdefault("_pending_before", {})   # lives as long as the store of the batch
-    if period.code not in cache:
-        cache[period.code] = pending_before(store, ws.history, period)
-    pending = cache[period.code].get(sub.unit_code)
+    pending = pending_by_unit.get(sub.unit_code)
     if pending is None:
         return []
     letter = L.col_letter(L.CASE_COLUMNS[[c.key for c in L.CASE_COLUMNS].index("carried")].col)

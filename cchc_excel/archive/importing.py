@@ -116,6 +116,15 @@ class ArchiveIndex:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._latest: dict[str, dict[tuple[str, str], float]] = {}  # period -> (unit, indicator) -> value
+        self._pending: dict[str, dict[str, dict[str, int]]] = {}     # period -> unit -> field -> pending before
+
+    def pending_before(self, period: Period, ws: Workspace) -> dict[str, dict[str, int]]:
+        """Per unit and field, the cases pending at the end of the previous period (the carried-over check)."""
+        from .history import pending_before
+
+        if period.code not in self._pending:
+            self._pending[period.code] = pending_before(self.store, ws.history, period)
+        return self._pending[period.code]
 
     def last_value(self, period: Period, unit_code: str, indicator: str) -> float | None:
         if period.code not in self._latest:
@@ -129,8 +138,9 @@ class ArchiveIndex:
         """A file of the batch became current: later periods' history must be read again."""
         if outcome.duplicate or not outcome.is_current or not sub.period_code or not sub.unit_code:
             return
-        for code in [c for c in self._latest if c > sub.period_code]:
-            del self._latest[code]
+        for cache in (self._latest, self._pending):
+            for code in [c for c in cache if c > sub.period_code]:
+                del cache[code]
 
 
 def check_against_archive(sub: Submission, store: Store, ws: Workspace, received_at: datetime,
@@ -161,7 +171,7 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
                                    detail=wording("previous-value", value=format_number(last))))
     from .history import check_carried_of  # the carried-over column against last period's pending (issue 13)
 
-    sub.report.extend(check_carried_of(sub, store, ws, period))
+    sub.report.extend(check_carried_of(sub, index.pending_before(period, ws), period))
 
 
 # Reading is CPU work per file (inspection, calamine, checks): it runs in worker processes, while the
