@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..archive.frames import aggregation_frames
 from ..archive.store import Store
 from ..archive.workspace import Workspace
 from ..core.aggregate import Aggregation, aggregate
@@ -43,9 +44,7 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
         months = [m.code for m in period.months()]
         # A month's cases with the month before: the carried-over cases are checked against its pending.
         case_months = [period.previous().code, *months] if period.kind == "month" else months
-        frames = {"values": store.values_frame(codes), "cases": store.cases_frame(case_months),
-                  "tasks": store.tasks_frame(months), "texts": store.texts_frame(months),
-                  "subs": store.submissions_frame(months)}
+        frames = aggregation_frames(store, value_months=codes, case_months=case_months, months=months)
         frames, registry = restate_history(ws, frames)
         return aggregate(ws.plan, registry, period, today=today, **frames)
     finally:

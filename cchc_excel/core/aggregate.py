@@ -281,9 +281,14 @@ def latest_of_stocks(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
     stock = values["indicator"].isin(latest)
     if not stock.any():
         return values
-    last = values.loc[stock].groupby(["unit_code", "indicator"], sort=False)["period_code"].transform("max")
+    # The latest month per (unit, indicator), on the months' ranks (period codes sort as text): the max of
+    # integers is a cython reduction, the max of strings a Python loop over the groups.
+    rows = values.loc[stock]
+    rank, _ = pd.factorize(rows["period_code"], sort=True)
+    rank = pd.Series(rank, index=rows.index)
+    last = rank.groupby([rows["unit_code"], rows["indicator"]], sort=False).transform("max")
     keep = ~stock
-    keep.loc[stock] = values.loc[stock, "period_code"].eq(last)
+    keep.loc[stock] = rank.eq(last) & rank.ge(0)
     return values[keep]
 
 
@@ -486,23 +491,32 @@ def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Peri
                 if indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags)
                 or tasks_for(plan, unit_code=u.code, tier=u.tier)]
     s = subs[subs["period_code"] == period.code] if not subs.empty else subs
-    by_unit = dict(tuple(s.groupby("unit_code", sort=False))) if not s.empty else {}
+    # Per unit, read once from the grouped frame (not a mask per unit): how many versions, the last current
+    # one, the last one, the first accepted arrival. Rows keep the store's order (by submission id).
+    versions: dict[str, int] = {}
+    last_current: dict[str, dict[str, Any]] = {}
+    last_any: dict[str, dict[str, Any]] = {}
+    first_ok: dict[str, Any] = {}
+    if not s.empty:
+        keys = s[["unit_code", "received_at", "file_name"]]
+        versions = s.groupby("unit_code", sort=False).size().to_dict()
+        last_any = _last_rows(keys)
+        last_current = _last_rows(keys[s["is_current"].astype(bool)])
+        ok = s[s["status"] == "accepted"]
+        first_ok = ok.groupby("unit_code", sort=False)["received_at"].min().to_dict() if not ok.empty else {}
     rows = []
     for u in expected:
-        mine = by_unit.get(u.code, s.iloc[0:0])
-        current = mine[mine["is_current"].astype(bool)] if not mine.empty else mine
-        if not current.empty:
-            c = current.iloc[-1]
-            first_ok = mine[mine["status"] == "accepted"]["received_at"].min()
-            when = pd.Timestamp(first_ok).date()
+        c = last_current.get(u.code)
+        if c is not None:
+            when = pd.Timestamp(first_ok.get(u.code, pd.NaT)).date()
             status = "Đúng hạn" if when <= due else "Muộn"
             rows.append({"unit_code": u.code, "status": status, "received_at": pd.Timestamp(c["received_at"]),
-                         "versions": len(mine), "file_name": c["file_name"],
+                         "versions": versions[u.code], "file_name": c["file_name"],
                          "days_late": max(working_days_between(due, when), 0) if when > due else 0})
-        elif not mine.empty:
-            c = mine.iloc[-1]
+        elif u.code in versions:
+            c = last_any[u.code]
             rows.append({"unit_code": u.code, "status": "Bị trả lại", "received_at": pd.Timestamp(c["received_at"]),
-                         "versions": len(mine), "file_name": c["file_name"], "days_late": None})
+                         "versions": versions[u.code], "file_name": c["file_name"], "days_late": None})
         else:
             rows.append({"unit_code": u.code, "status": "Chưa nộp", "received_at": None, "versions": 0,
                          "file_name": None, "days_late": None})
@@ -510,6 +524,13 @@ def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Peri
     out = out.merge(units_frame(registry), on="unit_code", how="left")
     out["due_date"] = due
     return out
+
+
+def _last_rows(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """unit_code -> its last row (received_at, file_name) in the frame's order."""
+    last = frame.drop_duplicates("unit_code", keep="last")
+    return {code: {"received_at": r, "file_name": f}
+            for code, r, f in zip(last["unit_code"], last["received_at"], last["file_name"], strict=True)}
 
 
 def _long_unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Period,
@@ -526,8 +547,9 @@ def _long_unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period
             out[col] = "" if col == "missing_months" else 0
         return out
     rows = []
+    records = [f.to_dict("records") for f in per_month]   # rows as dicts once, not a Series per unit and month
     for i, code in enumerate(per_month[0]["unit_code"]):
-        states = [(m, f.iloc[i]) for m, f in zip(months, per_month, strict=True)]
+        states = [(m, f[i]) for m, f in zip(months, records, strict=True)]
         on_time = [m for m, r in states if r["status"] == "Đúng hạn"]
         late = [m for m, r in states if r["status"] == "Muộn"]
         missing = [m for m, r in states if r["status"] not in ("Đúng hạn", "Muộn")]
@@ -767,17 +789,24 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
         else texts
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     order = {u.code: i for i, u in enumerate(registry.units)}
-    for r in t.itertuples(index=False):
-        text = tidy_clerk_text(r.text)
-        if text is None:
+    tidied: dict[Any, tuple[str, str] | None] = {}   # many units type the same sentence: tidy it once
+    for kind, raw, unit_code, period_code in zip(t["kind"], t["text"], t["unit_code"], t["period_code"],
+                                                 strict=True) if not t.empty else ():
+        memo_key = raw if isinstance(raw, str) else None
+        found = tidied.get(memo_key, False) if memo_key is not None else False
+        if found is False:
+            text = tidy_clerk_text(raw)
+            found = None if text is None else (text, match_key(text).rstrip(" .;"))
+            if memo_key is not None:
+                tidied[memo_key] = found
+        if found is None:
             continue
-        key = (r.kind, match_key(text).rstrip(" .;"))
-        entry = rows.setdefault(key, {"kind": r.kind, "text": text, "codes": [], "months": {}})
-        if r.unit_code not in entry["codes"]:
-            entry["codes"].append(r.unit_code)
-        month = int(str(r.period_code)[-2:]) if str(r.period_code)[-2:].isdigit() else None
-        if month is not None and month not in entry["months"].setdefault(r.unit_code, []):
-            entry["months"][r.unit_code].append(month)
+        text, match = found
+        entry = rows.setdefault((kind, match), {"kind": kind, "text": text, "codes": {}, "months": {}})
+        entry["codes"][unit_code] = None   # a dict: insertion-ordered and O(1) membership
+        month = int(str(period_code)[-2:]) if str(period_code)[-2:].isdigit() else None
+        if month is not None:
+            entry["months"].setdefault(unit_code, {})[month] = None
     records = []
     for v in rows.values():
         codes = sorted(v["codes"], key=lambda c: order.get(c, len(order)))

@@ -1,0 +1,125 @@
+"""Edge: the store's rows as pandas frames for the aggregation (`app.reporting.aggregate_period`).
+
+The same rows, columns and dtypes as `Store.values_frame` & co. (the same SQL, so the same row order), built
+column by column from the cursor's tuples in chunks instead of a dict per row: a year of history at national
+scale is half a million value rows, and a dict per row cost ~1.7 KB each at the peak. Repeated strings (unit,
+period and indicator codes, sheet and cell names, answers) are interned per column, so a column holds one
+pointer per row to a shared string. SQLAlchemy Core only: the same path on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Boolean, DateTime, Float, Integer, Select, Table, select
+from sqlalchemy.engine import Connection
+
+from .store import Store, cases, submissions, tasks, texts, values
+
+CHUNK = 20_000   # rows converted at a time: the cursor's tuples never all live at once
+
+# The submissions' columns the aggregation reads (unit status, completeness, the months with data, the
+# succession's restatement): not the problems and info JSON, which are large and read elsewhere.
+SUBMISSION_COLUMNS = ("id", "file_name", "unit_code", "period_code", "status", "is_current", "version",
+                      "received_at")
+
+
+def _kind(column: Any) -> str:
+    t = column.type
+    if isinstance(t, Boolean):
+        return "bool"
+    if isinstance(t, DateTime):
+        return "datetime"
+    if isinstance(t, Float):
+        return "float"
+    if isinstance(t, Integer):
+        return "int"
+    return "str"
+
+
+class _Column:
+    """One column filled chunk by chunk, finished with the dtype pandas infers for the same Python values
+    (`pd.DataFrame(rows)`): floats with None -> float64 with NaN; integers -> int64, with None -> float64;
+    strings -> str (NaN for None); a column of None only -> object None."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.parts: list[np.ndarray] = []
+        self.nulls = 0
+        self.rows = 0
+        self.memo: dict[Any, Any] = {}
+
+    def add(self, col: Sequence[Any]) -> None:
+        self.rows += len(col)
+        if self.kind in ("float", "int"):
+            try:
+                arr = np.array(col, dtype=np.int64 if self.kind == "int" else np.float64)   # None -> NaN
+            except TypeError:   # an integer column with None
+                arr = np.array(col, dtype=np.float64)
+            if arr.dtype == np.float64:
+                self.nulls += int(np.isnan(arr).sum())
+        elif self.kind == "bool":
+            arr = np.array(col, dtype=bool)
+        elif self.kind == "str":
+            # Interned: each distinct string once per column (factorize hashes in C); -1 (None) takes the
+            # appended None.
+            codes, uniques = pd.factorize(np.array(col, dtype=object))
+            shared = np.array([*(self.memo.setdefault(u, u) for u in uniques), None], dtype=object)
+            arr = shared.take(codes)
+            self.nulls += int((codes < 0).sum())
+        else:   # datetimes
+            arr = np.empty(len(col), dtype=object)
+            arr[:] = col
+            self.nulls += sum(1 for v in col if v is None)
+        self.parts.append(arr)
+
+    def finish(self) -> Any:
+        if self.rows and self.nulls == self.rows:
+            return np.full(self.rows, None, dtype=object)
+        if self.kind == "str":
+            return pd.array(np.concatenate(self.parts), dtype="str")
+        if self.kind == "int" and self.nulls:
+            return np.concatenate([p.astype(np.float64) for p in self.parts])
+        if self.kind == "datetime":
+            return pd.Series(np.concatenate(self.parts))
+        return np.concatenate(self.parts)
+
+
+def read_frame(conn: Connection, query: Select) -> pd.DataFrame:
+    """The query's rows as a DataFrame with the columns and dtypes `pd.DataFrame(result.mappings().all())`
+    gives, built column by column from chunks of tuples."""
+    names = [c.name for c in query.selected_columns]
+    builders = [_Column(_kind(c)) for c in query.selected_columns]
+    result = conn.execution_options(yield_per=CHUNK).execute(query)
+    for chunk in result.partitions(CHUNK):
+        for builder, col in zip(builders, zip(*chunk, strict=True), strict=True):
+            builder.add(col)
+    if not builders or not builders[0].rows:
+        return pd.DataFrame([], columns=names)
+    return pd.DataFrame({n: b.finish() for n, b in zip(names, builders, strict=True)}, columns=names)
+
+
+def _current(table: Table, period_codes: Iterable[str]) -> Select:
+    """The current submissions' rows of a child table with their unit, period and file: the statement of
+    `Store._current`, so that the rows come in the same order."""
+    return (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.file_name, table)
+            .join(submissions, submissions.c.id == table.c.submission_id)
+            .where(submissions.c.is_current.is_(True), submissions.c.period_code.in_(list(period_codes))))
+
+
+def aggregation_frames(store: Store, *, value_months: Sequence[str], case_months: Sequence[str],
+                       months: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """What `core.aggregate.aggregate` reads, in one connection: the current values of `value_months`, the
+    case tables of `case_months`, task status and texts of `months`, and every submission (all versions) of
+    `months` with the columns the unit status needs."""
+    subs_q = (select(*(submissions.c[n] for n in SUBMISSION_COLUMNS))
+              .where(submissions.c.period_code.in_(list(months))).order_by(submissions.c.id))
+    with store.engine.connect() as conn:
+        return {"values": read_frame(conn, _current(values, value_months)),
+                "cases": read_frame(conn, _current(cases, case_months)),
+                "tasks": read_frame(conn, _current(tasks, months)),
+                "texts": read_frame(conn, _current(texts, months)),
+                "subs": read_frame(conn, subs_q)}
