@@ -126,11 +126,41 @@ def units_frame(registry: Registry) -> pd.DataFrame:
                                        "district_name", "flags"])
 
 
+class _PlanFor:
+    """`indicators_for` / `tasks_for` of many units, resolved once per kind of unit: what applies to a unit
+    depends on its code only when a selector of the plan names it; otherwise on its tier (and its flags, for
+    the targets' adjustments)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.named = {c for i in plan.indicators for c in i.applies_to} | {
+            c for t in plan.tasks for c in (*t.assigned_to, *t.coordinating)}
+        self._ind: dict[tuple[Any, ...], list[Any]] = {}
+        self._task: dict[tuple[Any, ...], list[Any]] = {}
+
+    def _key(self, u: Unit) -> tuple[Any, ...]:
+        return ("unit", u.code, u.tier, frozenset(u.flags)) if u.code in self.named else \
+            ("tier", u.tier, frozenset(u.flags))
+
+    def indicators(self, u: Unit) -> list[Any]:
+        key = self._key(u)
+        if key not in self._ind:
+            self._ind[key] = indicators_for(self.plan, unit_code=u.code, tier=u.tier, flags=u.flags)
+        return self._ind[key]
+
+    def tasks(self, u: Unit) -> list[Any]:
+        key = self._key(u)
+        if key not in self._task:
+            self._task[key] = tasks_for(self.plan, unit_code=u.code, tier=u.tier)
+        return self._task[key]
+
+
 def expected_frame(plan: Plan, registry: Registry) -> pd.DataFrame:
     """Every (unit, indicator) the plan expects, with the unit's own target (adjustments applied)."""
     rows = []
+    plan_for = _PlanFor(plan)
     for u in registry.units:
-        for item in indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags):
+        for item in plan_for.indicators(u):
             t = item.target
             rows.append({"unit_code": u.code, "indicator": item.indicator.key,
                          "printed_id": (t.printed_id if t and t.printed_id else item.indicator.id),
@@ -429,15 +459,22 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
 
 
 def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
-                  base: pd.DataFrame | None = None) -> pd.DataFrame:
+                  base: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per group: the period's figures (`units`: its `per_unit`, when already computed), the previous period's,
+    the same period's last year and the year to date, the change, the group's target and status."""
     has_districts = any(u.parent for u in registry.units)
     base = base if base is not None else unit_base(plan, registry)
-    now = per_group(plan, per_unit(plan, registry, values, period, base=base), has_districts=has_districts)
+    units = units if units is not None else per_unit(plan, registry, values, period, base=base)
+    now = per_group(plan, units, has_districts=has_districts)
     if now.empty:
         return now
     keys = ["level", "group_code", "indicator"]
+    present = set(values["period_code"].unique()) if not values.empty else set()
 
     def values_for(p: Period, suffix: str) -> pd.DataFrame:
+        if p.code not in present:
+            # No unit reported in that period: no group has a figure (units_reported is 0 everywhere).
+            return now[keys].iloc[0:0].assign(**{f"value_{suffix}": pd.Series(dtype="float64")})
         g = per_group(plan, per_unit(plan, registry, values, p, base=base), has_districts=has_districts)
         if g.empty:
             return pd.DataFrame(columns=[*keys, f"value_{suffix}"])
@@ -487,9 +524,8 @@ def unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Peri
     if period.kind != "month":
         return _long_unit_status(plan, registry, subs, period, months)
     due = period.due_date(plan.reporting.due_day, month_offset=plan.reporting.due_month_offset)
-    expected = [u for u in registry.units
-                if indicators_for(plan, unit_code=u.code, tier=u.tier, flags=u.flags)
-                or tasks_for(plan, unit_code=u.code, tier=u.tier)]
+    plan_for = _PlanFor(plan)
+    expected = [u for u in registry.units if plan_for.indicators(u) or plan_for.tasks(u)]
     s = subs[subs["period_code"] == period.code] if not subs.empty else subs
     # Per unit, read once from the grouped frame (not a mask per unit): how many versions, the last current
     # one, the last one, the first accepted arrival. Rows keep the store's order (by submission id).
@@ -530,7 +566,8 @@ def _last_rows(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """unit_code -> its last row (received_at, file_name) in the frame's order."""
     last = frame.drop_duplicates("unit_code", keep="last")
     return {code: {"received_at": r, "file_name": f}
-            for code, r, f in zip(last["unit_code"], last["received_at"], last["file_name"], strict=True)}
+            for code, r, f in zip(last["unit_code"].tolist(), last["received_at"].tolist(),
+                                  last["file_name"].tolist(), strict=True)}
 
 
 def _long_unit_status(plan: Plan, registry: Registry, subs: pd.DataFrame, period: Period,
@@ -596,19 +633,25 @@ def task_table(plan: Plan, registry: Registry, tasks: pd.DataFrame, period: Peri
     codes = {m.code for m in period.months()}  # a longer period: each task at its latest reported status
     t = tasks[tasks["period_code"].isin(codes)].sort_values("period_code", kind="stable") if not tasks.empty \
         else tasks
-    reported = {(r.unit_code, r.task): r for r in t.itertuples(index=False)} if not t.empty else {}
+    # (unit, task) -> (status, done date) of its latest report; columns as lists (iterating rows of string
+    # columns goes element by element through pandas).
+    reported = dict(zip(zip(t["unit_code"].tolist(), t["task"].tolist(), strict=True),
+                        zip(t["status"].tolist(), t["done_date"].tolist(), strict=True), strict=True)) \
+        if not t.empty else {}
     rows = []
+    plan_for = _PlanFor(plan)
+    deadlines = {t.key: (t.deadline.label, t.deadline.due) for t in plan.tasks}   # worked out once per task
     for u in registry.units:
-        for ut in tasks_for(plan, unit_code=u.code, tier=u.tier):
+        for ut in plan_for.tasks(u):
             r = reported.get((u.code, ut.task.key))
-            status = r.status if r is not None and isinstance(r.status, str) else None
-            due = ut.task.deadline.due
+            status = r[0] if r is not None and isinstance(r[0], str) else None
+            label, due = deadlines[ut.task.key]
             overdue = bool(due and due < today and status != STATUSES[0])
             rows.append({"unit_code": u.code, "unit_name": u.name, "tier": u.tier, "task": ut.task.key,
                          "task_id": ut.task.id, "text": ut.task.text, "role": ut.role,
-                         "host": ut.task.host or "", "deadline": ut.task.deadline.label,
+                         "host": ut.task.host or "", "deadline": label,
                          "due": due, "status": status or NOT_REPORTED, "overdue": overdue,
-                         "done_date": r.done_date if r is not None else None})
+                         "done_date": r[1] if r is not None else None})
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "tier", "task", "task_id", "text", "role", "host",
                                        "deadline", "due", "status", "overdue", "done_date"])
 
@@ -790,8 +833,9 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     order = {u.code: i for i, u in enumerate(registry.units)}
     tidied: dict[Any, tuple[str, str] | None] = {}   # many units type the same sentence: tidy it once
-    for kind, raw, unit_code, period_code in zip(t["kind"], t["text"], t["unit_code"], t["period_code"],
-                                                 strict=True) if not t.empty else ():
+    for kind, raw, unit_code, period_code in zip(*(t[c].tolist() for c in ("kind", "text", "unit_code",
+                                                                        "period_code")), strict=True) \
+            if not t.empty else ():
         memo_key = raw if isinstance(raw, str) else None
         found = tidied.get(memo_key, False) if memo_key is not None else False
         if found is False:
@@ -844,7 +888,7 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         found = [quality_flags(plan, month_values, month_cases, m) for m in months]
         flags = pd.concat(found, ignore_index=True) if found else quality_flags(plan, values.iloc[0:0], cases, period)
     return Aggregation(
-        period=period, units=units, groups=_timed_groups(plan, registry, values, period, base=base),
+        period=period, units=units, groups=_timed_groups(plan, registry, values, period, base=base, units=units),
         units_ytd=ytd_per_unit(plan, registry, values, period), completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
