@@ -58,6 +58,28 @@ def _name_of(registry: Registry, code: Any, fallback: Any = None) -> str:
     return str(fallback if fallback is not None and not pd.isna(fallback) else code)
 
 
+class _Names:
+    """`_name_of` remembered per unit code (a unit is named once per indicator, task and sheet)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.known: dict[Any, str] = {}
+
+    def __call__(self, code: Any, fallback: Any = None) -> str:
+        name = self.known.get(code) if type(code) is str else None
+        if name is None:
+            name = _name_of(self.registry, code, fallback)
+            if type(code) is str and self.registry.get(code) is not None:
+                self.known[code] = name
+        return name
+
+
+def _rows(frame: pd.DataFrame, *columns: str) -> Any:
+    """The rows of `frame`'s `columns` as tuples of plain Python values (`itertuples` boxes every value of a
+    string column one by one: a large share of a national summary's time)."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
 def _vn_date(value: Any) -> str | None:
     """"2025-03-10" (as stored) -> "10/03/2025"; anything else as it is."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -143,12 +165,16 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         sh = book.sheet("Đơn vị", f"KẾT QUẢ TỪNG ĐƠN VỊ {label.upper()}", cols,
                         subtitle=[LEGEND + " Tệp của từng đơn vị: xem trang “Nộp báo cáo”."])
         first = sh.row
-        for row in agg.units.itertuples(index=False):
-            sh.write([(row.unit_code, "text"), (_name_of(registry, row.unit_code, row.unit_name), "text"),
-                      (tier_names.get(row.tier), "text"), (row.district_name, "text"), (row.printed_id, "center"),
-                      (names.get(row.indicator), "text"), (row.target_label or None, "text"),
-                      (row.numerator, "count"), (row.denominator, "count"), (row.value, "pct"),
-                      (row.status, "text"), (row.cell, "center")])
+        name_of = _Names(registry)
+        for (code, unit_name, tier, district, printed_id, indicator, target_label, numerator, denominator, value,
+             status, cell) in _rows(agg.units, "unit_code", "unit_name", "tier", "district_name", "printed_id",
+                                    "indicator", "target_label", "numerator", "denominator", "value", "status",
+                                    "cell"):
+            sh.write([(code, "text"), (name_of(code, unit_name), "text"),
+                      (tier_names.get(tier), "text"), (district, "text"), (printed_id, "center"),
+                      (names.get(indicator), "text"), (target_label or None, "text"),
+                      (numerator, "count"), (denominator, "count"), (value, "pct"),
+                      (status, "text"), (cell, "center")])
         if agg.units.empty:
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
@@ -159,11 +185,12 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         cols = [("Đơn vị", 34), ("Cấp", 11), ("Tình trạng", 12), ("Thời điểm nhận", 15), ("Số lần gửi", 8),
                 ("Tệp", 46)]
         sh = book.sheet("Nộp báo cáo", f"TÌNH HÌNH GỬI BÁO CÁO {label.upper()}", cols, landscape=True)
-        for row in agg.unit_status.itertuples(index=False):
-            when = row.received_at.strftime("%d/%m/%Y %H:%M") if row.received_at is not None and not pd.isna(
-                row.received_at) else None
-            sh.write([(_name_of(registry, row.unit_code, row.unit_name), "text"), (tier_names.get(row.tier), "text"),
-                      (row.status, "text"), (when, "center"), (row.versions, "count"), (row.file_name, "text")])
+        for code, unit_name, tier, status, received_at, versions, file_name in _rows(
+                agg.unit_status, "unit_code", "unit_name", "tier", "status", "received_at", "versions", "file_name"):
+            when = received_at.strftime("%d/%m/%Y %H:%M") if received_at is not None and not pd.isna(
+                received_at) else None
+            sh.write([(name_of(code, unit_name), "text"), (tier_names.get(tier), "text"),
+                      (status, "text"), (when, "center"), (versions, "count"), (file_name, "text")])
         if agg.unit_status.empty:
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
@@ -175,7 +202,7 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         columns = [c for c in CASE_COLUMNS if c.is_count]  # the form's columns 3-13, as the layout names them
         keys, labels = [c.key for c in columns], [c.heading for c in columns]
         sh = book.sheet("Giải quyết TTHC", f"TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {label.upper()}",
-                        [("Cấp", 16), *[(lbl, 11) for lbl in labels]])
+                        [("Cấp", 16), *[(lbl, 11) for lbl in labels]], charted=True)
         first = sh.row
         for row in agg.cases.itertuples(index=False):
             sh.write([(row.tier_name, "text"), *[(getattr(row, k), "count") for k in keys]])
@@ -199,16 +226,22 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         if rate_inds:
             sh = book.sheet("Biểu đồ", f"TỶ LỆ THEO ĐƠN VỊ {registry.tiers[0].name.upper()}",
                             [("Đơn vị", 44), *[(f"Chỉ tiêu {i.id}: kết quả (%)", 14) for i in rate_inds],
-                             *[(f"Chỉ tiêu {i.id}: chỉ tiêu giao (%)", 14) for i in rate_inds]])
+                             *[(f"Chỉ tiêu {i.id}: chỉ tiêu giao (%)", 14) for i in rate_inds]],
+                            charted=True)
             units = registry.in_tier(top)
             first = sh.row
+            wanted = {i.key for i in rate_inds}
+            found: dict[tuple[Any, Any], tuple[Any, Any]] = {}   # a unit's first row per indicator, as before
+            for code, key, value, target in _rows(agg.units, "unit_code", "indicator", "value", "target"):
+                if key in wanted:
+                    found.setdefault((code, key), (value, target))
             for u in units:
                 vals: list[tuple[Any, str]] = [(unit_label(registry, u), "text")]
                 targets = []
                 for ind in rate_inds:
-                    m = agg.units[(agg.units["unit_code"] == u.code) & (agg.units["indicator"] == ind.key)]
-                    vals.append((m["value"].iloc[0] if not m.empty else None, "pct"))
-                    targets.append((m["target"].iloc[0] if not m.empty else None, "pct"))
+                    value, target = found.get((u.code, ind.key), (None, None))
+                    vals.append((value, "pct"))
+                    targets.append((target, "pct"))
                 sh.write([*vals, *targets])
             if not units:
                 sh.empty("Không có đơn vị nào ở cấp này.")
@@ -238,10 +271,11 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
             mine = tasks[tasks["task_id"] == task_id]
             first_row = mine.iloc[0]
             sh.band(f"Nhiệm vụ {task_id}: {first_row['text']} — Thời hạn: {first_row['deadline']}", "band")
-            for row in mine.itertuples(index=False):
-                sh.write([(row.task_id, "center"), (_name_of(registry, row.unit_code, row.unit_name), "text"),
-                          (row.role, "text"), (row.status, "text"), (_vn_date(row.done_date), "center"),
-                          ("Quá hạn" if row.overdue else "", "text")])
+            for task, code, unit_name, role, status, done_date, overdue in _rows(
+                    mine, "task_id", "unit_code", "unit_name", "role", "status", "done_date", "overdue"):
+                sh.write([(task, "center"), (name_of(code, unit_name), "text"),
+                          (role, "text"), (status, "text"), (_vn_date(done_date), "center"),
+                          ("Quá hạn" if overdue else "", "text")])
         if tasks.empty:
             sh.empty("Không có nhiệm vụ nào phải báo cáo trong kỳ.")
         sh = book.sheet("Khó khăn, kiến nghị", f"KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ {label.upper()}",

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 FONT = "Times New Roman"
 FONT_SIZE = 10
@@ -26,6 +28,8 @@ FOOTER = '&C&"Times New Roman"&9Trang &P/&N'
 PAPER_A4 = 9
 _SAFE = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
          "nan_inf_to_errors": True}
+_MEASURED = frozenset({"text", "center", "bold", "error"})   # the kinds whose text sets a row's height
+_STRMAX = 32767                                              # Excel's longest cell text, in UTF-16 units
 
 
 def chars_per_line(width: float) -> float:
@@ -78,14 +82,95 @@ def is_blank(value: Any) -> bool:
         return False
 
 
+def _excel_text(text: str) -> str:
+    """`text` cut to Excel's limit, as xlsxwriter's write_string cuts it."""
+    if len(text) <= _STRMAX // 2:
+        return text
+    units = text.encode("utf-16-le")
+    return text if len(units) <= 2 * _STRMAX else units[:2 * _STRMAX].decode("utf-16-le", "ignore")
+
+
+class _Worksheet(Worksheet):
+    """xlsxwriter's worksheet, plus data rows handed over as ready XML (`Sheet.write`), each a whole
+    `<row>` with its height. xlsxwriter keeps writing everything else (titles, headers, merged bands, page
+    set-up, charts, filters); when it assembles the sheet, its own rows and the given ones are interleaved
+    in row order. (A sheet whose rows feed a native chart keeps xlsxwriter's cells: `Sheet.charted`.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows_xml: dict[int, str] = {}
+        self._row_tags: dict[int, str] = {}
+
+    def row_tag(self, lines: int) -> str:
+        """The `<row>` start tag of a row `lines` text lines tall, as xlsxwriter's set_row + _write_row
+        write it ("{r}" left for the row number)."""
+        tag = self._row_tags.get(lines)
+        if tag is None:
+            pixels = int((LINE_HEIGHT * lines + 4) * 4.0 / 3.0 + 0.5)
+            if pixels == self.original_row_height == self.default_row_height:
+                tag = '<row r="{r}">'
+            else:
+                tag = f'<row r="{{r}}" ht="{pixels * 0.75:.16g}" customHeight="1">'
+            tag = self._row_tags[lines] = tag
+        return tag
+
+    def add_row_xml(self, row: int, last_col: int, xml: str) -> None:
+        if self._check_dimensions(row, max(last_col, 0)) or (self.dim_colmin != 0 and self._check_dimensions(row, 0)):
+            raise ValueError(f"row {row + 1} is outside the worksheet")
+        self.rows_xml[row] = xml
+
+    def _write_rows(self) -> None:
+        given = self.rows_xml
+        if not given:
+            super()._write_rows()
+            return
+        low, high = self.dim_rowmin, self.dim_rowmax
+        start = low
+        write = self.fh.write
+        try:
+            for row in sorted(given):
+                if row > start:                 # xlsxwriter's own rows before this one
+                    self.dim_rowmin, self.dim_rowmax = start, row - 1
+                    super()._write_rows()
+                write(given[row])
+                start = row + 1
+            if start <= high:
+                self.dim_rowmin, self.dim_rowmax = start, high
+                super()._write_rows()
+        finally:
+            self.dim_rowmin, self.dim_rowmax = low, high
+
+
+class _Column:
+    """A column of a sheet: its letter, width and the wrapped line count of each text it has held."""
+
+    __slots__ = ("letter", "width", "blank_xf", "_lines")
+
+    def __init__(self, index: int, width: float, blank_xf: int) -> None:
+        self.letter, self.width, self.blank_xf = xl_col_to_name(index), width, blank_xf
+        self._lines: dict[str, int] = {}
+
+    def blank(self, ref: str) -> str:
+        return f'<c r="{self.letter}{ref}" s="{self.blank_xf}"/>'
+
+    def lines(self, text: str) -> int:
+        n = self._lines.get(text)
+        if n is None:
+            n = self._lines[text] = wrapped_lines(text, self.width)
+        return n
+
+
 class Sheet:
     """One worksheet: a title block, a header row repeated on every printed page, then rows whose height
     follows their wrapped text."""
 
-    def __init__(self, book: Book, ws: Any, widths: Sequence[float], header_row: int) -> None:
+    def __init__(self, book: Book, ws: Any, widths: Sequence[float], header_row: int, *,
+                 charted: bool = False) -> None:
         self.book, self.ws, self.widths = book, ws, list(widths)
+        self.charted = charted
         self.header_row = header_row
         self.row = header_row + 1
+        self.columns = [_Column(c, w, book.xf["text"]) for c, w in enumerate(self.widths)]
 
     @property
     def ncols(self) -> int:
@@ -100,12 +185,60 @@ class Sheet:
         self.ws.set_row(row, LINE_HEIGHT * lines + 4)
 
     def write(self, values: Sequence[tuple[Any, str]]) -> int:
-        """One data row; kinds: text, center, count, pct, bold. Returns the row index."""
+        """One data row; kinds: text, center, count, pct, bold. Returns the row index.
+
+        The row goes to the sheet as ready-made XML (`_Worksheet.rows_xml`): the same cells, shared strings,
+        formats and height that xlsxwriter's write_* and set_row would give, without its per-cell
+        bookkeeping (a national summary has 700,000 cells). The height follows the wrapped texts, each
+        text's line count computed once per column (`_Column.lines`)."""
+        r = self.row
+        if self.charted or len(values) > len(self.columns):
+            return self._write_cells(values)
+        book = self.book
+        xf, strings, text_xf = book.xf, book.strings, book.xf["text"]
+        ref = str(r + 1)
+        cells = []
+        lines = 1
+        for col, (value, kind) in zip(self.columns, values, strict=False):  # fewer values: a shorter row
+            if value is None:
+                cells.append(col.blank(ref))
+                continue
+            of = type(value)
+            if kind == "count" or kind == "pct":
+                if (of is float and value != value) or (of is not float and of is not int and is_blank(value)):
+                    cells.append(col.blank(ref))
+                    continue
+                number = float(value) if kind == "count" else round(float(value), 2)
+                if not math.isfinite(number):     # xlsxwriter writes it as an error value (#NUM!)
+                    return self._write_cells(values)
+                cells.append(f'<c r="{col.letter}{ref}" s="{xf[kind]}"><v>{number:.16G}</v></c>')
+                continue
+            if of is not str:
+                if is_blank(value):
+                    cells.append(col.blank(ref))
+                    continue
+                value = str(value)
+            index = strings.get(value)
+            if index is None:
+                index = book.string_index(value)
+            else:
+                book.str_table.count += 1
+            cells.append(f'<c r="{col.letter}{ref}" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>')
+            if kind in _MEASURED and value:
+                n = col.lines(value)
+                if n > lines:
+                    lines = n
+        self.ws.add_row_xml(r, len(cells) - 1, self.ws.row_tag(lines).replace("{r}", ref) + "".join(cells) + "</row>")
+        self.row += 1
+        return r
+
+    def _write_cells(self, values: Sequence[tuple[Any, str]]) -> int:
+        """`write` through xlsxwriter's cells: a native chart takes its cached values from them."""
         r = self.row
         texts = []
         for c, (value, kind) in enumerate(values):
             self.book.cell(self.ws, r, c, value, kind)
-            if kind in ("text", "center", "bold", "error") and not is_blank(value):
+            if kind in _MEASURED and not is_blank(value):
                 texts.append((str(value), self.widths[c]))
         self.fit_height(r, texts)
         self.row += 1
@@ -173,14 +306,19 @@ class Book:
             "empty": add({**base, "italic": True, "border": 1, "text_wrap": True, "align": "center",
                           "font_color": "#595959"}),
         }
+        # xf indices for the cell XML of `Sheet.write` (xlsxwriter gives a format its index on first use)
+        self.xf = {kind: f._get_xf_index() for kind, f in self.fmt.items()}
+        self.str_table = self.wb.str_table
+        self.strings: dict[str, int] = self.str_table.string_table   # text -> shared-string index
         self.green = add({"bg_color": "#C6EFCE", "font_color": "#006100"})
         self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.grey = add({"bg_color": "#EDEDED", "font_color": "#404040"})
 
     def sheet(self, name: str, title: str, columns: Sequence[tuple[str, float]], *, landscape: bool = True,
-              subtitle: Sequence[str] = (), freeze: bool = True) -> Sheet:
-        """A sheet with a title, optional subtitle lines, and a header row that repeats on every page."""
-        ws = self.wb.add_worksheet(name[:31])
+              subtitle: Sequence[str] = (), freeze: bool = True, charted: bool = False) -> Sheet:
+        """A sheet with a title, optional subtitle lines, and a header row that repeats on every page.
+        `charted`: its rows feed a native chart (written as xlsxwriter cells, whose values the chart caches)."""
+        ws = self.wb.add_worksheet(name[:31], worksheet_class=_Worksheet)
         widths = [w for _, w in columns]
         total = sum(widths)
         for c, w in enumerate(widths):
@@ -203,7 +341,7 @@ class Book:
         if freeze:
             ws.freeze_panes(header_row + 1, 0)
         self.page_setup(ws, header_row, landscape=landscape)
-        return Sheet(self, ws, widths, header_row)
+        return Sheet(self, ws, widths, header_row, charted=charted)
 
     @staticmethod
     def page_setup(ws: Any, header_row: int | None, *, landscape: bool = True) -> None:
@@ -218,6 +356,10 @@ class Book:
         ws.center_horizontally()
         if header_row is not None:
             ws.repeat_rows(header_row, header_row)
+
+    def string_index(self, text: str) -> int:
+        """The shared-string index of `text`, as xlsxwriter's write_string takes it."""
+        return self.str_table._get_shared_string_index(_excel_text(text))
 
     def cell(self, ws: Any, r: int, c: int, value: Any, kind: str = "text") -> None:
         if is_blank(value):
