@@ -103,7 +103,11 @@ class Submission:
     def content_fingerprint(self) -> str | None:
         """Hash of the reported figures (not who filled it): equal for a copy of another unit's file.
         None when there are too few non-zero figures to tell a copy from two small units that really had
-        the same (e.g. all zero) month."""
+        the same (e.g. all zero) month. `read_workbook` computes it once, in the reading process, for the
+        finished submission (`remember_fingerprint`); the store asks for it again."""
+        held = self.__dict__.get("_fingerprint")
+        if held is not None:
+            return held[0]
         figures = [x for v in self.indicators.values() for x in (v.numerator, v.denominator, v.value) if x]
         figures += [getattr(c, k) for c in self.cases for k in CASE_KEYS if getattr(c, k)]
         if len(figures) < self.COPY_CHECK_MIN_FIGURES:
@@ -111,6 +115,11 @@ class Submission:
         parts = [f"{k}={v.numerator}/{v.denominator}/{v.value}/{v.answer}" for k, v in sorted(self.indicators.items())]
         parts += [f"{c.field}:{[getattr(c, k) for k in CASE_KEYS]}" for c in self.cases]
         return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+    def remember_fingerprint(self) -> None:
+        """Compute `content_fingerprint` now and keep it: the figures are final (a reader's last step)."""
+        self.__dict__.pop("_fingerprint", None)
+        self.__dict__["_fingerprint"] = (self.content_fingerprint(),)
 
 
 @dataclass(frozen=True)
@@ -379,40 +388,19 @@ class _Names(dict):
 
 
 def _read_sheets(data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:
-    """Every sheet's values with calamine, at most max_rows_read rows of 64 columns each."""
-    wb = CalamineWorkbook.from_filelike(_BytesReader(data))
+    """Every sheet's values with calamine, from A1, at most max_rows_read rows past the first used one, of
+    64 columns each. One `to_python` call per sheet (a Python list per row was a visible share); with
+    skip_empty_area=False the rows and columns before the first used cell are there as empty cells, so
+    addresses stay true (iter_rows put the empty rows before the first used one but not the columns: the
+    padding done here before counted those rows twice). The sheet's extent is bounded by the guard."""
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     out: dict[str, list[list[Any]]] = {}
     for name in wb.sheet_names[: limits.max_sheets + 1]:
         sheet = wb.get_sheet_by_name(name)
-        # Bogus dimensions (A1:XFD1048576) cost nothing here: only rows that exist are materialised,
-        # and we stop after max_rows_read.
-        rows: list[list[Any]] = []
-        for i, row in enumerate(sheet.iter_rows()):
-            if i >= limits.max_rows_read:
-                break
-            rows.append(list(row[:64]))
-        # iter_rows starts at the first used cell; pad back to A1 so addresses stay true.
-        start_row, start_col = sheet.start or (0, 0)
-        out[name] = [[] for _ in range(start_row)] + [[""] * start_col + r for r in rows]
+        start_row = (sheet.start or (0, 0))[0]
+        rows = sheet.to_python(skip_empty_area=False, nrows=start_row + limits.max_rows_read)
+        out[name] = [r if len(r) <= 64 else r[:64] for r in rows]
     return out
-
-
-class _BytesReader:
-    """A minimal file-like object over bytes for CalamineWorkbook.from_filelike."""
-
-    def __init__(self, data: bytes) -> None:
-        import io
-
-        self._buf = io.BytesIO(data)
-
-    def read(self, size: int = -1) -> bytes:
-        return self._buf.read(size)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._buf.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._buf.tell()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -443,8 +431,17 @@ class _Locator:
         self.raw = raw
         self.file = file
         self.used_positions = False
+        # A slot's cells are asked for more than once (the number formats, then its check): found once.
+        self._found: dict[tuple[str, str, int, int, int], list[tuple[str, int, int, Any]]] = {}
 
     def cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
+        key = (slot.name, slot.sheet, slot.row, slot.col, slot.rows)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = self._cells(slot)
+        return found
+
+    def _cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
         loc = self.raw.names.get(slot.name)
         if loc is not None:
             sheet, r1, c1, r2, _ = loc
@@ -873,4 +870,6 @@ def read_workbook(path: Path, ctx: ReadContext, *, data: bytes | None = None) ->
     sha = hashlib.sha256(data).hexdigest()
     # Problems name the file as received (its name), like every cell-level problem, not our folder.
     raw = read_raw(Path(path.name), data, ctx.limits)
-    return interpret(raw, ctx, path.name, sha)
+    sub = interpret(raw, ctx, path.name, sha)
+    sub.remember_fingerprint()
+    return sub

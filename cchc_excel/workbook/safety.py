@@ -18,6 +18,7 @@ reader uses it for large files and for formats whose insides we cannot scan (.xl
 from __future__ import annotations
 
 import faulthandler
+import functools
 import io
 import multiprocessing
 import re
@@ -536,9 +537,10 @@ def _parse_workbook_xml(xml: bytes) -> tuple[list[str], dict[str, str]]:
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_ref(ref: str) -> tuple[str, int, int, int, int] | None:
     """"'Chỉ tiêu'!$E$12" -> (sheet, row0, col0, last_row0, last_col0); None when it is not a plain range
-    (e.g. "#REF!" after the clerk deleted the cells)."""
+    (e.g. "#REF!" after the clerk deleted the cells). Remembered: forms of one shape carry the same names."""
     m = _REF.match(ref.lstrip("="))
     if not m:
         return None
