@@ -322,11 +322,21 @@ def latest_of_stocks(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
     return values[keep]
 
 
+FIGURE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight"]
+
+
+def _figures(values: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """The rows selected of the columns figures are pooled from: a year of history is copied without its
+    file names, sheets, cells and answers."""
+    return values.loc[rows, [c for c in FIGURE_COLUMNS if c in values.columns]]
+
+
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
     indicator: its latest month)."""
     months = {p.code for p in period.year_to_date()}
-    v = values[values["period_code"].isin(months)] if not values.empty else values.reindex(columns=VALUE_COLUMNS)
+    v = _figures(values, values["period_code"].isin(months)) if not values.empty \
+        else values.reindex(columns=VALUE_COLUMNS)
     months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
     v = latest_of_stocks(plan, v)
     out = combine_groups(rules_of(plan), v, ["unit_code"])
@@ -441,7 +451,8 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd_vals = latest_of_stocks(plan, values[values["period_code"].isin(months)]) if not values.empty else values
+    ytd_vals = latest_of_stocks(plan, _figures(values, values["period_code"].isin(months))) if not values.empty \
+        else values
     if ytd_vals.empty:
         return pd.DataFrame(columns=[*keys, "value_ytd"])
     merged = ytd_vals.merge(units_frame(registry)[["unit_code", "tier", "district_code"]], on="unit_code", how="left")
@@ -704,11 +715,11 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     if values.empty:
         return pd.DataFrame(rows, columns=columns)
     cur = values[(values["period_code"] == period.code) & values["value"].notna()]
-    past = values[(values["period_code"] < period.code) & values["value"].notna()]
+    keys = ["unit_code", "indicator"]
+    past = values.loc[(values["period_code"] < period.code) & values["value"].notna(), [*keys, "value"]]
     if not cur.empty and not past.empty:
         # robust_z, vectorised: median and MAD of each unit's own history, computed once per (unit, indicator).
-        keys = ["unit_code", "indicator"]
-        past = past[[*keys, "value"]].astype({"value": float})
+        past = past.astype({"value": float})
         median = past.groupby(keys)["value"].median().rename("median")
         dev = (past["value"] - past.join(median, on=keys)["median"]).abs()
         mad = dev.groupby([past["unit_code"], past["indicator"]]).median().rename("mad")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -458,6 +459,10 @@ def history_registry(history: History) -> Registry:
 # Carried-over cases: the carried-over column is what was pending at the end of the previous period
 
 
+# A field name's match key, worked out once per distinct name (units type the same few names every month).
+_match_key = lru_cache(maxsize=4096)(match_key)
+
+
 def previous_pending(cases: pd.DataFrame, period_code: str) -> dict[str, dict[str, int]]:
     """Per unit and field, the cases pending at the end of `period_code` (pending in time + pending late) in
     the accepted case tables of that period. Fields keep the name the unit typed first."""
@@ -465,10 +470,13 @@ def previous_pending(cases: pd.DataFrame, period_code: str) -> dict[str, dict[st
     if cases.empty:
         return out
     c = cases[cases["period_code"].astype(str) == period_code]
-    for r in c.itertuples(index=False):
-        pending = int(getattr(r, "pending_in", 0) or 0) + int(getattr(r, "pending_late", 0) or 0)
-        fields = out.setdefault(str(r.unit_code), {})
-        key = next((f for f in fields if match_key(f) == match_key(str(r.field))), str(r.field))
+    zeros = [0] * len(c)
+    cols = [c[k].tolist() if k in c else zeros for k in ("unit_code", "field", "pending_in", "pending_late")]
+    names: dict[str, dict[str, str]] = {}   # unit -> match key -> the field's name as first typed
+    for unit, name, pending_in, pending_late in zip(*cols, strict=True):
+        pending = int(pending_in or 0) + int(pending_late or 0)
+        fields = out.setdefault(str(unit), {})
+        key = names.setdefault(str(unit), {}).setdefault(_match_key(str(name)), str(name))
         fields[key] = fields.get(key, 0) + pending
     return out
 
@@ -497,15 +505,17 @@ def carried_mismatches(cases: pd.DataFrame, period_code: str, previous_code: str
     if cases.empty or not (cases["period_code"].astype(str) == previous_code).any():
         return pd.DataFrame(columns=columns)
     pending = previous_pending(cases, previous_code)
-    reported = set(pending)
+    by_unit = {unit: {_match_key(f): n for f, n in fields.items()} for unit, fields in pending.items()}
     rows = []
-    for r in cases[cases["period_code"].astype(str) == period_code].itertuples(index=False):
-        if str(r.unit_code) not in reported:
+    c = cases[cases["period_code"].astype(str) == period_code]
+    nones = [None] * len(c)
+    cols = [c[k].tolist() if k in c else nones for k in ("unit_code", "field", "carried", "file_name", "row")]
+    for unit, name, carried, file_name, row in zip(*cols, strict=True):
+        by_key = by_unit.get(str(unit))
+        if by_key is None:
             continue
-        by_key = {match_key(f): n for f, n in pending[str(r.unit_code)].items()}
-        expected = by_key.get(match_key(str(r.field)), 0)
-        if int(r.carried or 0) != expected:
-            rows.append({"unit_code": r.unit_code, "field": r.field, "carried": int(r.carried or 0),
-                         "expected": expected, "file_name": getattr(r, "file_name", None),
-                         "row": getattr(r, "row", None)})
+        expected = by_key.get(_match_key(str(name)), 0)
+        if int(carried or 0) != expected:
+            rows.append({"unit_code": unit, "field": name, "carried": int(carried or 0),
+                         "expected": expected, "file_name": file_name, "row": row})
     return pd.DataFrame(rows, columns=columns)
