@@ -192,14 +192,21 @@ _PERIODS = bindparam("periods", expanding=True)
 _EXISTING_MANY = (select(submissions, files.c.sha256).join(files, files.c.id == submissions.c.file_id)
                   .where(files.c.sha256.in_(bindparam("shas", expanding=True))))
 _OUTCOME_COLUMNS = ("id", "status", "is_current", "version", "unit_code", "period_code", "errors", "warnings")
+# Only the batch's units and fingerprints are asked for: a batch reading its whole period's rows made the
+# import quadratic (measured: 360,000 rows fetched for 4,000 files).
+_UNITS = bindparam("units", expanding=True)
 _VERSIONS_MANY = (select(submissions.c.unit_code, submissions.c.period_code, func.max(submissions.c.version))
-                  .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.is_not(None))
+                  .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.in_(_UNITS))
                   .group_by(submissions.c.unit_code, submissions.c.period_code))
 _CURRENT_MANY = (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.received_at,
                         submissions.c.fingerprint, files.c.sha256)
                  .join(files, files.c.id == submissions.c.file_id)
-                 .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.is_not(None),
+                 .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.in_(_UNITS),
                         submissions.c.is_current.is_(True)))
+_OWNERS_MANY = (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.fingerprint)
+                .where(submissions.c.period_code.in_(_PERIODS), submissions.c.unit_code.is_not(None),
+                       submissions.c.is_current.is_(True),
+                       submissions.c.fingerprint.in_(bindparam("fingerprints", expanding=True))))
 
 
 @dataclass(frozen=True)
@@ -550,8 +557,8 @@ class Store:
 
     def _archive_many(self, items: Sequence[tuple[Submission, bytes]]) -> list[str]:
         """`_archive` for a batch: every new copy written first, then each synced, then renamed into place.
-        Syncing after all the writes lets the disk take them together (measured 2-4x fewer waits than a
-        write+fsync per file); no copy is renamed into place before its bytes are on disk."""
+        The syncs run side by side (`_sync_all`), so the file system commits them together; no copy is
+        renamed into place before its bytes are on disk."""
         out: list[str] = []
         pending: list[tuple[Any, str, Path]] = []
         seen: set[Path] = set()
@@ -572,8 +579,8 @@ class Store:
                 pending.append((fh, str(tmp), target))
                 fh.write(data)
                 fh.flush()
+            _sync_all([fh for fh, _tmp, _target in pending])
             for fh, _tmp, _target in pending:
-                os.fsync(fh.fileno())
                 fh.close()
             for _fh, tmp, target in pending:
                 os.replace(tmp, target)
@@ -698,6 +705,26 @@ class Store:
         return (self.archive_dir / archived_path).read_bytes()
 
 
+SYNC_THREADS = 16
+
+
+def _sync_all(handles: Sequence[Any]) -> None:
+    """fsync every file, several at once: one after the other, each waits for its own journal commit (ext4,
+    measured 4 ms a file, 0.5 s for a batch of 128); issued together from threads (fsync releases the GIL)
+    the file system commits them in a few rounds (25-40 ms for the same 128). Returns once every file is on
+    disk; the first failure is raised after all have finished."""
+    if len(handles) <= 1:
+        for fh in handles:
+            os.fsync(fh.fileno())
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(handles)), thread_name_prefix="fsync") as pool:
+        done = [pool.submit(os.fsync, fh.fileno()) for fh in handles]
+    for future in done:
+        future.result()
+
+
 class _BatchState:
     """What `_record` would read from the database, for a batch of files: read once inside the writing
     transaction (the periods locked), then kept in step with each file of the batch, in order."""
@@ -715,14 +742,22 @@ class _BatchState:
         self.versions: dict[tuple[str, str], int] = {}
         # (unit, period) -> [received_at, fingerprint, sha] of the current version
         self.current: dict[tuple[str, str], list[Any]] = {}
-        self.owners: dict[tuple[str, str], set[str]] = {}   # (period, fingerprint) -> units current with it
+        # (period, fingerprint) -> units current with it, for the fingerprints of this batch only: the copy
+        # check of a file looks up its own fingerprint, and a batch's files only add theirs.
+        self.owners: dict[tuple[str, str], set[str]] = {}
         real = [p for p in periods if p]
-        if real:
-            for unit, period, top in conn.execute(_VERSIONS_MANY, {"periods": real}):
-                self.versions[(unit, period)] = top
-            for unit, period, received, fp, sha in conn.execute(_CURRENT_MANY, {"periods": real}):
-                self.current[(unit, period)] = [received, fp, sha]
-                if fp is not None:
+        units = sorted({sub.unit_code for sub, _, _ in items if sub.unit_code})
+        prints = sorted({fp for sub, _, _ in items if (fp := sub.content_fingerprint()) is not None})
+        if real and units:
+            for i in range(0, len(units), 500):
+                chunk = {"periods": real, "units": units[i:i + 500]}
+                for unit, period, top in conn.execute(_VERSIONS_MANY, chunk):
+                    self.versions[(unit, period)] = top
+                for unit, period, received, fp, sha in conn.execute(_CURRENT_MANY, chunk):
+                    self.current[(unit, period)] = [received, fp, sha]
+        if real and prints:
+            for i in range(0, len(prints), 500):
+                for unit, period, fp in conn.execute(_OWNERS_MANY, {"periods": real, "fingerprints": prints[i:i + 500]}):
                     self.owners.setdefault((period, fp), set()).add(unit)
         self.demote: list[dict[str, Any]] = []
         self.files: list[dict[str, Any]] = []
