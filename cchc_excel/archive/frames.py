@@ -99,10 +99,12 @@ def read_frame(conn: Connection, query: Select) -> pd.DataFrame:
     names = [c.name for c in query.selected_columns]
     builders = [_Column(_kind(c)) for c in query.selected_columns]
     dialect = conn.dialect
-    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in query.selected_columns]
     result = conn.execute(query)   # the default (unbuffered) strategy: no row is fetched ahead of us
     try:
         cursor = result.cursor
+        # As SQLAlchemy picks them: by the column's type and the driver's type code of the result column.
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+                      for c, d in zip(query.selected_columns, cursor.description, strict=True)]
         while chunk := cursor.fetchmany(CHUNK):
             for builder, proc, col in zip(builders, processors, zip(*chunk, strict=True), strict=True):
                 builder.add(col if proc is None else [proc(v) for v in col])

@@ -1,0 +1,119 @@
+"""archive/frames: the aggregation's frames read column by column are the frames `Store.*_frame` returns, on
+SQLite and PostgreSQL: same rows, columns and dtypes (a blank column stays None, an integer column with a NULL
+becomes float), so the aggregation built on them is unchanged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from cchc_excel.app.reporting import aggregate_period, periods_needed
+from cchc_excel.archive import frames as F
+from cchc_excel.archive.importing import import_files
+from cchc_excel.archive.store import Store, submissions
+from cchc_excel.archive.workspace import Workspace
+from cchc_excel.core.period import Period
+from tests.conftest import MARCH, PHUOC_HOA, good_values_phuoc_hoa, ws_form
+
+ON_TIME = datetime(2025, 3, 14, 9, 0)
+TAN = "22789"   # Xã Phước Tân: same tier and indicators as Phước Hòa
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order (PostgreSQL gives a join's rows in no particular order)."""
+    if frame.empty:
+        return frame
+    keys = [c for c in frame.columns if frame[c].notna().all()]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _old_frames(store: Store, period: Period) -> dict[str, pd.DataFrame]:
+    codes, months = periods_needed(period), [m.code for m in period.months()]
+    return {"values": store.values_frame(codes), "cases": store.cases_frame([period.previous().code, *months]),
+            "tasks": store.tasks_frame(months), "texts": store.texts_frame(months),
+            "subs": store.submissions_frame(months)[list(F.SUBMISSION_COLUMNS)]}
+
+
+def _new_frames(store: Store, period: Period) -> dict[str, pd.DataFrame]:
+    months = [m.code for m in period.months()]
+    return F.aggregation_frames(store, value_months=periods_needed(period),
+                                case_months=[period.previous().code, *months], months=months)
+
+
+@pytest.fixture
+def imported(any_workspace: Workspace, tmp_path: Path) -> Workspace:
+    """Two units, one of them sending a corrected second version, and a rejected file of a third."""
+    ws = any_workspace
+    first = ws_form(ws, PHUOC_HOA, tmp_path / "a", good_values_phuoc_hoa() | {"CT_1_TU": 30})
+    again = ws_form(ws, PHUOC_HOA, tmp_path / "b", good_values_phuoc_hoa() | {"CT_1_TU": 31})
+    other = ws_form(ws, TAN, tmp_path / "c", good_values_phuoc_hoa() | {"CT_1_TU": 12,
+                                                                        "TT_NGUOI_LAP": "Cán bộ Phước Tân"})
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"not a workbook")
+    for path in (first, again, other, broken):
+        list(import_files(ws, [path], period=MARCH, received_at=ON_TIME))
+    return ws
+
+
+def test_frames_equal_the_store_frames_row_for_row_with_their_dtypes(imported: Workspace) -> None:
+    with Store(imported.store_url, imported.archive_dir) as store:
+        old, new = _old_frames(store, MARCH), _new_frames(store, MARCH)
+    assert set(new) == set(old)
+    assert len(new["values"]) and len(new["cases"]) and len(new["subs"]) == 3   # the broken file has no period
+    for name in old:
+        assert list(new[name].columns) == list(old[name].columns), name
+        assert dict(new[name].dtypes) == dict(old[name].dtypes), name
+        pd.testing.assert_frame_equal(_sorted(new[name]), _sorted(old[name]), check_exact=True, obj=name)
+
+
+def test_a_period_without_rows_gives_empty_frames_with_the_columns(imported: Workspace) -> None:
+    june = Period.parse("2024-06")   # nothing stored in it nor in the months it compares with
+    with Store(imported.store_url, imported.archive_dir) as store:
+        old, new = _old_frames(store, june), _new_frames(store, june)
+    for name in old:
+        assert new[name].empty and list(new[name].columns) == list(old[name].columns), name
+
+
+def test_aggregation_on_the_new_frames_is_the_one_on_the_store_frames(imported: Workspace) -> None:
+    """`aggregate_period` (new frames) against `aggregate` fed with the `Store.*_frame` frames."""
+    from cchc_excel.core.aggregate import aggregate
+
+    new = aggregate_period(imported, MARCH)
+    with Store(imported.store_url, imported.archive_dir) as store:
+        old = aggregate(imported.plan, imported.registry, MARCH, **_old_frames(store, MARCH))
+    for name, frame in old.tables().items():
+        pd.testing.assert_frame_equal(_sorted(new.tables()[name]), _sorted(frame), check_exact=True, obj=name)
+
+
+def test_column_kinds_follow_pandas_inference(imported: Workspace) -> None:
+    """A column of NULLs only is object None; integers with a NULL are float with NaN; booleans and datetimes
+    pass through the dialect's result processors (SQLite stores them as integers and text)."""
+    q = select(submissions.c.id, submissions.c.is_current, submissions.c.received_at, submissions.c.unit_code,
+               submissions.c.fingerprint).order_by(submissions.c.id)
+    with Store(imported.store_url, imported.archive_dir) as store, store.engine.connect() as conn:
+        frame = F.read_frame(conn, q)
+        expected = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert frame["is_current"].dtype == bool and str(frame["received_at"].dtype).startswith("datetime64")
+    assert frame["unit_code"].isna().any()   # the unreadable file has no unit
+
+
+def test_columns_are_built_as_pandas_builds_rows() -> None:
+    """The column builder alone, chunk by chunk, against pandas' inference on the same Python values."""
+    cols = {"n": ("int", [[1, 2], [None, 4]]), "k": ("int", [[1, 2], [3, 4]]), "x": ("float", [[None, None], [None, None]]),
+            "s": ("str", [["a", None], ["a", "b"]]), "t": ("str", [[None, None], [None, None]]),
+            "f": ("float", [[1.5, None], [2.0, 3.0]])}
+    built = {}
+    for name, (kind, chunks) in cols.items():
+        col = F._Column(kind)
+        for chunk in chunks:
+            col.add(chunk)
+        built[name] = col.finish()
+    frame = pd.DataFrame(built)
+    rows = pd.DataFrame({name: [v for chunk in chunks for v in chunk] for name, (_, chunks) in cols.items()})
+    pd.testing.assert_frame_equal(frame, rows, check_exact=True)
+    assert frame["s"].array[0] is frame["s"].array[2]   # one string object per distinct value
