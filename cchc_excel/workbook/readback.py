@@ -444,13 +444,19 @@ class _Locator:
     def _cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
         loc = self.raw.names.get(slot.name)
         if loc is not None:
-            sheet, r1, c1, r2, _ = loc
-            rows = range(r1, r2 + 1)
-            return [(sheet, r, c1, self.raw.value(sheet, r, c1)) for r in rows]
-        self.used_positions = True
-        sheet = slot.sheet
-        return [(sheet, slot.row + i, slot.col, self.raw.value(sheet, slot.row + i, slot.col))
-                for i in range(slot.rows)]
+            sheet, r1, col, r2, _ = loc
+        else:
+            self.used_positions = True
+            sheet, r1, col = slot.sheet, slot.row, slot.col
+            r2 = r1 + slot.rows - 1
+        # `RawWorkbook.value` for a column of cells, without a call per cell (the case table has hundreds).
+        rows = self.raw.sheets.get(sheet) or []
+        out = []
+        for r in range(r1, r2 + 1):
+            line = rows[r] if r < len(rows) else ()
+            v = line[col] if col < len(line) else None
+            out.append((sheet, r, col, None if v == "" else v))
+        return out
 
     def cell(self, slot: Slot) -> tuple[str, int, int, Any]:
         return self.cells(slot)[0]
@@ -749,10 +755,11 @@ def check_cases(r: _Reading, sub: Submission) -> Iterator[Problem]:
     col_cells = {key: r.loc.cells(slot) for key, slot in slots.items()}
     field_slot = slots["field"]
     whole, parts = L.CASE_BALANCE
+    columns = list(col_cells.values())
     for i in range(len(col_cells["field"])):
+        if all(i >= len(column) or column[i][3] is None for column in columns):
+            continue   # an empty row (most of the table)
         cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in slots}
-        if all(c is None or c[3] is None for c in cells.values()):
-            continue
         r.touched = True
         counts: dict[str, int] = {}
         bad = False
