@@ -720,10 +720,13 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     if not cur.empty and not past.empty:
         # robust_z, vectorised: median and MAD of each unit's own history, computed once per (unit, indicator).
         past = past.astype({"value": float})
-        median = past.groupby(keys)["value"].median().rename("median")
-        dev = (past["value"] - past.join(median, on=keys)["median"]).abs()
-        mad = dev.groupby([past["unit_code"], past["indicator"]]).median().rename("mad")
-        count = past.groupby(keys)["value"].size().rename("count")
+        # One grouping (the keys hashed once): the median, each value's distance to it, their median (MAD).
+        by_key = past.groupby(keys)["value"]
+        median = by_key.median().rename("median")
+        dev = (past["value"] - by_key.transform("median")).abs()
+        number = by_key.ngroup()   # the group's position in `median`'s (sorted) order
+        mad = pd.Series(dev.groupby(number).median().to_numpy(), index=median.index, name="mad")
+        count = by_key.size().rename("count")
         joined = cur.join(median, on=keys).join(mad, on=keys).join(count, on=keys)
         joined = joined[joined["count"] >= 3]
         value = joined["value"].astype(float)
