@@ -13,7 +13,7 @@ from cchc_excel.documents.report import default_template, render_report
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "bao-cao-2025-03.context.json"
 
-TEXTS = ["Sở A & <B> \"C\"", "  lề hai bên  ", "cột\tcó tab", "hai\ndòng", "{{ 7*7 }}", "74,19*"]
+TEXTS = ["Sở A & <B> \"C\"", "  lề hai bên  ", "cột\tcó tab", "hai\ndòng", "trống\n\ngiữa", "", "{{ 7*7 }}", "74,19*"]
 
 
 def _cell_texts(path: Path) -> list[list[str]]:

@@ -142,7 +142,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     require_data(ws, period)
     agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
-    followup = build_followup_for(ws, period, detail_ref="Phụ lục I")
+    followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False)
     # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
     registry = agg.registry or ws.registry
     context = build_context(ws.plan, registry, agg, report_cfg=ws.report,
@@ -180,15 +180,19 @@ class Followup:
     """What `cchc followup` needs: the table, each task's status per month, and the months with data."""
 
     table: Any               # core.followup.FollowupTable
-    progress: Any            # pandas DataFrame from core.followup.task_progress
+    progress: Any            # pandas DataFrame from core.followup.task_progress (None: not asked for)
     months: list[Period]
 
 
 def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = None, as_of: date | None = None,
-                       detail_ref: str | None = None) -> Followup:
+                       detail_ref: str | None = None, progress: bool = True) -> Followup:
     """The follow-up table for a month (its own figures) or a longer period (its months with data pooled, as
     the report pools them); tasks from each unit's latest report. `detail_ref` names the appendix that lists
-    every unit's result (the report's "Phụ lục I"). Refuses a period without any accepted file."""
+    every unit's result (the report's "Phụ lục I"). Refuses a period without any accepted file.
+
+    Only the months the table uses are read (a month: itself); with `progress` (`cchc followup`), also the
+    tasks of the year to date for `Followup.progress`, which is None otherwise (the report needs the table
+    alone)."""
     from ..core.aggregate import data_months
     from ..core.followup import build_followup, task_progress
 
@@ -196,18 +200,22 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
     store = store or Store(ws.store_url, ws.archive_dir)
     try:
         month_codes = [m.code for m in (period.year_to_date() if period.kind == "month" else period.months())]
-        subs = store.submissions_frame(month_codes)
+        # a month's table uses its own figures and tasks (core.aggregate.data_months): not the year's months
+        table_codes = [period.code] if period.kind == "month" else month_codes
+        subs = store.submissions_frame(table_codes)
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
         if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
             raise Refusal(problem("period-no-data", value=period.label))
-        values, tasks = store.values_frame(month_codes), store.tasks_frame(month_codes)
+        values = store.values_frame(table_codes)
+        tasks = store.tasks_frame(month_codes if progress else table_codes)
     finally:
         if own:
             store.close()
     table = build_followup(ws.plan, ws.registry, period, values=values, tasks=tasks, as_of=as_of,
                            **({"detail_ref": detail_ref} if detail_ref else {}))
     months = period.year_to_date() if period.kind == "month" else data_months(period, list(accepted["period_code"]))
-    return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months), months=months)
+    return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months) if progress else None,
+                    months=months)
 
 
 @dataclass(frozen=True)

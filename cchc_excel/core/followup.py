@@ -362,7 +362,8 @@ def _tier_words(ind: Indicator, g: pd.DataFrame, registry: Registry) -> str:
 
 def _task_units(plan: Plan, registry: Registry, task: Task) -> tuple[list[str], list[str]]:
     hosts = [u.code for u in registry.units if unit_matches(task.assigned_to, unit_code=u.code, tier=u.tier)]
-    coords = [u.code for u in registry.units if u.code not in hosts
+    host_set = set(hosts)   # a task of every commune has thousands of hosts
+    coords = [u.code for u in registry.units if u.code not in host_set
               and unit_matches(task.coordinating, unit_code=u.code, tier=u.tier)]
     return hosts, coords
 

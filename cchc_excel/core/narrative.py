@@ -192,16 +192,19 @@ def _missed_text(registry: Registry, rows: pd.DataFrame, appendix_ref: str = "Ph
     missed = rows[rows["status"] == NOT_MET].sort_values("value", kind="stable")
     if missed.empty:
         return ""
-    by_code = {r.unit_code: r for r in missed.itertuples(index=False)}
+    # column lists, not itertuples (which boxes each value of a string column: thousands of units)
+    adjusted = missed["adjusted"].tolist() if "adjusted" in missed.columns else [False] * len(missed)
+    by_code = {code: (value, target_label, adj) for code, value, target_label, adj in zip(
+        missed["unit_code"].tolist(), missed["value"].tolist(), missed["target_label"].tolist(), adjusted,
+        strict=True)}
     parts = []
     one_tier = rows["tier"].nunique() <= 1  # an indicator of one tier: no tier heading
     for tier, codes in units_by_tier(registry, list(by_code)):
         shown = []
         for c in codes[:MISSED_LIST_LIMIT]:
-            r = by_code[c]
-            own = (f" (chỉ tiêu riêng {_lower_first(str(r.target_label))})"
-                   if bool(getattr(r, "adjusted", False)) and r.target_label else "")
-            shown.append(f"{label_of(registry, c)}: {_pct(r.value)}{own}")
+            value, target_label, adj = by_code[c]
+            own = f" (chỉ tiêu riêng {_lower_first(str(target_label))})" if bool(adj) and target_label else ""
+            shown.append(f"{label_of(registry, c)}: {_pct(value)}{own}")
         text = "; ".join(shown)
         if len(codes) > MISSED_LIST_LIMIT:
             text += f" và {nb(len(codes) - MISSED_LIST_LIMIT)} đơn vị khác (chi tiết tại {appendix_ref})"
@@ -581,7 +584,12 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
     # Indicators given to whole tiers; those of one or two named agencies are in Bảng 1 already.
     inds = [i for i in plan.indicators if i.kind in ("rate", "percent") and any(a in plan.tiers for a in i.applies_to)]
     columns = ["STT", "Đơn vị", *[f"CT {_printed(i)}" for i in inds]]
-    values = {(r.unit_code, r.indicator): r for r in agg.units.itertuples(index=False)}
+    u = agg.units
+    # column lists, not itertuples (which boxes each value of a string column: 60,000 rows nationally)
+    adjusted = u["adjusted"].tolist() if "adjusted" in u.columns else [False] * len(u)
+    values = {(code, key): (status, value, adj) for code, key, status, value, adj in zip(
+        u["unit_code"].tolist(), u["indicator"].tolist(), u["status"].tolist(), u["value"].tolist(), adjusted,
+        strict=True)}
     groups = []
     used = {"no_cases": False, "adjusted": False}
     for gi, tier in enumerate(registry.tiers, start=1):
@@ -593,17 +601,18 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
                 if r is None:
                     cells.append("-")
                     continue
-                mark = ADJUSTED_SIGN if bool(getattr(r, "adjusted", False)) else ""
-                if r.status == NOT_REPORTED:
+                status, value, adj = r
+                mark = ADJUSTED_SIGN if bool(adj) else ""
+                if status == NOT_REPORTED:
                     cells.append("x")
-                elif r.status == NO_CASES:
+                elif status == NO_CASES:
                     used["no_cases"] = True
                     cells.append(NO_CASES_SIGN)
-                elif pd.isna(r.value):
+                elif pd.isna(value):
                     cells.append("")
                 else:
                     used["adjusted"] = used["adjusted"] or bool(mark)
-                    cells.append(format_number(float(r.value)) + ("*" if r.status == NOT_MET else "") + mark)
+                    cells.append(format_number(float(value)) + ("*" if status == NOT_MET else "") + mark)
             rows.append([str(n), unit_label(registry, unit), *cells])
         if rows:
             groups.append({"title": f"{roman(gi)}. {tier_heading(registry, tier)}", "rows": rows})

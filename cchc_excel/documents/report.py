@@ -2,7 +2,7 @@
 
 - `render_report(context, out)` fills the template (`templates/report/bao-cao-thang.docx` by default),
   draws the context's chart specs with matplotlib, builds the variable-column tables (Bảng 1 and the
-  appendix) in code (XML blocks, see `BodyXml`; the tables are put in after the rendering, `_TableSlot`) and
+  appendix) in code (XML blocks, see `BodyXml`; the tables go in as the document is saved, `_TableSlot`) and
   saves the .docx.
 - `check_template(template, context)` lists, as `Problem`s with `template-*` codes, what would stop a
   template edited in Word from rendering: a file that is not a .docx, broken tags (by paragraph), blocks
@@ -25,6 +25,7 @@ documented in `docs/report-template.md`.
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import re
 import tempfile
@@ -38,7 +39,6 @@ from typing import Any
 import jinja2
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate, InlineImage
@@ -438,10 +438,15 @@ class BodyXml:
     """A block of WordprocessingML (here: one table) that docxtpl inserts in place of a `{{p … }}`
     paragraph. It plays the part of docxtpl's Subdoc for content without images or other parts, and
     does not need the optional `docxcompose` package that Subdoc imports. `__html__` marks it safe
-    for the autoescaping environment; its text was escaped by python-docx/lxml when it was built."""
+    for the autoescaping environment; its text was escaped when it was built. Held as pieces (a table's
+    rows), joined only when asked for as a whole."""
 
-    def __init__(self, xml: str) -> None:
-        self.xml = xml
+    def __init__(self, xml: str | Sequence[str]) -> None:
+        self.chunks: list[str] = [xml] if isinstance(xml, str) else list(xml)
+
+    @property
+    def xml(self) -> str:
+        return "".join(self.chunks)
 
     def __html__(self) -> str:
         return self.xml
@@ -452,23 +457,49 @@ class BodyXml:
 
 class _TableSlot(BodyXml):
     """What docxtpl puts in place of a `{{p rendered.… }}` paragraph for a code-built table: a one-word
-    paragraph, replaced by the table itself once the template is rendered (`_fill_table_slots`). A table of
-    4,000 rows (19 MB of XML) then skips docxtpl's regular expressions and jinja, and is parsed once."""
+    paragraph, replaced by the table's XML when the document is written (`_save_with_tables`). A table of
+    4,000 rows (19 MB of XML) then skips docxtpl's regular expressions and jinja and is never held as an
+    XML tree (which took some 300 MB)."""
 
     def __init__(self, name: str, table: BodyXml) -> None:
         super().__init__(f"<w:p><w:r><w:t>{_MARK}{name}{_MARK}</w:t></w:r></w:p>")
         self.name, self.table = name, table
 
 
-def _fill_table_slots(doc: Any, rendered: Mapping[str, Any]) -> None:
-    """Replace each table slot's paragraph of the rendered document by its table."""
-    slots = {f"{_MARK}{v.name}{_MARK}": v for v in rendered.values() if isinstance(v, _TableSlot)}
+def _save_with_tables(tpl: DocxTemplate, out: Path, rendered: Mapping[str, Any]) -> None:
+    """Save the rendered document to `out`, each table slot's paragraph (in whichever part it landed)
+    replaced by its table's XML, streamed into the zip."""
+    slots = {s.xml.encode("utf-8"): s.table for s in rendered.values() if isinstance(s, _TableSlot)}
     if not slots:
+        tpl.save(str(out))
         return
-    found = [(t, slots[t.text]) for t in doc.element.body.iter(qn("w:t")) if t.text in slots]
-    for t, slot in found:
-        paragraph = t.getparent().getparent()
-        paragraph.getparent().replace(paragraph, parse_xml(slot.table.xml))
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    mark = _MARK.encode("utf-8")
+    placed = 0
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if mark not in data:
+                dst.writestr(info, data)
+                continue
+            with dst.open(info, "w") as fh:
+                start = 0
+                while (at := data.find(mark, start)) >= 0:
+                    begin = data.rfind(b"<w:p>", start, at)
+                    slot = next((k for k in slots if data.startswith(k, begin)), None) if begin >= 0 else None
+                    if slot is None:   # the mark inside some other text: not a slot
+                        fh.write(data[start:at + len(mark)])
+                        start = at + len(mark)
+                        continue
+                    fh.write(data[start:begin])
+                    for chunk in slots[slot].chunks:
+                        fh.write(chunk.encode("utf-8"))
+                    start = begin + len(slot)
+                    placed += 1
+                fh.write(data[start:])
+    if placed < len(slots):
+        raise RuntimeError(f"{len(slots) - placed} code-built table(s) not found in the rendered document")
 
 
 def _keep_with_next(tr: Any) -> None:
@@ -548,6 +579,7 @@ class _RowXml:
 
 
 _LINE_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+_EMPTY_TEXT = re.compile(r'(<w:t(?: xml:space="preserve")?)></w:t>')
 
 
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
@@ -630,17 +662,18 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
                     else:
                         before, after = rows_xml.cell(j, align, pad, text != text.strip(), keep)
                         xml = before + _escape(text) + after
+                    if "></w:t>" in xml:   # an empty text element, written as XML writers write it: <w:t/>
+                        xml = _EMPTY_TEXT.sub(r"\1/>", xml)
                     made[(j, text, keep)] = xml
                 parts.append(xml)
             parts.append("</w:tr>")
             out.append("".join(parts))
-    head = etree.tostring(tbl, encoding="unicode")
-    body = "".join(out)
-    if "\t" in body or "\n" in body:
-        # a tab (or a group title's line break) inside a text: docxtpl's listing rules made it a tab run (a
-        # break) when the table went through its rendering
-        body = "".join(_resolve_listing(row) if "\t" in row or "\n" in row else row for row in out)
-    return BodyXml(head[:head.rindex("</w:tbl>")] + body + "</w:tbl>")
+    # the table's own XML as it reads inside the document, whose root declares the namespaces
+    head = _inner_xml(tbl)
+    # a tab (or a group title's line break) inside a text: docxtpl's listing rules made it a tab run (a break)
+    # when the table went through its rendering
+    rows_out = [_resolve_listing(row) if "\t" in row or "\n" in row else row for row in out]
+    return BodyXml([head[:head.rindex("</w:tbl>")], *rows_out, "</w:tbl>"])
 
 
 def _resolve_listing(xml: str) -> str:
@@ -758,11 +791,10 @@ def render_report(
             charts_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc_charts_")))
         ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir), page)
         tpl.render(ctx, jinja_env=_make_env(), autoescape=True)
-        _fill_table_slots(tpl.docx, ctx["rendered"])
         _keep_page_setup(tpl.docx, template_sections)
         _fit_case_figures(tpl.docx)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tpl.save(str(out))
+        _save_with_tables(tpl, out, ctx["rendered"])
     return out
 
 
