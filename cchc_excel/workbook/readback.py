@@ -11,6 +11,7 @@ Rates and Đạt/Chưa đạt are never taken from the file: they are recomputed
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import re
@@ -360,6 +361,7 @@ def _sheet_cell_styles(xml: bytes, refs: set[str], sheet: str, xfs: list[str],
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
 
+@functools.lru_cache(maxsize=512)
 def format_meaning(code: str) -> str:
     """What a number format says about the number it shows: "percent" (the cell holds a fraction: 0.875
     shows as 87,5%), "date" (a day serial), or "" (a plain number)."""
