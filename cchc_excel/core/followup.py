@@ -20,6 +20,7 @@ named (for item 4 of the report).
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -250,7 +251,14 @@ def _latest_tasks(tasks: pd.DataFrame, months: Sequence[Period]) -> dict[tuple[s
         return {}
     t = tasks[tasks["period_code"].isin(codes)].sort_values("period_code", kind="stable")
     t = t.groupby(["unit_code", "task"], sort=False).tail(1)
-    return {(r.unit_code, r.task): r for r in t.itertuples(index=False)}
+    return {(r.unit_code, r.task): r for r in _records(t)}
+
+
+def _records(frame: pd.DataFrame) -> list[Any]:
+    """`frame.itertuples(index=False)` from column lists (itertuples boxes each value of a string column one
+    by one: 16,000 task rows nationally)."""
+    row = namedtuple("Pandas", [str(c) for c in frame.columns], rename=True)  # type: ignore[misc]
+    return [row._make(values) for values in zip(*(frame[c].tolist() for c in frame.columns), strict=True)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -480,8 +488,10 @@ def build_followup(plan: Plan, registry: Registry, period: Period, *, values: pd
         # blank rows as "không phát sinh"; a row that is not there is not a blank).
         codes_used = {m.code for m in months}
         used = values[values["period_code"].isin(codes_used)] if not values.empty else values
-        sent = set(zip(used["unit_code"], used["indicator"], strict=True)) if not used.empty else set()
-        absent = [(u, i) not in sent for u, i in zip(units["unit_code"], units["indicator"], strict=True)]
+        sent = (set(zip(used["unit_code"].tolist(), used["indicator"].tolist(), strict=True)) if not used.empty
+                else set())
+        absent = [(u, i) not in sent
+                  for u, i in zip(units["unit_code"].tolist(), units["indicator"].tolist(), strict=True)]
         units.loc[absent, "status"] = NOT_REPORTED
         groups = per_group(plan, units, has_districts=False)
     else:
@@ -582,7 +592,9 @@ def task_progress(plan: Plan, registry: Registry, tasks: pd.DataFrame, months: S
     before ("Đang thực hiện → Đã hoàn thành", "Không thay đổi", "Chưa báo cáo kỳ này")."""
     codes = [m.code for m in months]
     t = tasks[tasks["period_code"].isin(codes)] if not tasks.empty else tasks
-    seen = {(r.unit_code, r.task, r.period_code): r.status for r in t.itertuples(index=False)} if not t.empty else {}
+    seen = ({(u, k, p): st for u, k, p, st in zip(t["unit_code"].tolist(), t["task"].tolist(),
+                                                  t["period_code"].tolist(), t["status"].tolist(), strict=True)}
+            if not t.empty else {})
     rows = []
     for task in plan.tasks:
         hosts, coords = _task_units(plan, registry, task)
