@@ -592,6 +592,7 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
         strict=True)}
     groups = []
     used = {"no_cases": False, "adjusted": False}
+    numbers: dict[Any, str] = {}
     for gi, tier in enumerate(registry.tiers, start=1):
         rows = []
         for n, unit in enumerate(registry.in_tier(tier.code), start=1):
@@ -612,7 +613,10 @@ def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str
                     cells.append("")
                 else:
                     used["adjusted"] = used["adjusted"] or bool(mark)
-                    cells.append(format_number(float(value)) + ("*" if status == NOT_MET else "") + mark)
+                    shown = numbers.get(value)
+                    if shown is None:     # the same rate recurs across units (100,00): formatted once
+                        shown = numbers[value] = format_number(float(value))
+                    cells.append(shown + ("*" if status == NOT_MET else "") + mark)
             rows.append([str(n), unit_label(registry, unit), *cells])
         if rows:
             groups.append({"title": f"{roman(gi)}. {tier_heading(registry, tier)}", "rows": rows})

@@ -144,19 +144,19 @@ class _Worksheet(Worksheet):
 class _Column:
     """A column of a sheet: its letter, width and the wrapped line count of each text it has held."""
 
-    __slots__ = ("letter", "width", "blank_xf", "_lines")
+    __slots__ = ("letter", "width", "blank_xf", "known")
 
     def __init__(self, index: int, width: float, blank_xf: int) -> None:
         self.letter, self.width, self.blank_xf = xl_col_to_name(index), width, blank_xf
-        self._lines: dict[str, int] = {}
+        self.known: dict[str, int] = {}      # text -> wrapped lines
 
     def blank(self, ref: str) -> str:
         return f'<c r="{self.letter}{ref}" s="{self.blank_xf}"/>'
 
     def lines(self, text: str) -> int:
-        n = self._lines.get(text)
+        n = self.known.get(text)
         if n is None:
-            n = self._lines[text] = wrapped_lines(text, self.width)
+            n = self.known[text] = wrapped_lines(text, self.width)
         return n
 
 
@@ -225,7 +225,7 @@ class Sheet:
                 book.str_table.count += 1
             cells.append(f'<c r="{col.letter}{ref}" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>')
             if kind in _MEASURED and value:
-                n = col.lines(value)
+                n = col.known.get(value) or col.lines(value)
                 if n > lines:
                     lines = n
         self.ws.add_row_xml(r, len(cells) - 1, self.ws.row_tag(lines).replace("{r}", ref) + "".join(cells) + "</row>")
