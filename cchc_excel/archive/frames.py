@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Boolean, DateTime, Float, Integer, Select, Table, select
 from sqlalchemy.engine import Connection
@@ -40,6 +39,18 @@ def _kind(column: Any) -> str:
     return "str"
 
 
+def _array(values: Any, dtype: str) -> Any:
+    """A numpy array made by pandas (numpy is pandas' dependency, not one the package declares)."""
+    return pd.Series(values, dtype=dtype).to_numpy()
+
+
+def _join(parts: list[Any]) -> Any:
+    """The chunks' arrays as one array of their dtype."""
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat([pd.Series(p, dtype=p.dtype, copy=False) for p in parts], ignore_index=True).to_numpy()
+
+
 class _Column:
     """One column filled chunk by chunk, finished with the dtype pandas infers for the same Python values
     (`pd.DataFrame(rows)`): floats with None -> float64 with NaN; integers -> int64, with None -> float64;
@@ -47,7 +58,7 @@ class _Column:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.parts: list[np.ndarray] = []
+        self.parts: list[Any] = []
         self.nulls = 0
         self.rows = 0
         self.memo: dict[Any, Any] = {}
@@ -56,36 +67,34 @@ class _Column:
         self.rows += len(col)
         if self.kind in ("float", "int"):
             try:
-                arr = np.array(col, dtype=np.int64 if self.kind == "int" else np.float64)   # None -> NaN
-            except TypeError:   # an integer column with None
-                arr = np.array(col, dtype=np.float64)
-            if arr.dtype == np.float64:
-                self.nulls += int(np.isnan(arr).sum())
+                arr = _array(col, "int64" if self.kind == "int" else "float64")   # None -> NaN
+            except (TypeError, ValueError):   # an integer column with None
+                arr = _array(col, "float64")
+            if arr.dtype.kind == "f":
+                self.nulls += int(pd.isna(arr).sum())
         elif self.kind == "bool":
-            arr = np.array(col, dtype=bool)
+            arr = _array(col, "bool")
         elif self.kind == "str":
             # Interned: each distinct string once per column (factorize hashes in C); -1 (None) takes the
             # appended None.
-            codes, uniques = pd.factorize(np.array(col, dtype=object))
-            shared = np.array([*(self.memo.setdefault(u, u) for u in uniques), None], dtype=object)
-            arr = shared.take(codes)
+            codes, uniques = pd.factorize(_array(col, "object"))
+            arr = _array([*(self.memo.setdefault(u, u) for u in uniques), None], "object").take(codes)
             self.nulls += int((codes < 0).sum())
         else:   # datetimes
-            arr = np.empty(len(col), dtype=object)
-            arr[:] = col
+            arr = _array(list(col), "object")
             self.nulls += sum(1 for v in col if v is None)
         self.parts.append(arr)
 
     def finish(self) -> Any:
         if self.rows and self.nulls == self.rows:
-            return np.full(self.rows, None, dtype=object)
+            return _array([None] * self.rows, "object")
         if self.kind == "str":
-            return pd.array(np.concatenate(self.parts), dtype="str")
+            return pd.array(_join(self.parts), dtype="str")
         if self.kind == "int" and self.nulls:
-            return np.concatenate([p.astype(np.float64) for p in self.parts])
+            return _join([p.astype("float64") for p in self.parts])
         if self.kind == "datetime":
-            return pd.Series(np.concatenate(self.parts))
-        return np.concatenate(self.parts)
+            return pd.Series(_join(self.parts))
+        return _join(self.parts)
 
 
 def read_frame(conn: Connection, query: Select) -> pd.DataFrame:
@@ -139,21 +148,21 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str]) -
     owners = read_frame(conn, select(submissions.c.id, *(submissions.c[n] for n in OWNER_COLUMNS))
                         .where(submissions.c.period_code.in_(codes)))
     ids = owners["id"].to_numpy()
-    order = np.argsort(ids, kind="stable")
+    order = ids.argsort(kind="stable")
     wanted = rows["submission_id"].to_numpy()
-    pos = order[np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)]
-    if not np.array_equal(ids[pos], wanted):   # cannot happen: a row's submission is never deleted
+    pos = order[ids.searchsorted(wanted, sorter=order).clip(max=len(ids) - 1)]
+    if not (ids[pos] == wanted).all():   # cannot happen: a row's submission is never deleted
         raise RuntimeError("a value row without its submission")
     data = {n: _owner_column(owners[n], pos) for n in OWNER_COLUMNS}
     data.update({c: rows[c] for c in rows.columns})
     return pd.DataFrame(data, columns=names)
 
 
-def _owner_column(column: pd.Series, pos: np.ndarray) -> Any:
+def _owner_column(column: pd.Series, pos: Any) -> Any:
     """A submission column spread over the rows, typed as pandas types the same values row by row."""
-    taken = np.asarray(column.to_numpy(dtype=object, na_value=None)).take(pos)
+    taken = column.to_numpy(dtype=object, na_value=None).take(pos)
     if pd.isna(taken).all():   # no value at all: pandas keeps None in an object column
-        return np.full(len(taken), None, dtype=object)
+        return taken
     return pd.array(taken, dtype="str")
 
 
