@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import yaml
 
 from cchc_excel.app.reporting import aggregate_period, write_reports
 from cchc_excel.archive import store as S
@@ -76,6 +77,13 @@ SECOND = ["Hòa", "Thắng", "Lộc", "Thịnh", "Hải", "Sơn", "Trung", "Hưn
 
 
 def synthetic_registry(n: int, seed: int = 2025) -> Registry:
+    reg, report = parse_registry(synthetic_registry_data(n, seed), source="synthetic")
+    assert reg is not None, report.flatten("code", "cell")
+    return reg
+
+
+def synthetic_registry_data(n: int, seed: int = 2025) -> dict[str, Any]:
+    """The registry as its YAML file would hold it."""
     rng = random.Random(seed)
     n_dept = max(2, min(60, n // 25))
     units: list[dict[str, Any]] = [{"code": "VPUBND", "name": "Văn phòng Ủy ban nhân dân tỉnh", "tier": "tinh"},
@@ -100,9 +108,7 @@ def synthetic_registry(n: int, seed: int = 2025) -> Registry:
             "tiers": [{"code": "tinh", "name": "Cấp tỉnh", "group_label": "Sở, ban, ngành"},
                       {"code": "xa", "name": "Cấp xã", "group_label": "Xã, phường, đặc khu"}],
             "units": units}
-    reg, report = parse_registry(data, source="synthetic")
-    assert reg is not None, report.flatten("code", "cell")
-    return reg
+    return data
 
 
 def two_tier_plan() -> Plan:
@@ -339,6 +345,55 @@ def openpyxl_read(path: Path, lay: L.Layout) -> int:
     return got
 
 
+def startup(a: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """What a command costs before its work: the interpreter, the imports, Typer's parsing (and, for the two
+    `check` commands, reading a plan and a registry of N units). Each command runs `a.startup_repeat` times,
+    each time in a fresh process, the commands interleaved (load drift hits each alike); medians of wall and
+    CPU time, beside `python -c pass`. The bytecode is compiled once into a cache of its own first, as pip
+    does when it installs the package (a checkout run with PYTHONDONTWRITEBYTECODE would recompile every
+    module of the package at every start)."""
+    reg_path = work / f"registry-{a.units}.yaml"
+    reg_path.write_text(yaml.safe_dump(synthetic_registry_data(a.units, a.seed), allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    cli = [sys.executable, "-m", "cchc_excel"]
+    commands = {"python -c pass": [sys.executable, "-c", "pass"],
+                "cchc --help": [*cli, "--help"],
+                "cchc generate --help": [*cli, "generate", "--help"],
+                "cchc plan check": [*cli, "plan", "check", str(PLAN), "--json"],
+                f"cchc units check (N={a.units})": [*cli, "units", "check", str(reg_path), "--json"]}
+    for name, cmd in commands.items():   # compiles the bytecode into the cache; checks the command works
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=work)
+        if proc.returncode != 0:
+            raise SystemExit(f"start-up: {name} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    wall: dict[str, list[float]] = {k: [] for k in commands}
+    cpu: dict[str, list[float]] = {k: [] for k in commands}
+    load_before = load()
+    for _ in range(a.startup_repeat):
+        for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, cwd=work, check=True)
+            wall[name].append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    shutil.rmtree(work / "pycache", ignore_errors=True)
+    out = {name: {"wall_ms": round(median(wall[name]) * 1000, 1), "cpu_ms": round(median(cpu[name]) * 1000, 1)}
+           for name in commands}
+    # The fixed cost of a command: the slower of the two --help runs (a command's options parsed, no work).
+    fixed = max(out["cchc --help"]["wall_ms"], out["cchc generate --help"]["wall_ms"]) / 1000
+    return {"commands": out, "repeat": a.startup_repeat, "fixed_seconds": round(fixed, 3),
+            "load_before": load_before, "load_after": load()}
+
+
+def print_startup(s: dict[str, Any]) -> None:
+    print(f"  command start-up (median of {s['repeat']}, fresh processes, interleaved, bytecode cached; load "
+          f"{s['load_before']:.2f}->{s['load_after']:.2f}):", flush=True)
+    for name, row in s["commands"].items():
+        print(f"    {name:<28} {row['wall_ms']:7.0f} ms wall {row['cpu_ms']:7.0f} ms CPU", flush=True)
+
+
 # ------------------------------------------------------------------------------------------------
 # Stages, each in a fresh process (`--stage NAME --work DIR`): what a command pays, start-up included
 # (interpreter, imports, plan and registry), nothing warmed by an earlier stage.
@@ -519,6 +574,15 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
     """`a.repeat` runs of the cycle, each in a fresh work folder, each stage in a fresh process; medians."""
     n = a.units
     runs: list[dict[str, dict[str, Any]]] = []
+    if a.keep is not None:
+        a.keep.mkdir(parents=True, exist_ok=True)
+    start_up = None
+    if a.startup_repeat:
+        scratch = Path(tempfile.mkdtemp(prefix=f"cchc-startup-{n}-", dir=a.keep))
+        start_up = startup(a, scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        print(f"N={n}", flush=True)
+        print_startup(start_up)
     for r in range(a.repeat):
         work = Path(tempfile.mkdtemp(prefix=f"cchc-cycle-{n}-", dir=a.keep))
         print(f"N={n} months={a.months} workers={a.workers} run {r + 1}/{a.repeat} in {work}", flush=True)
@@ -558,6 +622,7 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
         "accepted": runs[-1]["import"]["accepted"], "problem_codes": runs[-1]["import"]["problem_codes"],
         "shapes": runs[-1]["generate"].get("shapes"),
         "generation": runs[-1]["generate"].get("generation_ms_per_workbook"),
+        "startup": start_up,
         "runs": runs,
     }
     print(f"medians of {a.repeat}: " + ", ".join(f"{s} {med[s]['seconds']:.2f} s (load {med[s]['load']:.2f})"
@@ -568,7 +633,7 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
 
 
 TARGETS = {"cycle_s_at_4000": 15.0, "cycle_s_at_4000_12_months": 20.0, "cycle_s_at_200": 2.0,
-           "import_ratio": 25.0, "peak_mb_at_4000": 512.0, "flat_months": 0.10}
+           "import_ratio": 25.0, "peak_mb_at_4000": 512.0, "flat_months": 0.10, "startup_s": 0.3}
 
 
 def verdicts(r: dict[str, Any]) -> list[str]:
@@ -591,6 +656,13 @@ def verdicts(r: dict[str, Any]) -> list[str]:
     ratio = r["import_ratio"]
     line("import >= 25x openpyxl (whole import per file vs openpyxl, interleaved, same files)",
          ratio >= TARGETS["import_ratio"], f"{ratio:.1f}x; reader alone {r['reader_ratio']:.1f}x")
+    s = r.get("startup")
+    if s:
+        py = s["commands"]["python -c pass"]["wall_ms"]
+        out.append(f"  [{'MET ' if s['fixed_seconds'] < TARGETS['startup_s'] else 'MISS'}] command start-up "
+                   f"< {TARGETS['startup_s']} s (cchc <command> --help, interpreter included): "
+                   f"{s['fixed_seconds'] * 1000:.0f} ms, of which python itself {py:.0f} ms "
+                   f"(load {s['load_before']:.1f}-{s['load_after']:.1f})")
     return out
 
 
@@ -611,6 +683,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs of the cycle; medians are reported")
     ap.add_argument("--ref-sample", type=int, default=50, help="units generated from scratch for the ratio")
     ap.add_argument("--read-sample", type=int, default=100, help="files read by openpyxl for the ratio")
+    ap.add_argument("--startup-repeat", type=int, default=10,
+                    help="runs of each command for the start-up time (0: not measured)")
     ap.add_argument("--profile", choices=("import", "aggregate", "report"), help="cProfile one stage")
     ap.add_argument("--keep", type=Path, help="keep the work folders under this directory")
     ap.add_argument("--seed", type=int, default=7)
@@ -637,6 +711,10 @@ def main(argv: list[str] | None = None) -> int:
                      f"L{r['stages'][s]['load']:.1f}" for s in CYCLE_STAGES]
             print(f"  {r['units']:>6} " + " ".join(f"{c:>26}" for c in cells)
                   + f" {r['cycle_seconds']:8.2f} {r['peak_rss_mb']:8.0f}")
+        print("targets:")
+        for r in results:
+            print(f" N={r['units']}:")
+            print("\n".join(verdicts(r)))
         print(json.dumps({"scale": [{k: v for k, v in r.items() if k != "runs"} for r in results],
                           "machine": machine()}, ensure_ascii=False))
         return 0

@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from .. import bundled
 from ..core.period import NotAMonth, Period
@@ -166,9 +163,10 @@ class GuardedGroup(typer.core.TyperGroup):
         except OSError as exc:
             fail([problem("os-error", file=str(exc.filename or ""), detail=os_words(exc))], 1, as_json)
         except Exception as exc:
-            from sqlalchemy.exc import SQLAlchemyError
-
-            if not isinstance(exc, SQLAlchemyError):
+            # A database error can only come from a command that loaded SQLAlchemy; looking it up in
+            # sys.modules keeps `cchc <command> --help` (Click's Exit passes here) from importing it.
+            db_errors = sys.modules.get("sqlalchemy.exc")
+            if db_errors is None or not isinstance(exc, db_errors.SQLAlchemyError):
                 raise
             fail([problem("database-error", detail=str(getattr(exc, "orig", None) or exc).splitlines()[0])], 1,
                  as_json)
@@ -216,8 +214,36 @@ units_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Kiể
 app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
 
-console = Console()
-err = Console(stderr=True)
+
+
+class LazyConsole:
+    """A Rich console made on first use. Importing Rich costs about 40 ms, which `--help`, usage errors and
+    `--json` runs would pay at every start for nothing. The console is made when something is printed (after
+    Typer's test runner, if any, has put its own stdout in place, as Rich reads sys.stdout at print time)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def get(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - stands in for rich.table.Table, imported when used
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+console = LazyConsole()
+err = LazyConsole(stderr=True)
 T = TypeVar("T")
 
 JSON_OPT = typer.Option(False, "--json", help="In kết quả dạng JSON (cho script).")
@@ -343,8 +369,10 @@ def progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterato
     if quiet or not console.is_terminal:
         yield from items
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+                  console=console.get(), transient=True) as bar:
         task = bar.add_task(label, total=total)
         for item in items:
             yield item
@@ -423,13 +451,14 @@ def units_check(file: Path = typer.Argument(..., help="Tệp danh mục đơn v�
     --succession templates/registries/ninh-thuan-2025-to-khanh-hoa-2025.yaml
     """
     from ..archive.datafiles import load_registry
-    from ..archive.history import check_succession_files
 
     if (succession is None) != (old is None):
         raise typer.BadParameter("--succession và --from đi cùng nhau.")
     reg, report = load_registry(file)
     smap = None
     if succession is not None and old is not None:
+        from ..archive.history import check_succession_files  # pandas: only with a succession map
+
         smap, found = check_succession_files(succession, old, file)
         report.extend([p for p in found.problems if p not in report.problems])
     result = None

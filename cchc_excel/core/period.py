@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-import holidays
-
 from .vntext import format_short_date, parse_date, parse_roman, roman
 
 __all__ = ["Deadline", "NotAMonth", "Period", "due_warning", "is_working_day", "next_working_day", "parse_deadline",
@@ -236,6 +234,10 @@ class Period:
 def public_holidays(year: int) -> frozenset[date]:
     """Vietnam's public holidays of `year` (Tết, Giỗ Tổ, 30/4, 1/5, Quốc khánh, Tết Dương lịch and the days
     off the government moves), from the `holidays` package."""
+    # Imported here: `holidays` loads importlib.metadata and its calendars (~40 ms), a cost every command
+    # would pay at start-up while only due dates and working days need it.
+    import holidays
+
     return frozenset(holidays.Vietnam(years=year).keys())
 
 
