@@ -23,7 +23,6 @@ import io
 import os
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,7 +37,7 @@ from ..core.layout import Layout
 from ..core.period import Period
 from ..core.plan import Plan
 from ..core.units import Registry, Unit
-from .writer import Generated, target_path, write_workbook
+from .writer import Generated, target_path, workbook_bytes, write_workbook
 
 NAME_TOKEN = "QQZFGUNITNAMEZQQ"
 CODE_TOKEN = "QQZFGUNITCODEZQQ"
@@ -126,10 +125,8 @@ def build_template(lay: Layout, plan: Plan, *, secret: str, office: dict[str, An
     placeholder = dataclasses.replace(lay.unit, code=CODE_TOKEN, name=NAME_TOKEN)
     tlay = dataclasses.replace(lay, unit=placeholder)
     signature = L.sign(secret, tlay.signed_fields, GENERATED_TOKEN)
-    with tempfile.TemporaryDirectory(prefix="cchc-shape-") as tmp:
-        path = write_workbook(tlay, plan, Path(tmp) / "shape.xlsx", secret=secret, office=office,
-                              protect_password=protect_password, generated=PLACEHOLDER_GENERATED)
-        data = path.read_bytes()
+    data = workbook_bytes(tlay, plan, secret=secret, office=office, protect_password=protect_password,
+                          generated=PLACEHOLDER_GENERATED)
     tokens = [t.encode() for t in (NAME_TOKEN, CODE_TOKEN, GENERATED_TOKEN, CREATED_TOKEN, signature)]
     split = re.compile(b"(" + b"|".join(re.escape(t) for t in tokens) + b")")
     parts = []
