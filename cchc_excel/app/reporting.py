@@ -44,12 +44,23 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
         months = [m.code for m in period.months()]
         # A month's cases with the month before: the carried-over cases are checked against its pending.
         case_months = [period.previous().code, *months] if period.kind == "month" else months
-        frames = aggregation_frames(store, value_months=codes, case_months=case_months, months=months)
+        # The months before are read with the figures only (frames.HISTORY_COLUMNS): summed, never shown.
+        frames = aggregation_frames(store, value_months=codes, case_months=case_months, months=months,
+                                    lean_history=True)
         frames, registry = restate_history(ws, frames)
-        return aggregate(ws.plan, registry, period, today=today, **frames)
+        agg = aggregate(ws.plan, registry, period, today=today, **frames)
+        agg.restated_periods = restated_periods(frames["values"])
+        return agg
     finally:
         if own:
             store.close()
+
+
+def restated_periods(values: Any) -> list[str]:
+    """The month codes whose value rows were restated onto today's units (`unit_code_then` filled)."""
+    if values is None or "unit_code_then" not in values:
+        return []
+    return sorted(set(values.loc[values["unit_code_then"].notna(), "period_code"].astype(str)))
 
 
 def restate_history(ws: Workspace, frames: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -64,10 +75,9 @@ def restate_history(ws: Workspace, frames: dict[str, Any]) -> tuple[dict[str, An
 
 def history_note(ws: Workspace, agg: Aggregation) -> str | None:
     """The report's one sentence saying that earlier figures were converted to the new units, when they were."""
-    long = agg.long
-    if ws.history is None or long is None or "unit_code_then" not in long or not long["unit_code_then"].notna().any():
+    if ws.history is None or not agg.restated_periods:
         return None
-    return ws.history.sentence(sorted(set(long.loc[long["unit_code_then"].notna(), "period_code"].astype(str))))
+    return ws.history.sentence(agg.restated_periods)
 
 
 def require_data(ws: Workspace, period: Period, store: Store | None = None) -> None:

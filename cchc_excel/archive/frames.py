@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Boolean, DateTime, Float, Integer, Select, Table, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, Select, Table, case, select
 from sqlalchemy.engine import Connection
 
 from .store import Store, cases, submissions, tasks, texts, values
@@ -130,17 +130,32 @@ def read_frame(conn: Connection, query: Select) -> pd.DataFrame:
 
 OWNER_COLUMNS = ("unit_code", "period_code", "file_name")
 
+# A value row's columns that older months need (`core.aggregate`: the previous period, the same period last
+# year, the year to date, the unit's history for the jump check): figures, and answers for yes/no and tasks.
+HISTORY_COLUMNS = ("submission_id", "indicator", "numerator", "denominator", "value", "weight", "answer")
 
-def current_frame(conn: Connection, table: Table, period_codes: Iterable[str]) -> pd.DataFrame:
+
+def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *,
+                  detail: tuple[Sequence[str], Sequence[str]] | None = None) -> pd.DataFrame:
     """The current submissions' rows of a child table with their unit, period and file, as `Store._current`
     returns them (same columns, dtypes and row order: the same join, so the same plan).
 
     The join selects only the child's columns; each submission's unit, period and file name are read once
     (a submission's are never changed) and spread over its rows by id, instead of three strings decoded per
     row. Read after the rows, by period and of every version, they include every submission the rows name
-    even if an import made another version current in between (PostgreSQL reads each statement afresh)."""
+    even if an import made another version current in between (PostgreSQL reads each statement afresh).
+
+    `detail` = (months, columns): rows outside those months carry only those columns, the others NULL
+    (None / NaN): the history behind a period's comparisons is summed, never shown, and a string fetched
+    per row is most of the cost of reading it. One statement still, so the rows come in the same order
+    (float sums in the same order) as without it."""
     codes = list(period_codes)
-    rows = read_frame(conn, select(table).join(submissions, submissions.c.id == table.c.submission_id)
+    selected: list[Any] = list(table.columns)
+    if detail is not None:
+        months, kept = list(detail[0]), set(detail[1])
+        own = submissions.c.period_code.in_(months)
+        selected = [c if c.name in kept else case((own, c), else_=None).label(c.name) for c in table.columns]
+    rows = read_frame(conn, select(*selected).join(submissions, submissions.c.id == table.c.submission_id)
                       .where(submissions.c.is_current.is_(True), submissions.c.period_code.in_(codes)))
     names = [*OWNER_COLUMNS, *rows.columns]
     if rows.empty:
@@ -154,6 +169,10 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str]) -
     if not (ids[pos] == wanted).all():   # cannot happen: a row's submission is never deleted
         raise RuntimeError("a value row without its submission")
     data = {n: _owner_column(owners[n], pos) for n in OWNER_COLUMNS}
+    if detail is not None and "file_name" not in detail[1]:   # the file too, like the other detail columns
+        older = ~pd.Series(data["period_code"]).isin(set(detail[0])).to_numpy()
+        if older.any():
+            data["file_name"] = pd.array(pd.Series(data["file_name"]).mask(older, None), dtype="str")
     data.update({c: rows[c] for c in rows.columns})
     return pd.DataFrame(data, columns=names)
 
@@ -167,14 +186,19 @@ def _owner_column(column: pd.Series, pos: Any) -> Any:
 
 
 def aggregation_frames(store: Store, *, value_months: Sequence[str], case_months: Sequence[str],
-                       months: Sequence[str]) -> dict[str, pd.DataFrame]:
+                       months: Sequence[str], lean_history: bool = False) -> dict[str, pd.DataFrame]:
     """What `core.aggregate.aggregate` reads, in one connection: the current values of `value_months`, the
     case tables of `case_months`, task status and texts of `months`, and every submission (all versions) of
-    `months` with the columns the unit status needs."""
+    `months` with the columns the unit status needs.
+
+    With `lean_history`, value rows outside `months` carry only `HISTORY_COLUMNS` (the figures and answers
+    the comparisons, the year to date and the jump check read); their file, sheet, cell, note and done date
+    are NULL."""
     subs_q = (select(*(submissions.c[n] for n in SUBMISSION_COLUMNS))
               .where(submissions.c.period_code.in_(list(months))).order_by(submissions.c.id))
     with store.engine.connect() as conn:
-        return {"values": current_frame(conn, values, value_months),
+        detail = (months, HISTORY_COLUMNS) if lean_history else None
+        return {"values": current_frame(conn, values, value_months, detail=detail),
                 "cases": current_frame(conn, cases, case_months),
                 "tasks": current_frame(conn, tasks, months),
                 "texts": current_frame(conn, texts, months),

@@ -434,11 +434,16 @@ class Aggregation:
     cases: pd.DataFrame            # case table summed per tier (+ province)
     flags: pd.DataFrame            # data-quality flags (never block)
     texts: pd.DataFrame            # difficulties and proposals, de-duplicated, attributed
+    # The value rows of the period's own months as read (restated onto today's units where that happened:
+    # `unit_code_then`), for `cchc aggregate --csv`: not the history behind the comparisons (`long_rows`).
     long: pd.DataFrame = field(default_factory=pd.DataFrame)
     months: list[Period] = field(default_factory=list)  # the months with data behind a longer period
     # The registry as the period saw it (`period_registry`): today's units, plus an abolished tier's units
     # for the periods they reported in. None: the registry the aggregation was given.
     registry: Registry | None = None
+    # The months among those read (history included) whose figures were restated onto today's units
+    # (`app.reporting.restate_history`): the report says so in one sentence.
+    restated_periods: list[str] = field(default_factory=list)
 
     def tables(self) -> Mapping[str, pd.DataFrame]:
         return {"units": self.units, "groups": self.groups, "units_ytd": self.units_ytd,
@@ -880,11 +885,23 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
     return out.sort_values(["kind", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
+LONG_DROPPED = ("submission_id",)   # internal to the store: no reader of long-<period>.csv needs it
+
+
+def long_rows(values: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The month rows of `period`'s own months, without the store's internal ids: what long-<period>.csv
+    gives a reader (the months before, read for the comparisons, are left out)."""
+    codes = {m.code for m in period.months()}
+    rows = values[values["period_code"].isin(codes)] if not values.empty else values
+    return rows.drop(columns=[c for c in LONG_DROPPED if c in rows.columns]).reset_index(drop=True)
+
+
 def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.DataFrame, subs: pd.DataFrame,
               cases: pd.DataFrame, tasks: pd.DataFrame, texts: pd.DataFrame, today: date | None = None
               ) -> Aggregation:
     """Everything the report needs for one period, from what the store returns."""
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
+    long = long_rows(values, period)
     months = [period]
     if period.kind != "month":
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
@@ -907,7 +924,7 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
         cases=case_summary(registry, cases, period), flags=flags,
-        texts=gather_texts(registry, texts, period), long=values, months=months, registry=registry)
+        texts=gather_texts(registry, texts, period), long=long, months=months, registry=registry)
 
 
 def period_registry(plan: Plan, registry: Registry, units: pd.DataFrame) -> Registry:
