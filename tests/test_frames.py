@@ -117,3 +117,28 @@ def test_columns_are_built_as_pandas_builds_rows() -> None:
     rows = pd.DataFrame({name: [v for chunk in chunks for v in chunk] for name, (_, chunks) in cols.items()})
     pd.testing.assert_frame_equal(frame, rows, check_exact=True)
     assert frame["s"].array[0] is frame["s"].array[2]   # one string object per distinct value
+
+
+def test_lean_history_keeps_the_rows_and_their_order_and_blanks_only_the_detail_of_older_months(
+        imported: Workspace) -> None:
+    """`lean_history`: the same rows in the same order; rows outside the period's months keep only
+    HISTORY_COLUMNS (and their unit and period); the period's own rows are untouched."""
+    april = Period.parse("2025-04")   # March is history for April
+    months = [m.code for m in april.months()]
+    with Store(imported.store_url, imported.archive_dir) as store:
+        full = F.aggregation_frames(store, value_months=periods_needed(april), case_months=months, months=months)
+        lean = F.aggregation_frames(store, value_months=periods_needed(april), case_months=months, months=months,
+                                    lean_history=True)
+    a, b = full["values"], lean["values"]
+    assert len(a) and list(a.columns) == list(b.columns) and (a["period_code"] == "2025-03").all()
+    kept = [*F.HISTORY_COLUMNS, "unit_code", "period_code"]
+    pd.testing.assert_frame_equal(b[kept], a[kept], check_exact=True)
+    assert all(b[c].isna().all() for c in b.columns if c not in kept)
+
+
+def test_long_holds_the_period_months_only(imported: Workspace) -> None:
+    agg = aggregate_period(imported, Period.parse("2025-04"))
+    assert agg.long.empty and "submission_id" not in agg.long
+    march = aggregate_period(imported, MARCH)
+    assert set(march.long["period_code"]) == {"2025-03"} and "submission_id" not in march.long
+    assert march.restated_periods == []
