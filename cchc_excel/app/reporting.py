@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..archive.frames import aggregation_frames
+from ..archive.frames import aggregation_frames, current_frame
 from ..archive.store import Store
+from ..archive.store import tasks as task_rows
+from ..archive.store import values as value_rows
 from ..archive.workspace import Workspace
 from ..core.aggregate import Aggregation, aggregate
 from ..core.followup import appendix_part, overdue_items
 from ..core.narrative import build_context
 from ..core.period import Period
 from ..core.problems import Refusal, problem
+from ..documents.background import Background
 from ..documents.summary import write_summary
 
 
@@ -134,6 +137,11 @@ def default_issue_date(ws: Workspace, period: Period) -> date:
     return period.due_date(ws.plan.reporting.due_day, month_offset=ws.plan.reporting.due_month_offset)
 
 
+# From this many units in the registry the summary is written in a second process (benchmarks/cycle.py: at
+# 200 units a process start costs about what the summary takes).
+PARALLEL_SUMMARY_UNITS = 1000
+
+
 def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: date | None = None,
                   pdf: bool = True, template: Path | None = None, agg: Aggregation | None = None,
                   final: bool = False) -> ReportFiles:
@@ -144,12 +152,25 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
 
     Refuses (`Refusal`, nothing written) a period without any accepted file, an `out_dir` that is a file, and
     a missing or broken template."""
-    from ..documents.report import render_report, to_pdf  # docx/matplotlib stack is only needed here
-
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
     template = report_template(ws, template)
     require_data(ws, period)
+    # The Excel summary is written in a second process while this one renders the Word report (2 CPUs); the
+    # child starts now, so its interpreter and imports overlap the work below. Small registries stay in one
+    # process: the start would cost more than it saves.
+    summary = Background(write_summary, parallel=len(ws.registry.units) >= PARALLEL_SUMMARY_UNITS)
+    try:
+        return _write_reports(ws, period, out_dir, summary, issue_date=issue_date, pdf=pdf, template=template,
+                              agg=agg, final=final)
+    finally:
+        summary.close()
+
+
+def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, *, issue_date: date | None,
+                   pdf: bool, template: Path | None, agg: Aggregation | None, final: bool) -> ReportFiles:
+    from ..documents.report import render_report, to_pdf  # docx/matplotlib stack is only needed here
+
     agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
     followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False)
@@ -173,10 +194,12 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
             raise PlaceholdersLeft(left)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-cchc-{period.code}"
+    # the summary reads neither the long table nor the year-to-date units: not pickled to the child
+    summary.start(replace(agg, long=agg.long.iloc[:0], units_ytd=agg.units_ytd.iloc[:0]), ws.plan, registry,
+                  out_dir / f"tong-hop-{period.code}.xlsx", followup=followup.table)
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
                          final=final)
-    xlsx = write_summary(agg, ws.plan, registry, out_dir / f"tong-hop-{period.code}.xlsx",
-                         followup=followup.table)
+    xlsx = summary.result()
     pdf_path = to_pdf(docx, out_dir) if pdf else None
     return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)
 
@@ -216,8 +239,11 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
         if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
             raise Refusal(problem("period-no-data", value=period.label))
-        values = store.values_frame(table_codes)
-        tasks = store.tasks_frame(month_codes if progress else table_codes)
+        # read column by column (archive.frames: the frames Store.values_frame/tasks_frame give, without a
+        # dict per row)
+        with store.engine.connect() as conn:
+            values = current_frame(conn, value_rows, table_codes)
+            tasks = current_frame(conn, task_rows, month_codes if progress else table_codes)
     finally:
         if own:
             store.close()
