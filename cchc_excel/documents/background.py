@@ -6,7 +6,10 @@ It runs in this process instead, at `result()`, when there is no spare CPU or th
 small to pay for a process start (an interpreter plus pandas: ~0.5 s). A job that fails in the child raises
 the same exception here as it would have in this process (a `Refusal` keeps its problems and exit code); a
 child that dies (killed, out of memory) is replaced by running the job here, so the user sees what a run in
-one process would have shown."""
+one process would have shown.
+
+As with any spawned process, the child imports the program's main module: the `cchc` command and `python -m
+cchc_excel` are safe; a script that calls the report must keep its work under `if __name__ == "__main__":`."""
 
 from __future__ import annotations
 
