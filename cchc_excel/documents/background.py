@@ -22,18 +22,28 @@ from ..core.problems import Refusal
 
 def spare_cpu() -> bool:
     """True when a second process would get a CPU of its own: this process may use at least two (its affinity
-    where the system says, else the count) and the 1-minute load leaves one free beside this process (on a
-    busy machine the two processes would share the cores, and the second one's start is a cost, not a gain).
-    Windows has no load average: the count alone decides."""
+    where the system says, else the count) and the others running now leave one free (on a busy machine the
+    two processes would share the cores, and the second one's start is a cost, not a gain).
+
+    Linux: the processes runnable at this instant (/proc/loadavg, this one included); elsewhere the 1-minute
+    load average where there is one (it lags: a command just finished still counts), else the count alone."""
     try:
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):   # Windows and macOS have no affinity call
         count = os.cpu_count() or 1
+    if count < 2:
+        return False
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])
+        return running <= count - 1
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
-        load = 0.0
-    return count >= 2 and load < count - 0.5   # this process itself counts for about 1 in the load
+        return True
+    return load < count - 0.5   # this process itself counts for about 1 in the load
 
 
 class _Refused(Exception):
