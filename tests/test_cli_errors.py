@@ -174,6 +174,18 @@ def test_report_for_a_month_with_data_still_works(ws_with_march: Path, tmp_path:
     assert Path(payload["result"]["docx"]).exists()
 
 
+def test_report_whose_summary_cannot_be_created_is_a_message_naming_the_file(ws_with_march: Path, tmp_path: Path):
+    # xlsxwriter wraps the OSError in its own FileCreateError: it must still reach the office as a message.
+    out = tmp_path / "bc"
+    (out / "tong-hop-2025-03.xlsx").mkdir(parents=True)
+    code, payload = invoke_json("report", "-w", ws_with_march, "-p", "2025-03", "-o", out, "--no-pdf")
+    assert code == 1 and codes(payload) == ["os-error"], payload
+    assert "tong-hop-2025-03.xlsx" in payload["problems"][0]["file"], payload["problems"][0]
+    code, text = invoke("report", "-w", ws_with_march, "-p", "2025-03", "-o", out, "--no-pdf")
+    assert code == 1 and "tong-hop-2025-03.xlsx" in text.replace("\n", ""), text   # Rich wraps long paths
+    assert "đây là thư mục" in text, text
+
+
 def test_relative_template_is_read_from_the_current_folder(ws_with_march: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch):
     from cchc_excel.documents.report import default_template

@@ -163,6 +163,12 @@ class GuardedGroup(typer.core.TyperGroup):
         except OSError as exc:
             fail([problem("os-error", file=str(exc.filename or ""), detail=os_words(exc))], 1, as_json)
         except Exception as exc:
+            # xlsxwriter wraps the OSError of a workbook it cannot create (folder missing or read-only, file
+            # open in Excel): the office gets the same message as for any other file it cannot write.
+            xlsx_errors = sys.modules.get("xlsxwriter.exceptions")
+            cause = exc.args[0] if exc.args else None
+            if xlsx_errors is not None and isinstance(exc, xlsx_errors.FileCreateError) and isinstance(cause, OSError):
+                fail([problem("os-error", file=str(cause.filename or ""), detail=os_words(cause))], 1, as_json)
             # A database error can only come from a command that loaded SQLAlchemy; looking it up in
             # sys.modules keeps `cchc <command> --help` (Click's Exit passes here) from importing it.
             db_errors = sys.modules.get("sqlalchemy.exc")
