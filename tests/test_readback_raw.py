@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 
 from cchc_excel.workbook import readback as R
-from cchc_excel.workbook.safety import Limits, inspect
+from cchc_excel.workbook.safety import Limits, inspect, parse_ref
 
 
 def _book(cells: dict[str, dict[str, object]], formats: dict[tuple[str, str], str] | None = None) -> bytes:
@@ -41,7 +41,9 @@ def test_rows_read_are_counted_from_the_first_used_row() -> None:
 
 
 def _formats(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, int, int], str]:
-    return R._cell_formats(data, wanted, inspect("x.xlsx", data).parts)
+    """The formats of the cells named in A1 (the reader asks by (row, col))."""
+    cells = {sheet: {parse_ref(f"x!{ref}")[1:3] for ref in refs} for sheet, refs in wanted.items()}
+    return R._cell_formats(data, cells, inspect("x.xlsx", data).parts)
 
 
 def test_number_formats_found_for_percent_and_date_cells_only() -> None:

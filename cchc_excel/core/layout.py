@@ -12,6 +12,7 @@ fast path's template key. Documented in docs/workbook-format.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -414,6 +415,12 @@ def case_totals_of() -> dict[str, tuple[str, ...]]:
 
 
 def case_slots(table: CaseTable) -> list[Slot]:
+    return list(_case_slots(table))
+
+
+@functools.lru_cache(maxsize=16)
+def _case_slots(table: CaseTable) -> tuple[Slot, ...]:
+    """The case table's input slots (remembered: every layout has the same table, read per file)."""
     out = []
     for c in table.columns:
         if c.name is None:
@@ -422,7 +429,14 @@ def case_slots(table: CaseTable) -> list[Slot]:
         out.append(Slot(name=c.name, sheet=SHEET_CASES, row=table.first_row, col=c.col, kind=kind,
                         label=f"{c.group} - {c.label}".strip(" -"), role=c.key, rows=table.rows,
                         hint="Số nguyên ≥ 0" if kind == "count" else "Chọn hoặc gõ tên lĩnh vực"))
-    return out
+    return tuple(out)
+
+
+# Layouts already built, per plan (held, so its id is not reused): the units of one shape differ only in
+# identity, so the rest of the layout is built once per (indicators with their targets, tasks with their
+# roles, period, carried) and shared. Bounded: cleared when it grows past what a registry's shapes need.
+_BUILT: dict[int, tuple[Plan, dict[tuple[Any, ...], Layout]]] = {}
+_BUILT_MAX = 4096
 
 
 def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period, *,
@@ -430,6 +444,32 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period, *,
     """Decide every cell of one unit's workbook for one period (pure). `carried`: the unit's cases pending at
     the end of the previous period per field, pre-filled as "Từ kỳ trước" unless the plan says `off`."""
     items = indicators_for(plan, unit_code=unit.code, tier=unit.tier, flags=unit.flags)
+    unit_tasks = tasks_for(plan, unit_code=unit.code, tier=unit.tier)
+    # Everything but `unit` and `tier` follows from these (the plan's indicators and tasks by identity).
+    key = (tuple((id(i.indicator), i.target) for i in items), tuple((id(t.task), t.role) for t in unit_tasks),
+           period, tuple(carried))
+    try:
+        hash(key)
+    except TypeError:   # an unhashable value somewhere: built without the cache
+        return _build_layout(plan, unit, tier, period, items, unit_tasks, carried)
+    entry = _BUILT.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_BUILT) >= 8:
+            _BUILT.clear()
+        entry = _BUILT[id(plan)] = (plan, {})
+    built = entry[1]
+    known = built.get(key)
+    if known is None:
+        if len(built) >= _BUILT_MAX:
+            built.clear()
+        known = built[key] = _build_layout(plan, unit, tier, period, items, unit_tasks, carried)
+    if known.unit is unit and known.tier is tier:
+        return known
+    return dataclasses.replace(known, unit=unit, tier=tier)
+
+
+def _build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period, items: list[UnitIndicator],
+                  unit_tasks: list[UnitTask], carried: Sequence[tuple[str, int]]) -> Layout:
     blocks: list[IndicatorBlock] = []
     fixed: list[Fixed] = []
     row = IND_FIRST_ROW
@@ -452,7 +492,7 @@ def build_layout(plan: Plan, unit: Unit, tier: Tier, period: Period, *,
         row += len(slots)
 
     tasks: list[TaskRow] = []
-    for i, ut in enumerate(tasks_for(plan, unit_code=unit.code, tier=unit.tier)):
+    for i, ut in enumerate(unit_tasks):
         r = TASK_FIRST_ROW + i
         c = ut.task.code
         common = {"sheet": SHEET_TASKS, "row": r, "task": ut.task.key}

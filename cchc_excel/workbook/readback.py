@@ -149,9 +149,9 @@ class RawWorkbook:
     def load_formats(self, cells: Iterable[tuple[str, int, int]]) -> None:
         """Look up the number format of these cells (calamine does not expose formats). Cheap: styles.xml
         and one pass over the sheets concerned; nothing for files that are not .xlsx, or unreadable."""
-        wanted: dict[str, set[str]] = {}
+        wanted: dict[str, set[tuple[int, int]]] = {}
         for sheet, row, col in cells:
-            wanted.setdefault(sheet, set()).add(a1(row, col))
+            wanted.setdefault(sheet, set()).add((row, col))
         if not wanted or self.data is None or self.inspection.kind not in ("xlsx", "xlsm"):
             return
         try:
@@ -275,9 +275,9 @@ def _sheet_parts(workbook: bytes, rels: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def _cell_formats(data: bytes, wanted: dict[str, set[str]],
+def _cell_formats(data: bytes, wanted: dict[str, set[tuple[int, int]]],
                   parts: dict[str, bytes] | None = None) -> dict[tuple[str, int, int], str]:
-    """(sheet, row, col) -> number format code of the wanted cells (A1 addresses per sheet name); a cell whose
+    """(sheet, row, col) -> number format code of the wanted cells ((row, col) per sheet name); a cell whose
     style's format does not change what its number means (not a percent, not a date) may be left out. The
     file has passed `safety.inspect` (sizes bounded, no DTD or entities), which keeps its small parts
     inflated (`parts`): they are not inflated again; styles and workbook parts parsed with defusedxml."""
@@ -334,9 +334,9 @@ def _meaningful_styles(xfs: list[str]) -> tuple[int, ...]:
     return known
 
 
-def _sheet_cell_styles(xml: bytes, refs: set[str], sheet: str, xfs: list[str],
+def _sheet_cell_styles(xml: bytes, cells: set[tuple[int, int]], sheet: str, xfs: list[str],
                        out: dict[tuple[str, int, int], str]) -> None:
-    """The number formats of the cells `refs` of one sheet part, where they change what a number means
+    """The number formats of the cells `cells` ((row, col)) of one sheet part, where they change what a number means
     (the other cells are left out: their format says nothing). Only the few cells carrying a percent or
     date style are looked at: each such style attribute (` s="8"`, either quote, as every writer puts it)
     is found with bytes.find and its start tag read. A parser's call per element was half the reader's
@@ -350,11 +350,9 @@ def _sheet_cell_styles(xml: bytes, refs: set[str], sheet: str, xfs: list[str],
                 end = xml.find(b">", at)
                 m = _CELL_START.match(xml, start, end + 1) if start >= 0 and end >= 0 else None
                 if m:
-                    ref = m.group(1).decode("ascii")
-                    if ref in refs:
-                        parsed = parse_ref(f"x!{ref}")
-                        if parsed:
-                            out[(sheet, parsed[1], parsed[2])] = code
+                    parsed = parse_ref("x!" + m.group(1).decode("ascii"))
+                    if parsed and (parsed[1], parsed[2]) in cells:
+                        out[(sheet, parsed[1], parsed[2])] = code
                 at = xml.find(needle, at + len(needle))
 
 
@@ -453,11 +451,15 @@ class _Locator:
             r2 = r1 + slot.rows - 1
         # `RawWorkbook.value` for a column of cells, without a call per cell (the case table has hundreds).
         rows = self.raw.sheets.get(sheet) or []
+        n = len(rows)
         out = []
         for r in range(r1, r2 + 1):
-            line = rows[r] if r < len(rows) else ()
-            v = line[col] if col < len(line) else None
-            out.append((sheet, r, col, None if v == "" else v))
+            if r < n:
+                line = rows[r]
+                v = line[col] if col < len(line) else None
+                out.append((sheet, r, col, None if v == "" else v))
+            else:
+                out.append((sheet, r, col, None))
         return out
 
     def cell(self, slot: Slot) -> tuple[str, int, int, Any]:
@@ -724,12 +726,12 @@ def _check_indicator(r: _Reading, sub: Submission, block: L.IndicatorBlock) -> I
         if got is None and value is None and slot.required:
             yield _p("indicator-input-missing", r.file, *where, slot, label=slot.label, indicator=ind.id)
     first = next(iter(read.values()), None)
-    iv = IndicatorValue(key=ind.key, note=note, sheet=first[1][0] if first else None,
-                        cell=a1(first[1][1], first[1][2]) if first else None)
 
     def got(role: str) -> Any:
         return read[role][0] if role in read else None
 
+    # The IndicatorValue's fields by kind, made once (not one dataclass made and replaced per indicator).
+    values: dict[str, Any]
     if ind.kind == "rate":
         num, den = got("numerator"), got("denominator")
         rate = None
@@ -739,16 +741,16 @@ def _check_indicator(r: _Reading, sub: Submission, block: L.IndicatorBlock) -> I
                 yield _p("numerator-exceeds-denominator", r.file, *where, slot, value=int(num), detail=int(den))
             elif den > 0:
                 rate = num / den * 100
-        iv = dataclasses.replace(iv, numerator=num, denominator=den, value=rate)
+        values = {"numerator": num, "denominator": den, "value": rate}
     elif ind.kind == "percent":
-        iv = dataclasses.replace(iv, value=got("value"), weight=got("weight"))
+        values = {"value": got("value"), "weight": got("weight")}
     elif ind.kind == "yesno":
         answer = got("value")
-        iv = dataclasses.replace(iv, answer=answer,
-                                 value=None if answer is None else (100.0 if answer == L.YESNO[0] else 0.0))
+        values = {"answer": answer, "value": None if answer is None else (100.0 if answer == L.YESNO[0] else 0.0)}
     else:
-        iv = dataclasses.replace(iv, answer=got("status"), done_date=got("done_date"))
-    sub.indicators[ind.key] = iv
+        values = {"answer": got("status"), "done_date": got("done_date")}
+    sub.indicators[ind.key] = IndicatorValue(key=ind.key, note=note, sheet=first[1][0] if first else None,
+                                             cell=a1(first[1][1], first[1][2]) if first else None, **values)
 
 
 def check_cases(r: _Reading, sub: Submission) -> Iterator[Problem]:
@@ -757,9 +759,10 @@ def check_cases(r: _Reading, sub: Submission) -> Iterator[Problem]:
     col_cells = {key: r.loc.cells(slot) for key, slot in slots.items()}
     field_slot = slots["field"]
     whole, parts = L.CASE_BALANCE
-    columns = list(col_cells.values())
+    # The rows where any cell holds something (most of the table is empty), in one pass over its cells.
+    filled = {i for column in col_cells.values() for i, cell in enumerate(column) if cell[3] is not None}
     for i in range(len(col_cells["field"])):
-        if all(i >= len(column) or column[i][3] is None for column in columns):
+        if i not in filled:
             continue   # an empty row (most of the table)
         cells = {key: col_cells[key][i] if i < len(col_cells[key]) else None for key in slots}
         r.touched = True
