@@ -282,6 +282,26 @@ def _answer(answers: pd.Series) -> Any:
     return _least_done(pd.Series(given))
 
 
+def _codes_then(codes: pd.Series) -> str:
+    """The old unit codes behind one restated row, in order, each once."""
+    return ",".join(dict.fromkeys(map(str, codes)))
+
+
+def _regroup(older: pd.DataFrame, keys: list[str], agg: dict[str, Any]) -> pd.DataFrame:
+    """Older rows grouped per new unit and `keys`: `agg` for the columns it names, the old codes behind each
+    row, and the first value of every other column."""
+    full: dict[str, Any] = {c: "first" for c in older.columns if c not in (*keys, *agg, "_w", "unit_code_then")}
+    full.update(agg)
+    full["unit_code_then"] = _codes_then
+    return older.groupby(keys, sort=False, dropna=False).agg(full).reset_index()
+
+
+def _with_kept(keep: pd.DataFrame, restated: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
+    """The rows kept as they were, then the restated ones, in the original's columns plus `unit_code_then`."""
+    columns = list(dict.fromkeys([*original.columns, "unit_code_then"]))
+    return pd.concat([keep, restated.reindex(columns=columns)], ignore_index=True)
+
+
 def map_values(plan: Plan, values: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
     """The long values table with older periods restated on the new units: one row per (new unit, period,
     indicator); numerators, denominators and weights added (times the share for a split), rates recomputed,
@@ -304,7 +324,7 @@ def map_values(plan: Plan, values: pd.DataFrame, smap: SuccessionMap) -> pd.Data
                      _vw=("_vw", lambda s: s.sum(min_count=1)), _v=("_v", "mean"), _n=("_v", "size"),
                      answer=("answer", _answer), file_name=("file_name", "first"), sheet=("sheet", "first"),
                      cell=("cell", "first"),
-                     unit_code_then=("unit_code_then", lambda s: ",".join(dict.fromkeys(map(str, s)))),
+                     unit_code_then=("unit_code_then", _codes_then),
                      ).reset_index()
     kinds = out["indicator"].map({i.key: i.kind for i in plan.indicators})
     rule = out["indicator"].map({i.key: i.combine for i in plan.indicators})
@@ -315,9 +335,7 @@ def map_values(plan: Plan, values: pd.DataFrame, smap: SuccessionMap) -> pd.Data
     several = out["unit_code_then"].str.contains(",")
     for col in ("file_name", "sheet", "cell"):
         out[col] = out[col].where(~several, None)
-    out = out.drop(columns=["_vw", "_v", "_n"])
-    columns = list(dict.fromkeys([*values.columns, "unit_code_then"]))
-    return pd.concat([keep, out.reindex(columns=columns)], ignore_index=True)
+    return _with_kept(keep, out.drop(columns=["_vw", "_v", "_n"]), values)
 
 
 def map_cases(cases: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
@@ -330,15 +348,10 @@ def map_cases(cases: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
     work = older.copy()
     for k in counts:
         work[k] = pd.to_numeric(work[k], errors="coerce").fillna(0) * work["_w"].astype(float)
-    keys = ["unit_code", "period_code", "field"]
-    agg: dict[str, Any] = {k: "sum" for k in counts}
-    agg.update({c: "first" for c in work.columns if c not in (*keys, *counts, "_w", "unit_code_then")})
-    agg["unit_code_then"] = lambda s: ",".join(dict.fromkeys(map(str, s)))
-    out = work.groupby(keys, sort=False, dropna=False).agg(agg).reset_index()
+    out = _regroup(work, ["unit_code", "period_code", "field"], {k: "sum" for k in counts})
     for k in counts:
         out[k] = out[k].round().astype(int)
-    columns = list(dict.fromkeys([*cases.columns, "unit_code_then"]))
-    return pd.concat([keep, out.reindex(columns=columns)], ignore_index=True)
+    return _with_kept(keep, out, cases)
 
 
 def map_tasks(tasks: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
@@ -346,14 +359,8 @@ def map_tasks(tasks: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
     keep, older = _spread(tasks, smap)
     if older.empty:
         return tasks
-    older = older[older["_w"] > 0]
-    keys = ["unit_code", "period_code", "task"]
-    agg: dict[str, Any] = {c: "first" for c in older.columns if c not in (*keys, "_w", "status", "unit_code_then")}
-    agg["status"] = _least_done
-    agg["unit_code_then"] = lambda s: ",".join(dict.fromkeys(map(str, s)))
-    out = older.groupby(keys, sort=False, dropna=False).agg(agg).reset_index()
-    columns = list(dict.fromkeys([*tasks.columns, "unit_code_then"]))
-    return pd.concat([keep, out.reindex(columns=columns)], ignore_index=True)
+    out = _regroup(older[older["_w"] > 0], ["unit_code", "period_code", "task"], {"status": _least_done})
+    return _with_kept(keep, out, tasks)
 
 
 def map_texts(texts: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
@@ -363,8 +370,7 @@ def map_texts(texts: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
         return texts
     older = older.sort_values("_w", ascending=False, kind="stable").drop_duplicates(
         subset=[c for c in older.columns if c not in ("unit_code", "_w")])
-    columns = list(dict.fromkeys([*texts.columns, "unit_code_then"]))
-    return pd.concat([keep, older.reindex(columns=columns)], ignore_index=True)
+    return _with_kept(keep, older, texts)
 
 
 def map_submissions(subs: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
@@ -393,9 +399,8 @@ def map_submissions(subs: pd.DataFrame, smap: SuccessionMap) -> pd.DataFrame:
     for _, g in per_old.groupby(["unit_code", "period_code"], sort=False):
         accepted = g[g["status"] == "accepted"]
         pick = accepted.sort_values("received_at", kind="stable").iloc[-1] if not accepted.empty else g.iloc[-1]
-        out.append({**pick.to_dict(), "unit_code_then": ",".join(dict.fromkeys(g["unit_code_then"]))})
-    columns = list(dict.fromkeys([*subs.columns, "unit_code_then"]))
-    return pd.concat([keep, pd.DataFrame(out).reindex(columns=columns)], ignore_index=True)
+        out.append({**pick.to_dict(), "unit_code_then": _codes_then(g["unit_code_then"])})
+    return _with_kept(keep, pd.DataFrame(out), subs)
 
 
 @dataclass(frozen=True)
