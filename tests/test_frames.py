@@ -1,6 +1,7 @@
-"""archive/frames: the aggregation's frames read column by column are the frames `Store.*_frame` returns, on
-SQLite and PostgreSQL: same rows, columns and dtypes (a blank column stays None, an integer column with a NULL
-becomes float), so the aggregation built on them is unchanged."""
+"""archive/frames: the frames read column by column (the aggregation's, and `Store.*_frame`'s) are the
+frames the plain row-by-row read of the same join gives (`_rows_frame`), on SQLite and PostgreSQL: same rows,
+columns and dtypes (a blank column stays None, an integer column with a NULL becomes float), so the
+aggregation built on them is unchanged."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from cchc_excel.app.reporting import aggregate_period, periods_needed
 from cchc_excel.archive import frames as F
 from cchc_excel.archive.importing import import_files
-from cchc_excel.archive.store import Store, submissions
+from cchc_excel.archive.store import Store, cases, submissions, tasks, texts, values
 from cchc_excel.archive.workspace import Workspace
 from cchc_excel.core.period import Period
 from tests.conftest import MARCH, PHUOC_HOA, good_values_phuoc_hoa, ws_form
@@ -31,10 +32,20 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def _rows_frame(store: Store, table: Table, period_codes: list[str]) -> pd.DataFrame:
+    """The reference: the same join read the plain way, a dict per row through SQLAlchemy's result."""
+    q = (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.file_name, table)
+         .join(submissions, submissions.c.id == table.c.submission_id)
+         .where(submissions.c.is_current.is_(True), submissions.c.period_code.in_(period_codes)))
+    with store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
+
+
 def _old_frames(store: Store, period: Period) -> dict[str, pd.DataFrame]:
     codes, months = periods_needed(period), [m.code for m in period.months()]
-    return {"values": store.values_frame(codes), "cases": store.cases_frame([period.previous().code, *months]),
-            "tasks": store.tasks_frame(months), "texts": store.texts_frame(months),
+    return {"values": _rows_frame(store, values, codes),
+            "cases": _rows_frame(store, cases, [period.previous().code, *months]),
+            "tasks": _rows_frame(store, tasks, months), "texts": _rows_frame(store, texts, months),
             "subs": store.submissions_frame(months)[list(F.SUBMISSION_COLUMNS)]}
 
 
@@ -79,7 +90,7 @@ def test_a_period_without_rows_gives_empty_frames_with_the_columns(imported: Wor
 
 
 def test_aggregation_on_the_new_frames_is_the_one_on_the_store_frames(imported: Workspace) -> None:
-    """`aggregate_period` (new frames) against `aggregate` fed with the `Store.*_frame` frames."""
+    """`aggregate_period` (new frames) against `aggregate` fed with the row-by-row frames."""
     from cchc_excel.core.aggregate import aggregate
 
     new = aggregate_period(imported, MARCH)

@@ -642,11 +642,12 @@ class Store:
                                 columns=[c.name for c in q.selected_columns])
 
     def _current(self, table: Table, period_codes: Iterable[str]) -> pd.DataFrame:
-        q = (select(submissions.c.unit_code, submissions.c.period_code, submissions.c.file_name, table)
-             .join(submissions, submissions.c.id == table.c.submission_id)
-             .where(submissions.c.is_current.is_(True), submissions.c.period_code.in_(list(period_codes))))
+        """The current submissions' rows of a child table with their unit, period and file (one query for it:
+        `archive.frames.current_frame`, which builds on this module's tables)."""
+        from .frames import current_frame
+
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
+            return current_frame(conn, table, period_codes)
 
     def values_frame(self, period_codes: Iterable[str]) -> pd.DataFrame:
         """The long table of current reported values: unit, period, indicator, figures, source file and cell."""
