@@ -1,8 +1,8 @@
 """Word-report edge: render the monthly TTHC report from a context mapping with docxtpl.
 
 - `render_report(context, out)` fills the template (`templates/report/bao-cao-thang.docx` by default),
-  draws the context's chart specs with matplotlib, builds the variable-column tables (Bảng 1 and the
-  appendix) in code (XML blocks, see `BodyXml`; the tables go in as the document is saved, `_TableSlot`) and
+  puts the context's chart specs in as native Word charts (`charts.NativeChart`), builds the variable-column
+  tables (Bảng 1 and the appendix) in code (XML blocks, see `BodyXml`; the tables go in as the document is saved, `_TableSlot`) and
   saves the .docx.
 - `check_template(template, context)` lists, as `Problem`s with `template-*` codes, what would stop a
   template edited in Word from rendering: a file that is not a .docx, broken tags (by paragraph), blocks
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import io
-import logging
 import re
 import tempfile
 import zipfile
@@ -41,13 +40,14 @@ from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import DocxTemplate
 from lxml import etree
 
 from cchc_excel import bundled
 from cchc_excel.core.layout import CASE_COLUMNS as CASE_COLUMN_DEFS
 from cchc_excel.core.narrative import placeholders, point_label
 from cchc_excel.core.problems import Problem, problem
+from cchc_excel.documents.charts import NativeChart
 from cchc_excel.documents.docx_tables import (
     TABLE_PT,
     set_cant_split,
@@ -58,11 +58,9 @@ from cchc_excel.documents.docx_tables import (
     text_width_mm,
 )
 
-__all__ = ["PlaceholdersLeft", "chart_font", "check_template", "default_template", "draw_chart",
-           "iter_template_problems", "keep_words", "placeholders_left", "render_report", "to_pdf"]
+__all__ = ["PlaceholdersLeft", "check_template", "default_template", "iter_template_problems", "keep_words",
+           "placeholders_left", "render_report", "to_pdf"]
 
-CHART_WIDTH_MM = 160
-CHART_DPI = 200
 CASE_COLUMNS = len(CASE_COLUMN_DEFS) + 1   # the form's columns and the STT before them
 # Names the renderer puts into the context itself (never part of the caller's data).
 RENDERER_NAMES = frozenset({"rendered"})
@@ -87,10 +85,6 @@ _NUMBER = re.compile(r"^[+\-−]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?\s?%?$|^\d+\s?/\s
 _DASH = frozenset({"-", "–", "—", "x", "X", "", "KPS"})
 # Signs a value may carry after it in the appendix ("74,19*", "33,84*†"): not part of the number.
 VALUE_MARKS = "*†"
-# Fonts for charts, in order of preference: a Times-like serif that covers Vietnamese, then DejaVu (which
-# ships with matplotlib, so the choice never fails).
-CHART_FONTS = ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
-_VIETNAMESE_SAMPLE = "ÀẢÃÁẠĂẰẲẴẮẶÂẦẨẪẤẬĐÈẺẼÉẸÊỀỂỄẾỆÌỈĨÍỊÒỎÕÓỌÔỒỔỖỐỘƠỜỞỠỚỢÙỦŨÚỤƯỪỬỮỨỰỲỶỸÝỴàảãáạăđêôơưữựỹ"
 
 
 class PlaceholdersLeft(Exception):  # noqa: N818 - the name says what is wrong, as the brief asks
@@ -197,140 +191,6 @@ def _normalise_case_rows(context: dict[str, Any]) -> None:
         cells = (cells + [""] * CASE_COLUMNS)[:CASE_COLUMNS]
         rows.append(cells)
     table["rows"] = rows
-
-
-# --------------------------------------------------------------------------------------------
-# charts
-# --------------------------------------------------------------------------------------------
-
-def _vn_number(value: float, decimals: int = 2) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-_CHART_FONT: list[str] = []
-
-
-def chart_font(candidates: Sequence[str] = CHART_FONTS) -> str:
-    """The first of `candidates` installed with every Vietnamese letter; DejaVu Sans (shipped with matplotlib)
-    when none is. Looked up without any "findfont" warning (Liberation 1.x lacks ư, ạ, ể…)."""
-    if candidates is CHART_FONTS and _CHART_FONT:
-        return _CHART_FONT[0]
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
-
-    chosen = "DejaVu Sans"
-    quiet = logging.getLogger("matplotlib.font_manager")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        for name in candidates:
-            try:
-                path = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
-                charmap = FT2Font(path).get_charmap()
-            except (ValueError, RuntimeError, OSError):
-                continue
-            if all(ord(ch) in charmap for ch in _VIETNAMESE_SAMPLE):
-                chosen = name
-                break
-    finally:
-        quiet.setLevel(level)
-    if candidates is CHART_FONTS:
-        _CHART_FONT.append(chosen)
-    return chosen
-
-
-def draw_chart(spec: Mapping[str, Any], path: Path) -> Path:
-    """Draw one chart spec into a PNG at `path` (Agg canvas, no pyplot) in `chart_font()`, a font chosen
-    once for its Vietnamese letters, so matplotlib never searches (and never warns "findfont").
-
-    Kinds: "bar_target" (horizontal bars, bars under `target` in red, a dashed target line), "bar"
-    (the same without target), "line" (values over `labels`, optional target line).
-    """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
-    kind = str(spec.get("kind", "bar_target"))
-    labels = [str(x) for x in spec.get("labels") or []]
-    values = [float(v) for v in spec.get("values") or []]
-    if len(labels) != len(values):
-        raise ValueError(f"Biểu đồ '{spec.get('title', '')}': số nhãn ({len(labels)}) khác số giá trị ({len(values)}).")
-    target = spec.get("target")
-    target_f = float(target) if target is not None else None
-    unit = str(spec.get("unit", ""))
-    dec = int(spec.get("decimals", 2))
-
-    def fmt(v: float) -> str:
-        return f"{_vn_number(v, dec)}{unit}"
-
-    def fmt_target(v: float) -> str:
-        return f"{_vn_number(v, 0 if float(v).is_integer() else dec)}{unit}"
-
-    rc = {
-        # one family, installed and checked for every Vietnamese letter: a list naming a missing family makes
-        # matplotlib log "findfont: Font family … not found" for every text it draws
-        "font.family": [chart_font()],
-        "font.size": 9,
-        "axes.unicode_minus": False,
-        "text.parse_math": False,
-    }
-    width_in = CHART_WIDTH_MM / 25.4
-    with matplotlib.rc_context(rc):
-        if kind in ("bar_target", "bar"):
-            height_in = 1.1 + 0.22 * max(len(values), 1)
-            fig = Figure(figsize=(width_in, height_in), dpi=CHART_DPI)
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot(1, 1, 1)
-            ypos = list(range(len(values)))
-            below = "#c0392b"
-            ok = "#1f5f99"
-            colors = [below if (target_f is not None and v < target_f) else ok for v in values]
-            ax.barh(ypos, values, color=colors, height=0.62)
-            ax.set_yticks(ypos, labels)
-            ax.invert_yaxis()
-            top = max([*values, target_f or 0, 1.0])
-            upper = 100.0 if unit == "%" and top <= 100 else top * 1.12
-            ax.set_xlim(0, upper * 1.08)
-            for y, v in zip(ypos, values, strict=True):
-                ax.text(v + upper * 0.01, y, fmt(v), va="center", ha="left", fontsize=8,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
-            if kind == "bar_target" and target_f is not None:
-                ax.axvline(target_f, color="#333333", linestyle="--", linewidth=1)
-                from matplotlib.patches import Patch
-
-                handles = [Patch(color=ok, label="Đạt chỉ tiêu"), Patch(color=below, label="Chưa đạt chỉ tiêu"),
-                           matplotlib.lines.Line2D([], [], color="#333333", linestyle="--",
-                                                   label=f"Chỉ tiêu {fmt_target(target_f)}")]
-                # legend above the plot, never over the bars
-                ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
-                          frameon=False)
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
-        elif kind == "line":
-            fig = Figure(figsize=(width_in, 2.8), dpi=CHART_DPI)
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot(1, 1, 1)
-            xs = list(range(len(values)))
-            ax.plot(xs, values, marker="o", color="#1f5f99")
-            ax.set_xticks(xs, labels)
-            for x, v in zip(xs, values, strict=True):
-                ax.annotate(fmt(v), (x, v), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
-            if target_f is not None:
-                ax.axhline(target_f, color="#c0392b", linestyle="--", linewidth=1, label=f"Chỉ tiêu {fmt_target(target_f)}")
-                ax.legend(loc="lower right", fontsize=8)
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{_vn_number(v, 0)}{unit}"))
-        else:
-            raise ValueError(f"Không hỗ trợ loại biểu đồ '{kind}' (bar_target, bar, line).")
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.grid(axis="x" if kind != "line" else "y", linestyle=":", linewidth=0.6, alpha=0.7)
-        ax.set_axisbelow(True)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # zlib level 3: the same pixels, a smaller file than the default level 6, in 60% of its time
-        fig.savefig(str(path), dpi=CHART_DPI, pil_kwargs={"compress_level": 3})
-    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -721,11 +581,11 @@ def table_page(doc: Any) -> TablePage:
 
 
 def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page: TablePage) -> dict[str, Any]:
-    """What the renderer adds under `rendered`: chart images, code-built tables and point letters."""
+    """What the renderer adds under `rendered`: charts, code-built tables and point letters."""
     charts = []
     for n, spec in enumerate(ctx.get("charts") or [], start=1):
-        png = draw_chart(spec, charts_dir / f"bieu-do-{n}.png")
-        charts.append({"image": InlineImage(tpl, str(png), width=Mm(CHART_WIDTH_MM)),
+        # a native Word chart; its workbook (figures and chart) kept in charts_dir
+        charts.append({"image": NativeChart(tpl, spec, n, keep=charts_dir / f"bieu-do-{n}.xlsx"),
                        "caption": spec.get("caption") or f"Biểu đồ {n}. {spec.get('title', '')}".strip(),
                        "point": str(spec.get("point") or "")})
     item4 = ctx.get("item4") or {}
@@ -771,8 +631,9 @@ def render_report(
     """Render the report for `context` (see docs/report-template.md) into the .docx `out`; return `out`.
 
     `template` defaults to templates/report/bao-cao-thang.docx. Page size, orientation and margins are the
-    template's own (the code-built tables take the text width of the section they land in). Chart PNGs go
-    to `charts_dir` (kept) or to a temporary folder removed afterwards. While parts are left to complete the
+    template's own (the code-built tables take the text width of the section they land in). Charts are native
+    Word charts; each one's workbook (`bieu-do-N.xlsx`: its figures and the chart, to open in Excel) goes to
+    `charts_dir` (kept) or to a temporary folder removed afterwards. While parts are left to complete the
     document is marked "DỰ THẢO" on every page; with `final=True` it is not written at all
     (`PlaceholdersLeft`).
     """
