@@ -2,8 +2,8 @@
 
 - `render_report(context, out)` fills the template (`templates/report/bao-cao-thang.docx` by default),
   puts the context's chart specs in as native Word charts (`charts.NativeChart`), builds the variable-column
-  tables (Bảng 1 and the appendix) in code (XML blocks, see `BodyXml`; the tables go in as the document is saved, `_TableSlot`) and
-  saves the .docx.
+  tables (Bảng 1 and the appendix) in code (XML blocks, see `BodyXml`; the tables go in as the document is
+  saved, `_TableSlot`) and saves the .docx.
 - `check_template(template, context)` lists, as `Problem`s with `template-*` codes, what would stop a
   template edited in Word from rendering: a file that is not a .docx, broken tags (by paragraph), blocks
   left open, and fields the template uses that the context lacks.
