@@ -142,13 +142,17 @@ class _Worksheet(Worksheet):
 
 
 class _Column:
-    """A column of a sheet: its letter, width and the wrapped line count of each text it has held."""
+    """A column of a sheet: its letter, width, the wrapped line count of each text it has held, and each
+    text's cell XML after the cell reference (the same text recurs down a column: a unit's name on each of its
+    indicators' rows, an indicator's name on every unit's row)."""
 
-    __slots__ = ("letter", "width", "blank_xf", "known")
+    __slots__ = ("letter", "head", "width", "blank_xf", "known", "texts")
 
     def __init__(self, index: int, width: float, blank_xf: int) -> None:
         self.letter, self.width, self.blank_xf = xl_col_to_name(index), width, blank_xf
+        self.head = f'<c r="{self.letter}'
         self.known: dict[str, int] = {}      # text -> wrapped lines
+        self.texts: dict[str, tuple[str, str, int]] = {}   # text -> (kind, XML after the reference, lines)
 
     def blank(self, ref: str) -> str:
         return f'<c r="{self.letter}{ref}" s="{self.blank_xf}"/>'
@@ -218,16 +222,20 @@ class Sheet:
                     cells.append(col.blank(ref))
                     continue
                 value = str(value)
-            index = strings.get(value)
-            if index is None:
-                index = book.string_index(value)
-            else:
+            known = col.texts.get(value)
+            if known is not None and known[0] == kind:   # a text this column has written: in the table already
                 book.str_table.count += 1
-            cells.append(f'<c r="{col.letter}{ref}" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>')
-            if kind in _MEASURED and value:
-                n = col.known.get(value) or col.lines(value)
-                if n > lines:
-                    lines = n
+            else:
+                index = strings.get(value)
+                if index is None:
+                    index = book.string_index(value)
+                else:
+                    book.str_table.count += 1
+                known = col.texts[value] = (kind, f'" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>',
+                                            col.lines(value) if kind in _MEASURED and value else 1)
+            cells.append(col.head + ref + known[1])
+            if known[2] > lines:
+                lines = known[2]
         self.ws.add_row_xml(r, len(cells) - 1, self.ws.row_tag(lines).replace("{r}", ref) + "".join(cells) + "</row>")
         self.row += 1
         return r
@@ -282,7 +290,9 @@ class Book:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path), _SAFE)
+        # in_memory: the sheets' XML is zipped from memory, not written to temporary files, read back and
+        # deleted (a national summary's unit sheet is 21 MB of XML)
+        self.wb = xlsxwriter.Workbook(str(path), {**_SAFE, "in_memory": True})
         base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
         add = self.wb.add_format
         self.fmt: dict[str, Any] = {
