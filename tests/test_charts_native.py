@@ -81,6 +81,10 @@ def test_bar_target_shows_units_in_order_under_target_in_red_with_vietnamese_lab
     assert root.find(f".//{C}legend") is not None
     # the part points at its embedded workbook
     assert root.find(f"{C}externalData").get(f"{R}id") == "rId1"
+    # in the schema's order, which Word enforces: ... chart, spPr, txPr, externalData, printSettings
+    order = ["lang", "chart", "spPr", "txPr", "externalData", "printSettings"]
+    tags = [etree.QName(child).localname for child in root]
+    assert tags == sorted(tags, key=order.index)
 
 
 def test_bar_and_line_kinds_and_bad_specs() -> None:

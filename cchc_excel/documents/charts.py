@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHART_WIDTH_MM", "ChartData", "NativeChart", "chart_data", "chart_workbook", "vn_number"]
+__all__ = ["CHART_WIDTH_MM", "ChartData", "NativeChart", "chart_data", "chart_part_xml", "chart_workbook", "vn_number"]
 
 CHART_WIDTH_MM = 160
 FONT = "Times New Roman"
@@ -201,8 +201,12 @@ def chart_part_xml(workbook: bytes, rid: str) -> bytes:
     """The workbook's chart as Word's chart part, pointing at the embedded workbook (relationship `rid`)."""
     with zipfile.ZipFile(io.BytesIO(workbook)) as z:
         xml = z.read("xl/charts/chart1.xml")
-    external = f'<c:externalData r:id="{rid}"><c:autoUpdate val="0"/></c:externalData></c:chartSpace>'
-    return xml.replace(b"</c:chartSpace>", external.encode("ascii"))
+    external = f'<c:externalData r:id="{rid}"><c:autoUpdate val="0"/></c:externalData>'.encode("ascii")
+    # the schema's order (Word refuses a part out of it): externalData before printSettings, else last
+    at = xml.find(b"<c:printSettings")
+    if at < 0:
+        at = xml.rindex(b"</c:chartSpace>")
+    return xml[:at] + external + xml[at:]
 
 
 def _inline(rid: str, cx: int, cy: int, shape_id: int, name: str) -> str:
