@@ -6,8 +6,8 @@ Both files are unzipped; the volatile parts (`docProps/core.xml`) and attributes
 timestamps normalised. Then come, in order: the list of parts, the text of every paragraph, the section
 properties, document.xml as a list of blocks (paragraphs and table, row, cell properties), styles.xml as a
 list of styles, then every other XML part as a list of its child elements, so a failure names the first
-part and element that differ. Chart images are compared by pixel size only (their pixels depend on the
-fonts installed).
+part and element that differ; so are the charts (native chart parts, word/charts/chartN.xml). Pictures are
+compared by pixel size only, other binary parts (the charts' embedded workbooks) by size.
 
 The golden copy changes only on purpose: `pytest tests/test_report_golden.py --update-goldens` rewrites it;
 look at the diff and at a rendered page (`soffice --headless --convert-to pdf`) before committing it.
