@@ -10,6 +10,7 @@ the faster writer. The workbook is macro-free (.xlsx), has no external links and
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -41,6 +42,9 @@ DATE_FMT = "[$-42A]dd/mm/yyyy"
 TEXT_FMT = "@"
 
 
+_UNPLAIN = re.compile(r"[/\\:\x00]")   # what could make a file name more than one plain path component
+
+
 def safe_code(code: str) -> str:
     """A unit code as a file-name part: no path separators, dots or reserved characters."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "unit"
@@ -53,9 +57,14 @@ def workbook_filename(period: Period, unit: Unit) -> str:
 
 def target_path(out_dir: Path, period: Period, unit: Unit, *, resolved_dir: Path | None = None) -> Path:
     """Where the unit's workbook goes in `out_dir`; never outside it, whatever the unit's name or code."""
-    target = out_dir / workbook_filename(period, unit)
-    if target.resolve().parent != (resolved_dir or out_dir.resolve()):
-        raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
+    name = workbook_filename(period, unit)
+    target = out_dir / name
+    # Only a name with a separator or a dot-name, or a symbolic link already at the target, can resolve
+    # elsewhere than `out_dir`: resolving every path (several system calls each) costs more than writing
+    # the workbook from its shape's template, so the plain, link-free case takes one lstat.
+    if _UNPLAIN.search(name) or name in (".", "..") or os.path.islink(target):
+        if target.resolve().parent != (resolved_dir or out_dir.resolve()):
+            raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
     return target
 
 
