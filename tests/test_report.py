@@ -228,10 +228,10 @@ def test_charts_inserted_with_captions(rendered: Path) -> None:
     assert any(p.startswith("Biểu đồ 2.") for p in paras)
 
 
-def test_charts_dir_keeps_pngs(tmp_path: Path, template: Path) -> None:
+def test_charts_dir_keeps_chart_workbooks(tmp_path: Path, template: Path) -> None:
     ctx = load_sample()
     render_report(ctx, tmp_path / "r.docx", template=template, charts_dir=tmp_path / "charts")
-    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["bieu-do-1.png", "bieu-do-2.png"]
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["bieu-do-1.xlsx", "bieu-do-2.xlsx"]
 
 
 def test_a_years_totals_never_break_inside_a_figure_in_table_2(tmp_path: Path, template: Path) -> None:
@@ -568,22 +568,6 @@ def test_headings_do_not_break_inside_a_word(rendered: Path) -> None:
     assert "THỦ\u00a0TỤC" in heading and "HÀNH\u00a0CHÍNH" in heading
     subject = next(p.text for p in doc.paragraphs if p.text.startswith("Tình\u00a0hình"))
     assert "tháng\u00a03\u00a0năm\u00a02025" in subject
-
-
-def test_charts_print_no_findfont_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    import logging
-
-    from cchc_excel.documents.report import chart_font, draw_chart
-
-    spec = load_sample()["charts"][0]
-    with caplog.at_level(logging.DEBUG, logger="matplotlib"):
-        assert chart_font(("Phông Không Có", "DejaVu Sans")) == "DejaVu Sans"
-        draw_chart(spec, tmp_path / "c.png")
-    captured = capsys.readouterr()
-    assert not [r for r in caplog.records if "findfont" in r.getMessage() and r.levelno >= logging.WARNING]
-    assert "findfont" not in captured.out + captured.err
-    assert chart_font() in ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
 
 
 # --------------------------------------------------------------------------------------------

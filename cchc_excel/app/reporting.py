@@ -170,7 +170,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
 
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, *, issue_date: date | None,
                    pdf: bool, template: Path | None, agg: Aggregation | None, final: bool) -> ReportFiles:
-    from ..documents.report import render_report, to_pdf  # docx/matplotlib stack is only needed here
+    from ..documents.report import render_report, to_pdf  # the docx stack is only needed here
 
     agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
