@@ -203,29 +203,50 @@ def _column_cells(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Iter
         yield str(head), list(dict.fromkeys(str(r[j]) for r in rows if j < len(r)))
 
 
-def _word_minimum(head: str, cells: Sequence[str], font_pt: float, pad_mm: float) -> float:
+@dataclass(frozen=True)
+class _ColumnText:
+    """What the width rules measure of a column's texts, measured once per table (not once per font size
+    tried): the header, the longest word of the header and of the cells, the longest short cell (up to 14
+    characters), the longest cell, and the most value signs ending a cell."""
+
+    head: str
+    head_word: int
+    cell_word: int
+    short_cell: int
+    longest: int
+    marks: int
+
+
+def _column_texts(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[_ColumnText]:
+    return [_ColumnText(head=head, head_word=max((len(w) for w in head.split()), default=1),
+                        cell_word=max((len(w) for t in cells for w in t.split()), default=1),
+                        short_cell=max((len(t) for t in cells if len(t) <= 14), default=0),
+                        longest=max((len(t) for t in cells), default=0),
+                        marks=max((_marks(t) for t in cells), default=0))
+            for head, cells in _column_cells(columns, rows)]
+
+
+def _word_minimum(col: _ColumnText, font_pt: float, pad_mm: float) -> float:
     """The narrowest a column can be without breaking a word (header words are bold)."""
     em_mm = font_pt * 25.4 / 72
-    head_word = max((len(w) for w in head.split()), default=1)
-    cell_word = max((len(w) for t in cells for w in t.split()), default=1)
-    return max(head_word * em_mm * 0.62, cell_word * em_mm * 0.55) + pad_mm
+    return max(col.head_word * em_mm * 0.62, col.cell_word * em_mm * 0.55) + pad_mm
 
 
 def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
-                   font_pt: float = TABLE_PT, pad_mm: float = 2.2) -> list[float]:
+                   font_pt: float = TABLE_PT, pad_mm: float = 2.2, *,
+                   texts: Sequence[_ColumnText] | None = None) -> list[float]:
     """Share `total_mm` between columns. No column is narrower than its longest word (bold in the
     header) nor than its longest short cell (cells up to 14 characters stay on one line); what is left
-    goes in proportion to each column's longest text, so long names get room and numbers stay narrow."""
+    goes in proportion to each column's longest text, so long names get room and numbers stay narrow.
+    `texts`: the columns' `_column_texts`, when the caller has them."""
     em_mm = font_pt * 25.4 / 72
     char_mm, bold_mm = em_mm * 0.55, em_mm * 0.62
     mins: list[float] = []
     wants: list[float] = []
-    for head, cells in _column_cells(columns, rows):
-        short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
-        lo = max(_word_minimum(head, cells, font_pt, pad_mm), short_cell * char_mm + pad_mm)
-        longest = max((len(t) for t in cells), default=0)
+    for col in texts if texts is not None else _column_texts(columns, rows):
+        lo = max(_word_minimum(col, font_pt, pad_mm), col.short_cell * char_mm + pad_mm)
         # a header should need at most two lines when there is room
-        want = max(min(longest, 45) * char_mm + pad_mm, len(head) * bold_mm / 2 + pad_mm, lo)
+        want = max(min(col.longest, 45) * char_mm + pad_mm, len(col.head) * bold_mm / 2 + pad_mm, lo)
         mins.append(lo)
         wants.append(want)
     sum_min, sum_want = sum(mins), sum(wants)
@@ -239,18 +260,17 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
 
 
 def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
-                base_pt: float = TABLE_PT) -> float:
+                base_pt: float = TABLE_PT, *, texts: Sequence[_ColumnText] | None = None) -> float:
     """The largest table font (`base_pt`, the template's table size, down to 9 pt) at which no word has to
     break: wide appendix tables (one column per indicator) shrink instead of running off the page."""
     size = float(base_pt)
-    columns_cells = list(_column_cells(columns, rows))
+    measured = texts if texts is not None else _column_texts(columns, rows)
 
-    def minimum(head: str, cells: Sequence[str], font_pt: float) -> float:
-        short_cell = max((len(t) for t in cells if len(t) <= 14), default=0)
-        return max(_word_minimum(head, cells, font_pt, 2.2), short_cell * font_pt * 25.4 / 72 * 0.55 + 2.2)
+    def minimum(col: _ColumnText, font_pt: float) -> float:
+        return max(_word_minimum(col, font_pt, 2.2), col.short_cell * font_pt * 25.4 / 72 * 0.55 + 2.2)
 
     # room left for the widest text column (at least a fifth of the line), so it does not wrap word by word
-    while size > 9 and sum(minimum(h, c, size) for h, c in columns_cells) > total_mm * 0.88:
+    while size > 9 and sum(minimum(c, size) for c in measured) > total_mm * 0.88:
         size -= 0.5
     return size
 
@@ -463,11 +483,12 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     sd = Document()
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
-    font_pt = _table_font(columns, all_rows, total_mm, base_pt)
+    texts = _column_texts(columns, all_rows)
+    font_pt = _table_font(columns, all_rows, total_mm, base_pt, texts=texts)
     if shares and len(shares) == ncols and sum(shares) > 0:
         widths = [total_mm * float(w) / sum(float(x) for x in shares) for w in shares]
     else:
-        widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt)
+        widths = _column_widths(columns, all_rows, total_mm, font_pt=font_pt, texts=texts)
     table = sd.add_table(rows=3, cols=ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_table_borders(table, 4)
@@ -493,7 +514,7 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     proto_group, proto_data = group_row._tr, data_row._tr
     tbl.remove(proto_group)
     tbl.remove(proto_data)
-    mark_w = [max((_marks(str(r[j])) for r in all_rows if j < len(r)), default=0) for j in range(ncols)]
+    mark_w = [col.marks for col in texts]
     mark_twips = font_pt * 20 * 0.5  # "*" and "†" are half an em wide in Times New Roman
     rows_xml = _RowXml(proto_group, proto_data, mark_twips)
     heads = [str(c) for c in columns]
