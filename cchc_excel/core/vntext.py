@@ -18,6 +18,7 @@ yields valid Vietnamese syllables, because converting a correct name corrupts it
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -605,6 +606,8 @@ def parse_number(raw: object) -> ParsedNumber:
     """
     if raw is None:
         return ParsedNumber(None, False, None)
+    if type(raw) is float:   # the common case (every number a workbook holds): no round trip through Decimal
+        return ParsedNumber(raw, False, None) if math.isfinite(raw) else ParsedNumber(None, False, _NOT_A_NUMBER)
     if isinstance(raw, bool):
         return ParsedNumber(None, False, "giá trị đúng/sai, không phải là số")
     if isinstance(raw, int | float | Decimal):

@@ -190,7 +190,8 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
                                        memory_bytes=limits.parse_memory_bytes)
     else:
         try:
-            status, payload = "ok", _read_sheets(data, limits)
+            # calamine reads the parts inspect() inflated and checked, stored: it does not inflate them again.
+            status, payload = "ok", _read_sheets(insp.stored_copy() or data, limits)
         except Exception as exc:  # calamine raises its own error types for corrupt content
             status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
     if status == "timeout":
@@ -452,8 +453,17 @@ class _Locator:
         # `RawWorkbook.value` for a column of cells, without a call per cell (the case table has hundreds).
         rows = self.raw.sheets.get(sheet) or []
         n = len(rows)
+        if r1 == r2:   # one cell (most slots)
+            v = rows[r1][col] if r1 < n and col < len(rows[r1]) else None
+            return [(sheet, r1, col, None if v == "" else v)]
+        if r1 >= 0:   # a column: the rows the sheet has, then empty cells past its end
+            last = min(r2 + 1, n)
+            values = [line[col] if col < len(line) else None for line in rows[r1:last]]
+            out = [(sheet, r, col, None if v == "" else v) for r, v in enumerate(values, r1)]
+            out.extend((sheet, r, col, None) for r in range(max(r1, n), r2 + 1))
+            return out
         out = []
-        for r in range(r1, r2 + 1):
+        for r in range(r1, r2 + 1):   # a reference to row 0 ("A0:A9"): as the rows' list indexes it
             if r < n:
                 line = rows[r]
                 v = line[col] if col < len(line) else None
@@ -594,6 +604,12 @@ def _date(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str) ->
     return parsed, []
 
 
+@functools.lru_cache(maxsize=64)
+def _period(code: str) -> Period:
+    """`Period.parse`, remembered: every form of a month carries the same code (a Period is immutable)."""
+    return Period.parse(code)
+
+
 def identify(raw: RawWorkbook, ctx: ReadContext, file: str, sub: Submission) -> Layout | None:
     """Check the metadata and signature; return the layout to read the file with, or None."""
     meta = _meta(raw)
@@ -618,7 +634,7 @@ def identify(raw: RawWorkbook, ctx: ReadContext, file: str, sub: Submission) -> 
         report.add(problem("wrong-plan", file=file, value=sub.plan_id, detail=ctx.plan.id))
         return None
     try:
-        period = Period.parse(sub.period_code)
+        period = _period(sub.period_code)
     except ValueError:
         report.add(problem("not-our-form", file=file))
         return None
@@ -681,9 +697,12 @@ class _Reading:
         """Read one input cell by its slot's kind: (value, problems, where, what was typed)."""
         sheet, row, col, value = cell if cell is not None else self.loc.cell(slot)
         where = (sheet, row, col)
+        if value is None:   # an empty cell: nothing and no problem, whatever the kind (as each reader says)
+            return None, [], where, None
         kind = slot.kind
         if kind in ("count", "percent"):
-            fmt = format_meaning(self.raw.number_format(*where))
+            # A number format only changes what a number means (`_number`); `formats` holds no other cell.
+            fmt = format_meaning(self.raw.formats.get(where, "")) if self.raw.formats else ""
             got, probs = _number(value, where, slot, self.file, whole=kind == "count",
                                  lo=None if kind == "count" else 0, hi=None if kind == "count" else 100, fmt=fmt)
         elif kind in ("yesno", "status"):
