@@ -66,6 +66,12 @@ def rules_of(plan: Plan) -> dict[str, str]:
 COMBINED_COLUMNS = ["value", "numerator", "denominator", "n"]
 
 
+def _numbers(column: pd.Series) -> pd.Series:
+    """The column as `pd.to_numeric(errors="coerce")` gives it, without its copy when it holds floats already
+    (the store's figures: a year of history is half a million rows)."""
+    return column if column.dtype == "float64" else pd.to_numeric(column, errors="coerce")
+
+
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
     pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
@@ -73,18 +79,18 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
     cols = [*keys, "indicator"]
     if rows.empty:
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
-    num = pd.to_numeric(rows["numerator"], errors="coerce")
-    den = pd.to_numeric(rows["denominator"], errors="coerce")
-    val = pd.to_numeric(rows["value"], errors="coerce")
-    wgt = pd.to_numeric(rows["weight"], errors="coerce") if "weight" in rows else pd.Series(float("nan"), rows.index)
+    num, den, val = _numbers(rows["numerator"]), _numbers(rows["denominator"]), _numbers(rows["value"])
+    wgt = _numbers(rows["weight"]) if "weight" in rows else pd.Series(float("nan"), rows.index)
     pair = num.notna() & den.notna()
     has_value = val.notna()
     used_weight = wgt.where(has_value & wgt.notna(), 0.0)
-    work = rows[cols].copy()
-    work["_num"], work["_den"], work["_n_pair"] = num.where(pair, 0.0), den.where(pair, 0.0), pair.astype(int)
-    work["_vw"], work["_w"] = val.fillna(0.0) * used_weight, used_weight
-    work["_v"], work["_n_val"] = val.where(has_value, 0.0), has_value.astype(int)
-    g = work.groupby(cols, sort=False).sum(numeric_only=True).reset_index()
+    # Only the figures are copied, the rows are grouped by their own key columns: a year of history is half a
+    # million rows. copy=False: the columns just computed are the frame's (no consolidated second copy). The
+    # counts are summed from booleans (a byte a row; their sums are int64 as from ints).
+    work = pd.DataFrame({"_num": num.where(pair, 0.0), "_den": den.where(pair, 0.0), "_n_pair": pair,
+                         "_vw": val.fillna(0.0) * used_weight, "_w": used_weight,
+                         "_v": val.where(has_value, 0.0), "_n_val": has_value}, copy=False)
+    g = work.groupby([rows[c] for c in cols], sort=False).sum(numeric_only=True).reset_index()
     rule = g["indicator"].map(rules).fillna("mean")
     pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
     nan = float("nan")
@@ -305,21 +311,31 @@ def latest_of_stocks(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
     """Month rows over several months, with each stock indicator (`aggregate_over_months: latest`, e.g. how many
     TTHC are offered online) kept only at each unit's latest month; flows (cases received) keep every month to
     be summed."""
+    if values.empty:
+        return values
+    everything = pd.Series(True, index=values.index)
+    keep = _latest_rows(plan, values, everything)
+    return values if keep is everything else values[keep]
+
+
+def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series:
+    """`latest_of_stocks` as a mask: the `rows` (a mask over `values`) kept when only they are looked at. The
+    year to date is then copied once, from the whole frame, instead of its rows and again its kept rows."""
     latest = {i.key for i in plan.indicators if i.over_months == "latest"}
-    if not latest or values.empty:
-        return values
-    stock = values["indicator"].isin(latest)
+    if not latest:
+        return rows
+    stock = rows & values["indicator"].isin(latest)
     if not stock.any():
-        return values
+        return rows
     # The latest month per (unit, indicator), on the months' ranks (period codes sort as text): the max of
     # integers is a cython reduction, the max of strings a Python loop over the groups.
-    rows = values.loc[stock]
-    rank, _ = pd.factorize(rows["period_code"], sort=True)
-    rank = pd.Series(rank, index=rows.index)
-    last = rank.groupby([rows["unit_code"], rows["indicator"]], sort=False).transform("max")
-    keep = ~stock
+    period = values["period_code"][stock]   # the three columns read, not a copy of the stock rows
+    rank, _ = pd.factorize(period, sort=True)
+    rank = pd.Series(rank, index=period.index)
+    last = rank.groupby([values["unit_code"][stock], values["indicator"][stock]], sort=False).transform("max")
+    keep = rows & ~stock
     keep.loc[stock] = rank.eq(last) & rank.ge(0)
-    return values[keep]
+    return keep
 
 
 FIGURE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight"]
@@ -327,18 +343,25 @@ FIGURE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denomin
 
 def _figures(values: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
     """The rows selected of the columns figures are pooled from: a year of history is copied without its
-    file names, sheets, cells and answers."""
-    return values.loc[rows, [c for c in FIGURE_COLUMNS if c in values.columns]]
+    file names, sheets, cells and answers; not copied at all when every row is selected (December's year to
+    date, all the history read)."""
+    columns = [c for c in FIGURE_COLUMNS if c in values.columns]
+    return values[columns] if rows.all() else values.loc[rows, columns]
 
 
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
     indicator: its latest month)."""
     months = {p.code for p in period.year_to_date()}
-    v = _figures(values, values["period_code"].isin(months)) if not values.empty \
-        else values.reindex(columns=VALUE_COLUMNS)
-    months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
-    v = latest_of_stocks(plan, v)
+    if values.empty:
+        v = values.reindex(columns=VALUE_COLUMNS)
+        months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
+    else:
+        # How many months each (unit, indicator) has, stocks included; then the figures copied once.
+        inside = values["period_code"].isin(months)
+        months_n = values["period_code"][inside].groupby(
+            [values["unit_code"][inside], values["indicator"][inside]], sort=False).nunique().rename("months")
+        v = _figures(values, _latest_rows(plan, values, inside))
     out = combine_groups(rules_of(plan), v, ["unit_code"])
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
@@ -456,19 +479,24 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd_vals = latest_of_stocks(plan, _figures(values, values["period_code"].isin(months))) if not values.empty \
+    ytd_vals = _figures(values, _latest_rows(plan, values, values["period_code"].isin(months))) if not values.empty \
         else values
     if ytd_vals.empty:
         return pd.DataFrame(columns=[*keys, "value_ytd"])
-    merged = ytd_vals.merge(units_frame(registry)[["unit_code", "tier", "district_code"]], on="unit_code", how="left")
+    # Each row's group looked up by unit (the rows' order kept, as a left merge keeps it); the figures are not
+    # copied per level, only the rows of units without a group are left out.
+    info = units_frame(registry).set_index("unit_code")
+    figures = {c: ytd_vals[c] for c in ("indicator", "numerator", "denominator", "value", "weight") if c in ytd_vals}
     levels: list[tuple[str, str | None]] = [("tier", "tier")]
     if has_districts:
         levels.append(("district", "district_code"))
     levels.append(("province", None))
     parts = []
     for level, key in levels:
-        frame = merged if key is None else merged[merged[key].notna()]
-        frame = frame.assign(group_code="*" if key is None else frame[key])
+        group = pd.Series("*", index=ytd_vals.index) if key is None else ytd_vals["unit_code"].map(info[key])
+        frame = pd.DataFrame({"group_code": group, **figures}, copy=False)
+        if key is not None and not (known := group.notna()).all():
+            frame = frame[known]
         comb = combine_groups(rules_of(plan), frame, ["group_code"]).assign(level=level)
         parts.append(comb[keys + ["value"]].rename(columns={"value": "value_ytd"}))
     return pd.concat(parts, ignore_index=True)
