@@ -281,14 +281,23 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                         [("Mã NV", 7), ("Đơn vị", 38), ("Vai trò", 11), ("Tình trạng", 16),
                          ("Ngày hoàn thành", 12), ("Quá hạn", 9)], landscape=False)
         tasks = agg.tasks
+        # each task's rows (frame order) from one grouping; a completion date shown once per distinct date
+        by_task = dict(iter(tasks.groupby("task_id", sort=False))) if not tasks.empty else {}
+        shown_dates: dict[Any, str | None] = {}
         for task_id in dict.fromkeys(tasks["task_id"]) if not tasks.empty else []:
-            mine = tasks[tasks["task_id"] == task_id]
+            mine = by_task[task_id] if task_id in by_task else tasks[tasks["task_id"] == task_id]
             first_row = mine.iloc[0]
             sh.band(f"Nhiệm vụ {task_id}: {first_row['text']} — Thời hạn: {first_row['deadline']}", "band")
             for task, code, unit_name, role, status, done_date, overdue in _rows(
                     mine, "task_id", "unit_code", "unit_name", "role", "status", "done_date", "overdue"):
+                if type(done_date) is str:
+                    when = shown_dates.get(done_date)
+                    if when is None:
+                        when = shown_dates[done_date] = _vn_date(done_date)
+                else:
+                    when = _vn_date(done_date)
                 sh.write([(task, "center"), (name_of(code, unit_name), "text"),
-                          (role, "text"), (status, "text"), (_vn_date(done_date), "center"),
+                          (role, "text"), (status, "text"), (when, "center"),
                           ("Quá hạn" if overdue else "", "text")])
         if tasks.empty:
             sh.empty("Không có nhiệm vụ nào phải báo cáo trong kỳ.")
