@@ -8,6 +8,7 @@ import dataclasses
 import io
 import os
 import zipfile
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -103,3 +104,18 @@ def test_rendered_zip_is_sound_and_carries_the_template_parts(nt_plan: Plan, nt_
             else:
                 assert fastgen.NAME_TOKEN.encode() not in body and fastgen.CODE_TOKEN.encode() not in body
         assert unit.name.encode() in zf.read("xl/sharedStrings.xml")
+
+
+@pytest.mark.parametrize("pieces", [
+    (b"<a>", b"T", b"</a>"),
+    (b"", b"T", b"", b"T", b""),                      # empty literals around and between the tokens
+    (b"x" * 70_000, b"T", b"y" * 3),                  # a literal longer than a stored block
+])
+@pytest.mark.parametrize("value", [b"", "Xã Phước Hòa".encode(), b"z" * 70_000])
+def test_segments_and_stored_values_make_one_deflate_stream(pieces: tuple[bytes, ...], value: bytes) -> None:
+    last = len(pieces) - 1
+    stream = b"".join(fastgen._stored(value) if i % 2 else fastgen._segment(p, i == last)
+                      for i, p in enumerate(pieces))
+    plain = b"".join(value if i % 2 else p for i, p in enumerate(pieces))
+    d = zlib.decompressobj(-15)
+    assert d.decompress(stream) == plain and d.eof and not d.unused_data

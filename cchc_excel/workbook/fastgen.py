@@ -5,8 +5,9 @@ indicator blocks with the same resolved targets, tasks and period. For each shap
 (`writer.write_workbook`) renders one workbook with placeholder tokens for the unit's name and code and a
 placeholder generation time (hence a known signature). Its zip parts are kept in memory, split around the
 tokens; per unit only the tokens are replaced by the unit's XML-escaped values, the signature is
-computed for the unit, and the changed parts are deflated at level 1 (the unchanged ones were deflated
-once, when the template was built) and written out as a zip. Measured ~30x faster than
+computed for the unit, and the parts are written out as a zip. Nothing is compressed per unit: the
+unchanged parts were deflated once, when the template was built, and so were the literal pieces of the
+changed ones, each apart, with the unit's values laid between them as stored deflate blocks. Measured ~30x faster than
 rendering every workbook from scratch (docs/measurements.md; re-measure with benchmarks/cycle.py).
 
 Every string that carries the unit's identity is a shared string (xlsxwriter's default) or the document
@@ -68,9 +69,31 @@ def patchable(unit: Unit) -> bool:
     return all(value == value.strip() and value and not _PLAIN.search(value) for value in (unit.name, unit.code))
 
 
+# Everything is compressed once per template, none per unit: the best ratio costs ~2 ms a shape.
+LEVEL = 9
+
+
 def _deflate(data: bytes) -> bytes:
-    # One call, the same stream as zlib.compressobj(1, DEFLATED, -15) (same memory level and strategy).
-    return zlib.compress(data, 1, -15)
+    return zlib.compress(data, LEVEL, -15)
+
+
+def _segment(data: bytes, last: bool) -> bytes:
+    """`data` as deflate blocks that stand alone (no reference to bytes before them), ending on a byte
+    boundary (sync flush) unless `last` (then with the final block): such segments and `_stored` blocks
+    can be laid end to end into one valid deflate stream."""
+    if not data and not last:
+        return b""
+    c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def _stored(value: bytes) -> bytes:
+    """`value` as non-final stored deflate blocks (header byte 0: not final, stored; then LEN, NLEN)."""
+    out = []
+    for i in range(0, len(value), 0xFFFF):
+        chunk = value[i:i + 0xFFFF]
+        out.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(out)
 
 
 def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
@@ -111,31 +134,43 @@ class Template:
 
     parts: tuple[_Part, ...]
     template_signature: str
-    # Per part, what does not change between units: a static part's local record (header, name, data) and
-    # central record (but the offset); None for a part with tokens. Derived from `parts`.
+    # Per part, what does not change between units. A static part: its local record (header, name, data)
+    # and central record (but the offset). A part with tokens: its literal pieces compressed apart, once
+    # (None at the tokens): per unit the tokens go in as stored blocks between them, so that nothing is
+    # compressed per unit (the same bytes once inflated; a few hundred more compressed). Derived from `parts`.
     _records: tuple[tuple[bytes, bytes] | None, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _segments: tuple[tuple[bytes | None, ...] | None, ...] = dataclasses.field(init=False, repr=False,
+                                                                                compare=False)
 
     def __post_init__(self) -> None:
-        records = []
+        records: list[tuple[bytes, bytes] | None] = []
+        segments: list[tuple[bytes | None, ...] | None] = []
         for part in self.parts:
             if part.static is None:
+                assert part.pieces is not None
+                last = len(part.pieces) - 1
                 records.append(None)
+                segments.append(tuple(None if i % 2 else _segment(p, i == last) for i, p in enumerate(part.pieces)))
                 continue
             crc, size, deflated = part.static
             records.append((_local_header(part, crc, len(deflated), size) + deflated,
                             _central_header(part, crc, len(deflated), size)))
+            segments.append(None)
         object.__setattr__(self, "_records", tuple(records))
+        object.__setattr__(self, "_segments", tuple(segments))
 
     def render(self, values: dict[bytes, bytes]) -> bytes:
-        """The unit's .xlsx: a plain zip (deflate level 1) written directly, as zipfile would write it."""
+        """The unit's .xlsx: a plain zip of deflated parts, written directly, with zipfile's records."""
         out: list[bytes] = []
         central: list[bytes] = []
         offset = 0
-        for part, record in zip(self.parts, self._records, strict=True):
+        for part, record, segments in zip(self.parts, self._records, self._segments, strict=True):
             if record is None:
-                assert part.pieces is not None
+                assert part.pieces is not None and segments is not None
                 data = b"".join([values[p] if i % 2 else p for i, p in enumerate(part.pieces)])
-                crc, deflated = zlib.crc32(data), _deflate(data)
+                deflated = b"".join([_stored(values[p]) if s is None else s
+                                     for p, s in zip(part.pieces, segments, strict=True)])
+                crc = zlib.crc32(data)
                 local = _local_header(part, crc, len(deflated), len(data))
                 out += (local, deflated)
                 central += (_central_header(part, crc, len(deflated), len(data)), offset.to_bytes(4, "little"),
