@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from ..core.period import Period
@@ -117,6 +117,8 @@ class ArchiveIndex:
         self.store = store
         self._latest: dict[str, dict[tuple[str, str], float]] = {}  # period -> (unit, indicator) -> value
         self._pending: dict[str, dict[str, dict[str, int]]] = {}     # period -> unit -> field -> pending before
+        self._periods: dict[str, Period] = {}
+        self._due: dict[str, date] = {}
 
     def pending_before(self, period: Period, ws: Workspace) -> dict[str, dict[str, int]]:
         """Per unit and field, the cases pending at the end of the previous period (the carried-over check)."""
@@ -126,13 +128,33 @@ class ArchiveIndex:
             self._pending[period.code] = pending_before(self.store, ws.history, period)
         return self._pending[period.code]
 
-    def last_value(self, period: Period, unit_code: str, indicator: str) -> float | None:
-        if period.code not in self._latest:
+    def latest(self, period: Period) -> dict[tuple[str, str], float]:
+        """(unit, indicator) -> the unit's latest value over the 12 months before `period`."""
+        code = period.code
+        if code not in self._latest:
             since = period
             for _ in range(self.HISTORY_MONTHS):
                 since = since.previous()
-            self._latest[period.code] = self.store.latest_values(period.code, since.code)
-        return self._latest[period.code].get((unit_code, indicator))
+            self._latest[code] = self.store.latest_values(code, since.code)
+        return self._latest[code]
+
+    def last_value(self, period: Period, unit_code: str, indicator: str) -> float | None:
+        return self.latest(period).get((unit_code, indicator))
+
+    def period(self, code: str) -> Period:
+        """A period code parsed (once per code: the same for every file of a period); ValueError if none."""
+        period = self._periods.get(code)
+        if period is None:
+            period = self._periods[code] = Period.parse(code)
+        return period
+
+    def due(self, period: Period, ws: Workspace) -> date:
+        """The period's due date under the workspace's plan, once per period."""
+        due = self._due.get(period.code)
+        if due is None:
+            plan = ws.plan.reporting
+            due = self._due[period.code] = period.due_date(plan.due_day, month_offset=plan.due_month_offset)
+        return due
 
     def recorded(self, sub: Submission, outcome: ImportOutcome) -> None:
         """A file of the batch became current: later periods' history must be read again."""
@@ -151,18 +173,20 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
         return
     index = index or ArchiveIndex(store)
     try:
-        period = Period.parse(sub.period_code)
+        period = index.period(sub.period_code)
     except ValueError:
         return
-    due = period.due_date(ws.plan.reporting.due_day, month_offset=ws.plan.reporting.due_month_offset)
+    due = index.due(period, ws)
     if received_at.date() > due:
         sub.report.add(problem("late-submission", file=sub.file, value=format_short_date(received_at.date()),
                                detail=format_short_date(due)))
     limit = ws.plan.reporting.large_change_points
+    latest = index.latest(period)
+    unit = sub.unit_code
     for key, iv in sub.indicators.items():
         if iv.value is None:
             continue
-        last = index.last_value(period, sub.unit_code, key)
+        last = latest.get((unit, key))
         if last is None:
             continue
         if abs(iv.value - last) >= limit:
@@ -290,9 +314,13 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
                 check_against_archive(sub, store, ws, when, index)
                 if not batch:
                     started = time.monotonic()
+                # The archived copy is written and synced in the store's threads while the next files are
+                # read; the batch's transaction waits for it (`Store.record_many`).
+                store.archive_ahead(sub.sha256, data, sub.file)
                 batch.append((path, sub, data, when))
             if batch:
                 yield from flush()
     finally:
+        store.discard_ahead()   # copies of files not recorded (the import stopped half way)
         if own:
             store.close()

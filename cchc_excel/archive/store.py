@@ -442,6 +442,7 @@ class Store:
         self.archive_dir = Path(archive_dir)
         self._dirs: set[str] = set()
         self._pool: Any = None   # the archive's writing threads, started by the first batch
+        self._ahead: dict[str, tuple[str, Any]] = {}   # target -> (temporary, future): `archive_ahead`
         try:
             self.engine = make_engine(url)
             if check_schema:
@@ -450,6 +451,7 @@ class Store:
             raise store_refusal(url, exc) from exc
 
     def close(self) -> None:
+        self.discard_ahead()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -467,62 +469,90 @@ class Store:
         the same file twice is harmless and a crash leaves at worst an unreferenced copy."""
         return self._archive_paths([(sha, data, name)])[0]
 
-    def _archive_paths(self, items: Sequence[tuple[str, bytes, str]]) -> list[str]:
-        """Archive (sha, bytes, file name) items; their paths relative to the archive, in order. Each new
-        copy is written under a private temporary name (host, process id) and synced, and renamed into
-        place only once every copy of the call is on disk; a crash leaves the temporary file behind
-        (`clean_partial_files` removes it on the next run). Plain strings rather than Path objects: the
-        paths of 4,000 files were a visible share of the import's parent process."""
-        out: list[str] = []
-        jobs: list[tuple[str, str, bytes]] = []   # (temporary, target, bytes)
-        seen: set[str] = set()
-        root = os.fspath(self.archive_dir)
-        pid = os.getpid()
-        for sha, data, name in items:
-            ext = "".join(c for c in Path(name).suffix.lower() if c.isalnum() or c == ".")[:6] or ".bin"
-            rel = f"{sha[:2]}/{sha}{ext}"
-            out.append(rel)
-            folder = os.path.join(root, sha[:2])
-            target = os.path.join(folder, f"{sha}{ext}")
-            if target in seen or os.path.exists(target):
-                continue
-            seen.add(target)
-            if folder not in self._dirs:
-                os.makedirs(folder, exist_ok=True)
-                self._dirs.add(folder)
-            jobs.append((os.path.join(folder, f"{PART_PREFIX}{_HOST}-{pid}-{sha[:16]}"), target, data))
-        renamed = 0
-        try:
-            self._write_synced([(tmp, data) for tmp, _target, data in jobs])
-            for tmp, target, _data in jobs:
-                os.replace(tmp, target)
-                renamed += 1
-        finally:
-            for tmp, _target, _data in jobs[renamed:]:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-        return out
+    def _archive_target(self, sha: str, name: str) -> tuple[str, str]:
+        """(path relative to the archive, absolute path) of a file's copy; its folder made once."""
+        ext = "".join(c for c in Path(name).suffix.lower() if c.isalnum() or c == ".")[:6] or ".bin"
+        folder = os.path.join(os.fspath(self.archive_dir), sha[:2])
+        if folder not in self._dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._dirs.add(folder)
+        return f"{sha[:2]}/{sha}{ext}", os.path.join(folder, f"{sha}{ext}")
 
-    def _write_synced(self, jobs: Sequence[tuple[str, bytes]]) -> None:
-        """Write and fsync each (path, bytes); returns once every file is on disk, the first failure raised
-        after all have finished. One after the other, each fsync waits for its own journal commit (ext4,
-        measured 4 ms a file, 0.5 s for a batch of 128), and creating a file waits while the journal is
-        busy (measured 1-2 ms an open under load): so each file is written whole (open, write, fsync,
-        close) by one of a pool of threads kept for the store's life. The file system commits the
-        concurrent syncs together, and the importing thread does not sit in open() meanwhile."""
-        if len(jobs) <= 1:
-            for path, data in jobs:
-                _write_file_synced(path, data)
-            return
+    def _temporary(self, target: str, sha: str) -> str:
+        # A private name (host, process id): renamed into place once on disk, else removed by
+        # `clean_partial_files` on the next run.
+        return os.path.join(os.path.dirname(target), f"{PART_PREFIX}{_HOST}-{os.getpid()}-{sha[:16]}")
+
+    def _threads(self) -> Any:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="cchc-archive")
-        done = [self._pool.submit(_write_file_synced, path, data) for path, data in jobs]
-        for future in done:
-            future.exception()   # wait for all before raising: none is left writing a file we remove
-        for future in done:
-            future.result()
+        return self._pool
+
+    def archive_ahead(self, sha: str, data: bytes, name: str) -> None:
+        """Start writing and syncing the copy of a file that `record_many` will record next, in the store's
+        writing threads, while the caller goes on (the import reads the next files meanwhile). Nothing is
+        renamed into place here: `record_many` waits for the copy and renames it before the file's rows
+        go in. Copies never recorded are removed by `discard_ahead`."""
+        _rel, target = self._archive_target(sha, name)
+        if target in self._ahead or os.path.exists(target):
+            return
+        tmp = self._temporary(target, sha)
+        self._ahead[target] = (tmp, self._threads().submit(_write_file_synced, tmp, data))
+
+    def discard_ahead(self) -> None:
+        """Remove the copies started by `archive_ahead` and not recorded (an import stopped half way)."""
+        pending, self._ahead = self._ahead, {}
+        for tmp, future in pending.values():
+            future.exception()   # let it finish before removing the file
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _archive_paths(self, items: Sequence[tuple[str, bytes, str]]) -> list[str]:
+        """Archive (sha, bytes, file name) items; their paths relative to the archive, in order. Each new
+        copy is written under a temporary name and synced (several at once in the store's threads, or
+        already under way from `archive_ahead`), and renamed into place only once every copy of the call is on
+        disk. Plain strings rather than Path objects: the paths of 4,000 files were a visible share of the
+        import's parent process."""
+        out: list[str] = []
+        jobs: list[tuple[str, str, Any]] = []      # (temporary, target, future of its writing)
+        new: list[tuple[str, str, bytes]] = []     # (temporary, target, bytes) to write here
+        seen: set[str] = set()
+        for sha, data, name in items:
+            rel, target = self._archive_target(sha, name)
+            out.append(rel)
+            if target in seen:
+                continue
+            seen.add(target)
+            ahead = self._ahead.pop(target, None)
+            if ahead is not None:
+                jobs.append((ahead[0], target, ahead[1]))
+            elif not os.path.exists(target):
+                new.append((self._temporary(target, sha), target, data))
+        renamed: set[str] = set()
+        try:
+            if len(new) == 1 and not jobs:   # one file: no thread for it
+                _write_file_synced(new[0][0], new[0][2])
+                jobs.append((new[0][0], new[0][1], None))
+            else:
+                jobs += [(tmp, target, self._threads().submit(_write_file_synced, tmp, data))
+                         for tmp, target, data in new]
+            failures = [exc for _tmp, _target, future in jobs
+                        if future is not None and (exc := future.exception()) is not None]
+            if failures:   # every write has finished: none is left writing a file removed below
+                raise failures[0]
+            for tmp, target, _future in jobs:
+                os.replace(tmp, target)
+                renamed.add(tmp)
+        finally:
+            for tmp, _target, future in jobs:
+                if tmp not in renamed:
+                    if future is not None:
+                        future.exception()
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+        return out
 
     def record(self, sub: Submission, data: bytes, *, received_at: datetime | None = None) -> ImportOutcome:
         """Store one checked submission and its bytes, atomically. Importing the same bytes again changes
@@ -598,8 +628,8 @@ class Store:
     BATCH_FILES = 128   # files per transaction in `record_many`
 
     def _archive_many(self, items: Sequence[tuple[Submission, bytes]]) -> list[str]:
-        """`_archive` for a batch: every new copy written and synced (side by side, `_write_synced`), then
-        renamed into place; no copy is renamed into place before every copy of the batch is on disk."""
+        """`_archive` for a batch: every new copy written and synced (side by side, or started earlier by
+        `archive_ahead`), then renamed into place; none before every copy of the batch is on disk."""
         return self._archive_paths([(sub.sha256, data, sub.file) for sub, data in items])
 
     def record_many(self, items: Sequence[tuple[Submission, bytes, datetime | None]]) -> list[ImportOutcome]:
@@ -717,7 +747,12 @@ class Store:
         return (self.archive_dir / archived_path).read_bytes()
 
 
-SYNC_THREADS = 16   # archive copies written and synced at once (`Store._write_synced`)
+# Archive copies written and synced at once (`Store._archive_paths`, `Store.archive_ahead`). One after the
+# other, each fsync waits for its own journal commit (ext4, measured 4 ms a file, 0.5 s for a batch of 128);
+# issued together from threads (the I/O releases the GIL) the file system commits them in a few rounds.
+# Creating a file also waits while the journal is busy (measured 1-2 ms an open under load): each copy is
+# written whole (open, write, fsync, close) in a thread, so the importing thread never sits in the kernel.
+SYNC_THREADS = 16
 
 
 def _write_file_synced(path: str, data: bytes) -> None:
