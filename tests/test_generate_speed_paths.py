@@ -43,9 +43,17 @@ def test_link_at_the_target_is_resolved(tmp_path: Path, nt_registry: Registry) -
     link.symlink_to(elsewhere / "x.xlsx")
     with pytest.raises(ValueError, match="không an toàn"):
         writer.target_path(out, MARCH, unit)
+    with pytest.raises(ValueError, match="không an toàn"):
+        writer.target_paths(out, MARCH, [unit])
     link.unlink()
     link.symlink_to(out / "inside.xlsx")   # a link that stays in the folder is allowed, as before
     assert writer.target_path(out, MARCH, unit) == link
+    assert writer.target_paths(out, MARCH, [unit]) == [link]
+
+
+def test_target_paths_are_target_path(tmp_path: Path, nt_registry: Registry) -> None:
+    units = list(nt_registry.units)
+    assert writer.target_paths(tmp_path, MARCH, units) == [writer.target_path(tmp_path, MARCH, u) for u in units]
 
 
 def test_name_with_a_separator_is_resolved(tmp_path: Path, nt_registry: Registry,

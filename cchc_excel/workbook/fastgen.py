@@ -39,7 +39,7 @@ from ..core.layout import Layout
 from ..core.period import Period
 from ..core.plan import Plan
 from ..core.units import Registry, Unit
-from .writer import Generated, target_path, workbook_bytes, write_workbook
+from .writer import Generated, target_path, target_paths, workbook_bytes, write_workbook
 
 NAME_TOKEN = "QQZFGUNITNAMEZQQ"
 CODE_TOKEN = "QQZFGUNITCODEZQQ"
@@ -321,7 +321,7 @@ def generate_fast(plan: Plan, registry: Registry, period: Period, units: Iterabl
             writer.write(lay, target)
             yield Generated(unit, target)
         return
-    jobs = [(unit, target_path(out_dir, period, unit, resolved_dir=resolved)) for unit in units]
+    jobs = list(zip(units, target_paths(out_dir, period, units), strict=True))
     if not jobs:
         return
     # Chunks in the caller's order, yielded in that order; a process builds a shape's template when first met.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -63,9 +64,29 @@ def target_path(out_dir: Path, period: Period, unit: Unit, *, resolved_dir: Path
     # elsewhere than `out_dir`: resolving every path (several system calls each) costs more than writing
     # the workbook from its shape's template, so the plain, link-free case takes one lstat.
     if _UNPLAIN.search(name) or name in (".", "..") or os.path.islink(target):
-        if target.resolve().parent != (resolved_dir or out_dir.resolve()):
-            raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
+        _check_inside(target, resolved_dir or out_dir.resolve(), unit)
     return target
+
+
+def target_paths(out_dir: Path, period: Period, units: Iterable[Unit]) -> list[Path]:
+    """`target_path` of each unit, the links in `out_dir` found by one listing instead of one lstat a file
+    (names compared case-folded, so that a case-insensitive file system cannot hide a link)."""
+    resolved = out_dir.resolve()
+    with os.scandir(out_dir) as entries:
+        links = {e.name.casefold() for e in entries if e.is_symlink()}
+    out = []
+    for unit in units:
+        name = workbook_filename(period, unit)
+        target = out_dir / name
+        if _UNPLAIN.search(name) or name in (".", "..") or name.casefold() in links:
+            _check_inside(target, resolved, unit)
+        out.append(target)
+    return out
+
+
+def _check_inside(target: Path, resolved_dir: Path, unit: Unit) -> None:
+    if target.resolve().parent != resolved_dir:
+        raise ValueError(f"Tên tệp không an toàn cho đơn vị {unit.code!r}")
 
 
 @dataclass(frozen=True)
