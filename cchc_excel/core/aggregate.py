@@ -72,6 +72,11 @@ def _numbers(column: pd.Series) -> pd.Series:
     return column if column.dtype == "float64" else pd.to_numeric(column, errors="coerce")
 
 
+# From this many rows a grouping is done an indicator at a time (`_sums_by_indicator`): a year of history is half a
+# million rows, and one grouping of them all held four times their figures at once.
+BATCH_ROWS = 50_000
+
+
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
     pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
@@ -79,18 +84,7 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
     cols = [*keys, "indicator"]
     if rows.empty:
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
-    num, den, val = _numbers(rows["numerator"]), _numbers(rows["denominator"]), _numbers(rows["value"])
-    wgt = _numbers(rows["weight"]) if "weight" in rows else pd.Series(float("nan"), rows.index)
-    pair = num.notna() & den.notna()
-    has_value = val.notna()
-    used_weight = wgt.where(has_value & wgt.notna(), 0.0)
-    # Only the figures are copied, the rows are grouped by their own key columns: a year of history is half a
-    # million rows. copy=False: the columns just computed are the frame's (no consolidated second copy). The
-    # counts are summed from booleans (a byte a row; their sums are int64 as from ints).
-    work = pd.DataFrame({"_num": num.where(pair, 0.0), "_den": den.where(pair, 0.0), "_n_pair": pair,
-                         "_vw": val.fillna(0.0) * used_weight, "_w": used_weight,
-                         "_v": val.where(has_value, 0.0), "_n_val": has_value}, copy=False)
-    g = work.groupby([rows[c] for c in cols], sort=False).sum(numeric_only=True).reset_index()
+    g = _sums_by_indicator(rows, cols) if len(rows) >= BATCH_ROWS else _sums(rows, cols)[0]
     rule = g["indicator"].map(rules).fillna("mean")
     pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
     nan = float("nan")
@@ -103,6 +97,68 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
     out["denominator"] = g["_den"].where(pooled, g["_w"].where(weighted, nan))
     out["n"] = g["_n_pair"].where(pooled, g["_n_val"]).astype(int)
     return out
+
+
+def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[pd.DataFrame, Any]:
+    """Per group of `cols` (in order of first appearance): the sums `combine_groups` combines.
+
+    `batch` (the rows of one indicator, `_sums_by_indicator`): the floats are summed as one grouping of all the
+    rows sums them when its groups interleave, and the groups' rows are located: (first row, last row, rows)
+    per group, positions in `rows`. pandas sums the groups of a grouping whose rows come group after group
+    with numpy's pairwise `reduceat`, others with its compensated (Kahan) loop: one indicator's rows may come
+    group after group when all the rows do not. A row without a group at the end (left out by the grouping)
+    keeps the batch on the compensated loop."""
+    if batch:
+        blank = rows.iloc[:1].copy()
+        for c in cols:
+            blank[c] = blank[c].where(pd.Series(False, index=blank.index))
+        rows = pd.concat([rows, blank], ignore_index=True)
+    num, den, val = _numbers(rows["numerator"]), _numbers(rows["denominator"]), _numbers(rows["value"])
+    wgt = _numbers(rows["weight"]) if "weight" in rows else pd.Series(float("nan"), rows.index)
+    pair = num.notna() & den.notna()
+    has_value = val.notna()
+    used_weight = wgt.where(has_value & wgt.notna(), 0.0)
+    # Only the figures are copied, the rows are grouped by their own key columns. copy=False: the columns just
+    # computed are the frame's (no consolidated second copy). The counts are summed from booleans (a byte a
+    # row; their sums are int64 as from ints).
+    work = pd.DataFrame({"_num": num.where(pair, 0.0), "_den": den.where(pair, 0.0), "_n_pair": pair,
+                         "_vw": val.fillna(0.0) * used_weight, "_w": used_weight,
+                         "_v": val.where(has_value, 0.0), "_n_val": has_value}, copy=False)
+    grouped = work.groupby([rows[c] for c in cols], sort=False)
+    sums = grouped.sum(numeric_only=True).reset_index()
+    if not batch:
+        return sums, None
+    number = pd.Series(grouped.ngroup().to_numpy())   # groups are numbered in the order they first appear
+    number = number[number.ge(0)]                      # -1 / NaN: a row left out
+    first = number.drop_duplicates(keep="first").index.to_numpy()
+    last = number.drop_duplicates(keep="last").sort_values().index.to_numpy()
+    return sums, (first, last, number.value_counts().sort_index().to_numpy())
+
+
+def _sums_by_indicator(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """`_sums` of many rows, an indicator at a time. Every group has one indicator, so it is summed from the
+    same rows in the same order; the groups are then put back in the order they first appear in `rows`, as
+    one grouping gives them. The same floats as one grouping: each batch is summed by the compensated loop,
+    which one grouping uses whenever a group of three rows or more is not in one run (its rows interleave
+    with others'); otherwise (rows sorted by group) the rows are summed in one grouping."""
+    codes, _ = pd.factorize(rows["indicator"])
+    if len(codes) == 0 or codes.max() < 0:
+        return _sums(rows, cols)[0]
+    position = pd.RangeIndex(len(rows)).to_numpy()
+    figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
+    parts, firsts, interleaved = [], [], False
+    for k in range(int(codes.max()) + 1):
+        chosen = codes == k
+        sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
+        if len(sums):
+            mine = position[chosen]
+            parts.append(sums)
+            firsts.append(mine[first])
+            interleaved = interleaved or bool(((mine[last] - mine[first] + 1 > count) & (count >= 3)).any())
+    if not parts or not interleaved:
+        return _sums(rows, cols)[0]
+    order = pd.concat([pd.Series(f) for f in firsts], ignore_index=True).argsort(kind="stable")
+    return pd.concat(parts, ignore_index=True).take(order.to_numpy()).reset_index(drop=True)
 
 
 def combine(indicator: Indicator, rows: pd.DataFrame) -> Combined:
