@@ -44,11 +44,33 @@ def _array(values: Any, dtype: str) -> Any:
     return pd.Series(values, dtype=dtype).to_numpy()
 
 
+_STR = pd.array([], dtype="str").dtype   # what pandas makes of strings ("str")
+
+
+def _strings(arr: Any) -> Any:
+    """An object array of strings and None (which it may change: the caller's own) as `pd.array(arr,
+    dtype="str")` makes it, but around the same array instead of a copy: half a million rows' columns were
+    copied twice at the end of a read (the copy, then a second for the missing values)."""
+    if getattr(_STR, "storage", None) == "python":
+        arr[pd.isna(arr)] = _STR.na_value
+        try:
+            return pd.arrays.StringArray(arr, dtype=_STR)
+        except (TypeError, ValueError):   # a value that is not a string: converted as pandas converts it
+            pass
+    return pd.array(arr, dtype="str")
+
+
 def _join(parts: list[Any]) -> Any:
     """The chunks' arrays as one array of their dtype."""
     if len(parts) == 1:
         return parts[0]
-    return pd.concat([pd.Series(p, dtype=p.dtype, copy=False) for p in parts], ignore_index=True).to_numpy()
+    out = pd.concat([pd.Series(p, dtype=p.dtype, copy=False) for p in parts], ignore_index=True).to_numpy()
+    if not out.flags.writeable:   # pandas hands out its new array read-only; it is ours alone (`_strings`)
+        try:
+            out.flags.writeable = True
+        except ValueError:
+            out = out.copy()
+    return out
 
 
 class _Column:
@@ -89,7 +111,7 @@ class _Column:
         if self.rows and self.nulls == self.rows:
             return _array([None] * self.rows, "object")
         if self.kind == "str":
-            return pd.array(_join(self.parts), dtype="str")
+            return _strings(_join(self.parts))
         if self.kind == "int" and self.nulls:
             return _join([p.astype("float64") for p in self.parts])
         if self.kind == "datetime":
@@ -201,23 +223,29 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
     pos = order[ids.searchsorted(wanted, sorter=order).clip(max=len(ids) - 1)]
     if not (ids[pos] == wanted).all():   # cannot happen: a row's submission is never deleted
         raise RuntimeError("a value row without its submission")
-    data = {n: _owner_column(owners[n], pos) for n in OWNER_COLUMNS}
-    if detail is not None and "file_name" not in detail[1]:   # the file too, like the other detail columns
-        older = ~pd.Series(data["period_code"]).isin(set(detail[0])).to_numpy()
-        if older.any():
-            data["file_name"] = pd.array(pd.Series(data["file_name"]).mask(older, None), dtype="str")
+    data = {}
+    for n in OWNER_COLUMNS:
+        taken = owners[n].to_numpy(dtype=object, na_value=None).take(pos)
+        if n == "file_name" and detail is not None and "file_name" not in detail[1]:
+            # the file too, like the other detail columns
+            older = ~pd.Series(data["period_code"]).isin(set(detail[0])).to_numpy()
+            if older.any():
+                taken[older] = None
+                data[n] = _strings(taken)
+                continue
+        data[n] = _owner_column(taken)
     data.update({c: rows[c] for c in rows.columns})
     del rows
     # copy=False: the columns are the frame's own (a copy of half a million history rows doubled the peak)
     return pd.DataFrame(data, columns=names, copy=False)
 
 
-def _owner_column(column: pd.Series, pos: Any) -> Any:
-    """A submission column spread over the rows, typed as pandas types the same values row by row."""
-    taken = column.to_numpy(dtype=object, na_value=None).take(pos)
+def _owner_column(taken: Any) -> Any:
+    """A submission column spread over the rows (an object array), typed as pandas types the same values
+    row by row."""
     if pd.isna(taken).all():   # no value at all: pandas keeps None in an object column
         return taken
-    return pd.array(taken, dtype="str")
+    return _strings(taken)
 
 
 def aggregation_frames(store: Store, *, value_months: Sequence[str], case_months: Sequence[str],
