@@ -290,9 +290,7 @@ class Book:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # in_memory: the sheets' XML is zipped from memory, not written to temporary files, read back and
-        # deleted (a national summary's unit sheet is 21 MB of XML)
-        self.wb = xlsxwriter.Workbook(str(path), {**_SAFE, "in_memory": True})
+        self.wb = xlsxwriter.Workbook(str(path), _SAFE)
         base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
         add = self.wb.add_format
         self.fmt: dict[str, Any] = {
