@@ -89,6 +89,8 @@ def _segment(data: bytes, last: bool) -> bytes:
 
 def _stored(value: bytes) -> bytes:
     """`value` as non-final stored deflate blocks (header byte 0: not final, stored; then LEN, NLEN)."""
+    if len(value) <= 0xFFFF:
+        return b"\x00" + struct.pack("<HH", len(value), len(value) ^ 0xFFFF) + value
     out = []
     for i in range(0, len(value), 0xFFFF):
         chunk = value[i:i + 0xFFFF]
@@ -161,6 +163,7 @@ class Template:
 
     def render(self, values: dict[bytes, bytes]) -> bytes:
         """The unit's .xlsx: a plain zip of deflated parts, written directly, with zipfile's records."""
+        stored = {token: _stored(value) for token, value in values.items()}   # once, though used in two parts
         out: list[bytes] = []
         central: list[bytes] = []
         offset = 0
@@ -168,7 +171,7 @@ class Template:
             if record is None:
                 assert part.pieces is not None and segments is not None
                 data = b"".join([values[p] if i % 2 else p for i, p in enumerate(part.pieces)])
-                deflated = b"".join([_stored(values[p]) if s is None else s
+                deflated = b"".join([stored[p] if s is None else s
                                      for p, s in zip(part.pieces, segments, strict=True)])
                 crc = zlib.crc32(data)
                 local = _local_header(part, crc, len(deflated), len(data))
