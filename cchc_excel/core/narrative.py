@@ -234,15 +234,18 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_
     previous_word = _previous_word(agg)
     # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
     with_ytd = agg.period.kind != "month" and agg.period.first_month.index > 1
-    # each indicator's unit rows (frame order) from one grouping, not a comparison of every row per indicator
-    by_indicator = dict(iter(agg.units.groupby("indicator", sort=False))) if not agg.units.empty else {}
+    # each indicator's unit rows (frame order) from one grouping, not a comparison of every row per indicator;
+    # only the columns the sentences read (each group is a copy of what it holds)
+    read = [c for c in ("indicator", "unit_code", "tier", "status", "value", "target_label", "adjusted")
+            if c in agg.units.columns]
+    by_indicator = dict(iter(agg.units[read].groupby("indicator", sort=False))) if not agg.units.empty else {}
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
         g = _tier_rows(agg, ind.key)
         if g.empty:
             continue
-        units = by_indicator.get(ind.key, agg.units.iloc[0:0])
+        units = by_indicator.get(ind.key, agg.units[read].iloc[0:0])
         sentences = []
         for tier in registry.tiers:
             row = g[g["group_code"] == tier.code]
