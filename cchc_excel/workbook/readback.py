@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -432,15 +433,15 @@ class _Locator:
         self.raw = raw
         self.file = file
         self.used_positions = False
-        # A slot's cells are asked for more than once (the number formats, then its check): found once.
-        self._found: dict[tuple[str, str, int, int, int], list[tuple[str, int, int, Any]]] = {}
+        # A slot's cells are asked for more than once (the number formats, then its check): found once per
+        # slot object (held here with its cells, so its id is not reused while the file is read).
+        self._found: dict[int, tuple[Slot, list[tuple[str, int, int, Any]]]] = {}
 
     def cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
-        key = (slot.name, slot.sheet, slot.row, slot.col, slot.rows)
-        found = self._found.get(key)
+        found = self._found.get(id(slot))
         if found is None:
-            found = self._found[key] = self._cells(slot)
-        return found
+            found = self._found[id(slot)] = (slot, self._cells(slot))
+        return found[1]
 
     def _cells(self, slot: Slot) -> list[tuple[str, int, int, Any]]:
         loc = self.raw.names.get(slot.name)
@@ -504,6 +505,13 @@ def _number(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str, 
     """Read one numeric input. `fmt` is the meaning of the cell's number format ("percent", "date" or "")
     where the file tells it: a percent-formatted cell holds a fraction (the clerk typed "87,5%"), a
     date-formatted one a day serial (the clerk typed a date)."""
+    # The common case first: a plain number in range (what the checks below accept without a word).
+    if (type(raw_value) is float and not fmt and 0 <= raw_value < math.inf
+            and (lo is None or raw_value >= lo) and (hi is None or raw_value <= hi)):
+        if not whole:
+            return raw_value, []
+        if abs(raw_value - round(raw_value)) <= 1e-9:
+            return float(round(raw_value)), []
     sheet, row, col = where
     problems: list[Problem] = []
     if isinstance(raw_value, (date, datetime)):
@@ -881,8 +889,9 @@ def interpret(raw: RawWorkbook, ctx: ReadContext, file: str, sha256: str) -> Sub
         return sub
     loc = _Locator(raw, file)
     # Number formats only matter where a number sits in a numeric input (one look at styles.xml).
-    raw.load_formats((sheet, row, col) for s in lay.slots if s.kind in ("count", "percent")
-                     for sheet, row, col, v in loc.cells(s) if isinstance(v, (int, float)) and not isinstance(v, bool))
+    raw.load_formats([(sheet, row, col) for s in lay.slots if s.kind in ("count", "percent")
+                      for sheet, row, col, v in loc.cells(s)
+                      if v is not None and isinstance(v, (int, float)) and not isinstance(v, bool)])
     reading = _Reading(raw, lay, loc, file, ctx.limits)
     for check in CHECKS:
         sub.report.extend(check(reading, sub))

@@ -389,7 +389,7 @@ def _scan_whole(name: str, buf: bytes, total: int, limits: Limits) -> _PartScan:
 # the least recently used dropped first.
 _SEEN: dict[tuple[Any, ...], tuple[bytes, _PartScan]] = {}
 _SIGHTED: set[int] = set()
-_SEEN_MAX, _SIGHTED_MAX, _SEEN_PART_MAX = 64, 4096, 256 * 1024
+_SEEN_MAX, _SIGHTED_MAX, _SEEN_PART_MAX = 64, 4096, 64 * 1024
 
 
 def _small_part(data: bytes, info: zipfile.ZipInfo, total: int, limits: Limits) -> tuple[bytes, _PartScan]:
