@@ -795,6 +795,32 @@ def robust_z(history: Sequence[float], value: float) -> float | None:
     return 0.6745 * (value - med) / mad
 
 
+def _history_spread(values: pd.DataFrame, before: Any) -> pd.DataFrame:
+    """robust_z, vectorised: the median, MAD and count of each (unit, indicator)'s values in the rows `before`
+    selects (its own history), an indicator at a time (a year of history is half a million rows; the median
+    and MAD do not depend on the order of the values)."""
+    keys = ["unit_code", "indicator"]
+    if before.sum() < BATCH_ROWS:
+        batches = [before]
+    else:
+        codes, _ = pd.factorize(values["indicator"])
+        batches = (before & (codes == k) for k in range(int(codes.max()) + 1))
+    parts = []
+    for chosen in batches:
+        if not chosen.any():
+            continue
+        past = values.loc[chosen, [*keys, "value"]].astype({"value": float})
+        # One grouping (the keys hashed once): the median, each value's distance to it, their median (MAD).
+        by_key = past.groupby(keys)["value"]
+        median = by_key.median()
+        dev = (past["value"] - by_key.transform("median")).abs()
+        number = by_key.ngroup()   # the group's position in `median`'s (sorted) order
+        parts.append(pd.DataFrame({"median": median, "mad": dev.groupby(number).median().to_numpy(),
+                                   "count": by_key.size()}))
+    return pd.concat(parts) if parts else pd.DataFrame({"median": [], "mad": [], "count": []},
+                                                       index=pd.MultiIndex.from_tuples([], names=keys))
+
+
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
                   z_limit: float = 3.5) -> pd.DataFrame:
     """Values far from the unit's own history (robust z-score over its past months), and denominators that
@@ -805,18 +831,9 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
         return pd.DataFrame(rows, columns=columns)
     cur = values[(values["period_code"] == period.code) & values["value"].notna()]
     keys = ["unit_code", "indicator"]
-    past = values.loc[(values["period_code"] < period.code) & values["value"].notna(), [*keys, "value"]]
-    if not cur.empty and not past.empty:
-        # robust_z, vectorised: median and MAD of each unit's own history, computed once per (unit, indicator).
-        past = past.astype({"value": float})
-        # One grouping (the keys hashed once): the median, each value's distance to it, their median (MAD).
-        by_key = past.groupby(keys)["value"]
-        median = by_key.median().rename("median")
-        dev = (past["value"] - by_key.transform("median")).abs()
-        number = by_key.ngroup()   # the group's position in `median`'s (sorted) order
-        mad = pd.Series(dev.groupby(number).median().to_numpy(), index=median.index, name="mad")
-        count = by_key.size().rename("count")
-        joined = cur.join(median, on=keys).join(mad, on=keys).join(count, on=keys)
+    before = ((values["period_code"] < period.code) & values["value"].notna()).to_numpy()
+    if not cur.empty and before.any():
+        joined = cur.join(_history_spread(values, before), on=keys)
         joined = joined[joined["count"] >= 3]
         value = joined["value"].astype(float)
         diff = value - joined["median"]
