@@ -9,6 +9,9 @@ every XML part in full (not just its head, so no padding hides anything): markup
 parser pre-allocate more than the file could hold, and the rectangle of cells a worksheet spans (calamine
 allocates it densely: one value at XFD1048576 asks for 512 GB and aborts the process). Macros and
 external links are reported, never run or followed. Our own XML parsing goes through defusedxml.
+A part identical byte for byte to one already inflated and scanned (forms of one shape share most of
+theirs) takes that part's verdict. When every part is held inflated here, the reader hands calamine them
+stored (`Inspection.stored_copy`): it reads exactly the bytes that were checked, without inflating them again.
 
 `run_isolated` runs a parse in a forked worker process with a deadline and an address-space limit; the
 reader uses it for large files and for formats whose insides we cannot scan (.xls, .ods). Every limit is in
