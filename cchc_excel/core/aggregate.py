@@ -72,9 +72,29 @@ def _numbers(column: pd.Series) -> pd.Series:
     return column if column.dtype == "float64" else pd.to_numeric(column, errors="coerce")
 
 
-# From this many rows a grouping is done an indicator at a time (`_sums_by_indicator`): a year of history is half a
-# million rows, and one grouping of them all held four times their figures at once.
-BATCH_ROWS = 50_000
+# From this many rows a grouping is done a few indicators at a time, in batches of about this many rows
+# (`_indicator_batches`): a year of history is half a million rows, and one grouping of them all held four times
+# their figures at once. Smaller batches hold less but cost a grouping's overhead each.
+BATCH_ROWS = 100_000
+
+
+def _indicator_batches(indicators: pd.Series, rows: Any = None) -> list[Any]:
+    """Masks over `indicators` (and `rows`, a boolean array, when given) each selecting whole indicators, about
+    `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none."""
+    codes, _ = pd.factorize(indicators)
+    if rows is not None:
+        codes = codes.copy()
+        codes[~rows] = -1
+    sizes = pd.Series(codes[codes >= 0]).value_counts(sort=False).sort_index()
+    batch_of, batch, filled = [], 0, 0
+    for size in sizes.tolist():
+        if filled and filled + size > BATCH_ROWS:
+            batch, filled = batch + 1, 0
+        batch_of.append(batch)
+        filled += size
+    batch_of.append(-1)   # a code of -1 (no indicator, or not among `rows`) takes the last entry: no batch
+    batch_ids = pd.Series(batch_of).to_numpy()[codes]
+    return [batch_ids == b for b in range(batch + 1)] if len(sizes) else []
 
 
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -141,14 +161,10 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     one grouping gives them. The same floats as one grouping: each batch is summed by the compensated loop,
     which one grouping uses whenever a group of three rows or more is not in one run (its rows interleave
     with others'); otherwise (rows sorted by group) the rows are summed in one grouping."""
-    codes, _ = pd.factorize(rows["indicator"])
-    if len(codes) == 0 or codes.max() < 0:
-        return _sums(rows, cols)[0]
     position = pd.RangeIndex(len(rows)).to_numpy()
     figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
     parts, firsts, interleaved = [], [], False
-    for k in range(int(codes.max()) + 1):
-        chosen = codes == k
+    for chosen in _indicator_batches(rows["indicator"]):
         sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
         if len(sums):
             mine = position[chosen]
@@ -800,11 +816,7 @@ def _history_spread(values: pd.DataFrame, before: Any) -> pd.DataFrame:
     selects (its own history), an indicator at a time (a year of history is half a million rows; the median
     and MAD do not depend on the order of the values)."""
     keys = ["unit_code", "indicator"]
-    if before.sum() < BATCH_ROWS:
-        batches = [before]
-    else:
-        codes, _ = pd.factorize(values["indicator"])
-        batches = (before & (codes == k) for k in range(int(codes.max()) + 1))
+    batches = [before] if before.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], before)
     parts = []
     for chosen in batches:
         if not chosen.any():
