@@ -100,3 +100,20 @@ def test_a_failed_write_records_nothing_of_its_batch_and_leaves_no_temporary_cop
     # The first file is its own batch; the second and third share one, which the failure stops whole.
     assert len(recorded) == 1 and counts(workspace)["submissions"] == 1
     assert not _parts(workspace.archive_dir)
+
+
+def test_the_same_bytes_under_two_extensions_are_two_copies_written_at_once(workspace: Workspace,
+                                                                           tmp_path: Path) -> None:
+    [path] = _forms(workspace, tmp_path / "forms")[:1]
+    ctx = ReadContext(workspace.plan, workspace.registry, workspace.secret, MARCH)
+    data = path.read_bytes()
+    first, second = read_workbook(path, ctx), read_workbook(path, ctx)
+    second.file = path.with_suffix(".xlsm").name
+    archive = tmp_path / "archive"
+    with Store(f"sqlite:///{tmp_path / 'store.sqlite'}", archive) as store:
+        for sub in (first, second):
+            store.archive_ahead(sub.sha256, data, sub.file)
+        outcomes = store.record_many([(first, data, ON_TIME), (second, data, ON_TIME)])
+    assert [o.duplicate for o in outcomes] == [False, True]
+    assert sorted(Path(p).suffix for p in _archived(archive)) == [".xlsm", ".xlsx"]
+    assert set(_archived(archive).values()) == {hashlib.sha256(data).hexdigest()} and not _parts(archive)

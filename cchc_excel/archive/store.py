@@ -480,8 +480,10 @@ class Store:
 
     def _temporary(self, target: str, sha: str) -> str:
         # A private name (host, process id): renamed into place once on disk, else removed by
-        # `clean_partial_files` on the next run.
-        return os.path.join(os.path.dirname(target), f"{PART_PREFIX}{_HOST}-{os.getpid()}-{sha[:16]}")
+        # `clean_partial_files` on the next run. With the copy's extension: the same bytes sent as .xlsx
+        # and .xlsm are two copies, written at the same time by two threads.
+        folder, name = os.path.split(target)
+        return os.path.join(folder, f"{PART_PREFIX}{_HOST}-{os.getpid()}-{sha[:16]}{name[len(sha):]}")
 
     def _threads(self) -> Any:
         if self._pool is None:
@@ -637,7 +639,7 @@ class Store:
 
     def record_many(self, items: Sequence[tuple[Submission, bytes, datetime | None]]) -> list[ImportOutcome]:
         """`record` for a batch of files, in order, with the same outcomes: the archived copies are written
-        and synced first, then all rows go in one transaction (under the lock of each period), so a file's
+        and synced first (or waited for, when `archive_ahead` started them), then all rows go in one transaction (under the lock of each period), so a file's
         row is committed only once its bytes are on disk and each file is all-or-nothing. What `_record`
         asks the database per file (the same bytes before? versions, the current version, the copy check)
         is read once per batch inside the transaction and followed in memory as the batch is written; rows
@@ -818,11 +820,10 @@ class _BatchState:
             fields = {"file_name": sub.file, "status": known["status"], "duplicate": True,
                       "is_current": known["is_current"], "version": known["version"],
                       "unit_code": known["unit_code"], "period_code": known["period_code"],
-                      "errors": known["errors"], "warnings": known["warnings"],
-                      "problems": known["problems"]}
+                      "errors": known["errors"], "warnings": known["warnings"]}
             if "row" in known:   # the same bytes earlier in this batch: as the store would return them
                 return {**fields, "row": known["row"], "problems": json.loads(self.subs[known["row"]]["problems_json"])}
-            return ImportOutcome(submission_id=known["id"], **fields)
+            return ImportOutcome(submission_id=known["id"], problems=known["problems"], **fields)
         unit, period = sub.unit_code, sub.period_code
         fingerprint = sub.content_fingerprint()   # once per file
         # The copy check, as `decide_copy_check` makes it, against the period's current versions.
