@@ -61,7 +61,7 @@ def test_the_value_comes_back_in_either_mode():
     for parallel in (True, False):
         job = Background(add, parallel=parallel)
         try:
-            assert (job._pool is not None) == parallel
+            assert (job._process is not None) == parallel
             job.start(2, b=3)
             assert job.result() == 5
         finally:
@@ -71,9 +71,8 @@ def test_the_value_comes_back_in_either_mode():
 def test_a_child_that_dies_starting_leaves_the_job_to_this_process(monkeypatch: pytest.MonkeyPatch):
     job = Background(add)
     try:
-        for pid in list(job._pool._processes):   # the child started by the constructor
-            job._pool._processes[pid].kill()
-            job._pool._processes[pid].join()
+        job._process.kill()   # the child started by the constructor
+        job._process.join()
         job.start(2, b=3)
         assert job.result() == 5
     finally:
@@ -107,3 +106,21 @@ def test_the_summary_from_the_child_is_the_summary_written_here(workspace, tmp_p
                                               issue_date=date(2025, 3, 20))
     assert files["two"].xlsx == tmp_path / "two" / "tong-hop-2025-03.xlsx"
     assert _parts(files["one"].xlsx) == _parts(files["two"].xlsx)
+
+
+def test_the_child_ends_as_soon_as_it_has_answered():
+    job = Background(add)
+    child = job._process
+    try:
+        job.start(2, b=3)
+        assert job.result() == 5
+    finally:
+        job.close()
+    assert child.exitcode == 0, f"the child ended with {child.exitcode}"
+
+
+def test_a_child_given_no_job_ends_when_closed():
+    job = Background(add)
+    child = job._process
+    job.close()
+    assert child.exitcode == 0 and job._process is None
