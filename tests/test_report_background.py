@@ -124,3 +124,31 @@ def test_a_child_given_no_job_ends_when_closed():
     child = job._process
     job.close()
     assert child.exitcode == 0 and job._process is None
+
+
+def test_a_final_report_refused_after_the_summary_started_leaves_nothing(workspace, tmp_path, monkeypatch):  # noqa: ANN001
+    """The summary's child starts before the report's checks; refused (parts left to write), nothing is in the
+    output folder and no temporary summary is left behind."""
+    import tempfile
+
+    from cchc_excel.app import reporting
+    from cchc_excel.archive.importing import import_files
+    from cchc_excel.core.period import Period
+    from cchc_excel.documents.report import PlaceholdersLeft
+    from tests.conftest import PHUOC_HOA, good_values_phuoc_hoa, ws_form
+
+    inbox = tmp_path / "nhan"
+    inbox.mkdir()
+    ws_form(workspace, PHUOC_HOA, inbox, good_values_phuoc_hoa())
+    march = Period(2025, "month", 3)
+    assert all(o.status == "accepted" for _, o in import_files(workspace, [inbox], period=march,
+                                                               received_at=datetime(2025, 3, 10)))
+    monkeypatch.setattr(reporting, "PARALLEL_SUMMARY_UNITS", 0)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with pytest.raises(PlaceholdersLeft):
+        reporting.write_reports(workspace, march, tmp_path / "out", pdf=False, final=True,
+                                issue_date=date(2025, 3, 20))
+    assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
+    assert list(temp.iterdir()) == [], "a temporary summary was left behind"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -157,19 +160,24 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     check_out_dir(out_dir)
     template = report_template(ws, template)
     require_data(ws, period)
-    # The Excel summary is written in a second process while this one renders the Word report (2 CPUs); the
-    # child starts now, so its interpreter and imports overlap the work below. Small registries stay in one
-    # process: the start would cost more than it saves.
+    # The Excel summary is written in a second process while this one builds and renders the Word report
+    # (2 CPUs); the child starts now, so its interpreter and imports overlap the work below. Small registries
+    # stay in one process: the start would cost more than it saves. It writes a temporary file, copied into
+    # place once the report is written: a refusal after it started (template, final) still leaves nothing.
     summary = Background(write_summary, parallel=len(ws.registry.units) >= PARALLEL_SUMMARY_UNITS)
+    handle, name = tempfile.mkstemp(prefix="cchc-tong-hop-", suffix=".xlsx")
+    os.close(handle)
     try:
-        return _write_reports(ws, period, out_dir, summary, issue_date=issue_date, pdf=pdf, template=template,
-                              agg=agg, final=final)
+        return _write_reports(ws, period, out_dir, summary, Path(name), issue_date=issue_date, pdf=pdf,
+                              template=template, agg=agg, final=final)
     finally:
-        summary.close()
+        summary.close()   # a job already sent is finished first: the file is never removed while written
+        Path(name).unlink(missing_ok=True)
 
 
-def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, *, issue_date: date | None,
-                   pdf: bool, template: Path | None, agg: Aggregation | None, final: bool) -> ReportFiles:
+def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,
+                   issue_date: date | None, pdf: bool, template: Path | None, agg: Aggregation | None,
+                   final: bool) -> ReportFiles:
     from ..documents.report import render_report, to_pdf  # the docx stack is only needed here
 
     agg = agg or aggregate_period(ws, period)
@@ -177,6 +185,9 @@ def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Backgr
     followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False)
     # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
     registry = agg.registry or ws.registry
+    # the summary reads neither the long table nor the year-to-date units: not pickled to the child
+    summary.start(replace(agg, long=agg.long.iloc[:0], units_ytd=agg.units_ytd.iloc[:0]), ws.plan, registry,
+                  summary_tmp, followup=followup.table)
     context = build_context(ws.plan, registry, agg, report_cfg=ws.report,
                             issue_date=issue_date or default_issue_date(ws, period),
                             followup=appendix_part(followup.table),
@@ -195,12 +206,11 @@ def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Backgr
             raise PlaceholdersLeft(left)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-cchc-{period.code}"
-    # the summary reads neither the long table nor the year-to-date units: not pickled to the child
-    summary.start(replace(agg, long=agg.long.iloc[:0], units_ytd=agg.units_ytd.iloc[:0]), ws.plan, registry,
-                  out_dir / f"tong-hop-{period.code}.xlsx", followup=followup.table)
     docx = render_report(context, out_dir / f"{stem}.docx", template=template, charts_dir=out_dir / "bieu-do",
                          final=final)
-    xlsx = summary.result()
+    summary.result()
+    xlsx = out_dir / f"tong-hop-{period.code}.xlsx"
+    shutil.copyfile(summary_tmp, xlsx)   # a folder in its place is an OSError naming it, as xlsxwriter's was
     pdf_path = to_pdf(docx, out_dir) if pdf else None
     return ReportFiles(docx=docx, xlsx=xlsx, pdf=pdf_path, context=context)
 

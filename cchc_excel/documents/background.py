@@ -61,12 +61,13 @@ def _child(conn: Any, module: str) -> None:
     teardown of pandas and the rest (measured ~0.5 s at 4,000 units, which the caller would wait for): the job
     has closed its own files and nothing else is left to flush."""
     import importlib
+    import pickle
 
     try:
         importlib.import_module(module)
-        job = conn.recv()
-        if job is not None:
-            fn, args, kwargs = job
+        job = conn.recv_bytes()
+        if job:
+            fn, args, kwargs = pickle.loads(job)
             try:
                 reply: tuple[str, Any] = ("value", fn(*args, **kwargs))
             except Refusal as exc:
@@ -108,17 +109,19 @@ class Background:
     def start(self, *args: Any, **kwargs: Any) -> None:
         self._call = (args, kwargs)
         if self._process is not None:
+            import pickle
             import threading
 
-            # pickled and written from a thread: the child may still be importing, and a large call fills
-            # the pipe; this process goes on with its own work meanwhile
-            self._sender = threading.Thread(target=self._send, args=((self.fn, args, kwargs),),
-                                            name="cchc-background-send", daemon=True)
+            # Pickled here, so the arguments are taken as they are now (the caller goes on using them), and
+            # written from a thread: the child may still be importing, and a large call fills the pipe.
+            job = pickle.dumps((self.fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            self._sender = threading.Thread(target=self._send, args=(job,), name="cchc-background-send",
+                                            daemon=True)
             self._sender.start()
 
-    def _send(self, job: Any) -> None:
+    def _send(self, job: bytes) -> None:
         try:
-            self._conn.send(job)
+            self._conn.send_bytes(job)
         except (OSError, EOFError):   # the child died: result() sees it and runs the job here
             pass
 
@@ -162,7 +165,7 @@ class Background:
             return
         if self._sender is None:   # no job sent: tell the child to end
             try:
-                self._conn.send(None)
+                self._conn.send_bytes(b"")
             except (OSError, EOFError):
                 pass
         else:
