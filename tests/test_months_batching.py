@@ -77,3 +77,29 @@ def test_one_month_goes_one_grouping(monkeypatch: pytest.MonkeyPatch) -> None:
     """A group of one row per unit: any order of summing is exact; still the same frame."""
     whole, batched = _both(monkeypatch, _frame(7, months=1), ["unit_code"])
     pd.testing.assert_frame_equal(whole, batched, check_exact=True)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 500, 10**12])
+@pytest.mark.parametrize("keys", [["unit_code"], ["tier"]])
+def test_where_is_the_rows_selected(monkeypatch: pytest.MonkeyPatch, batch_rows: int, keys: list[str]) -> None:
+    """`where` picks the rows a batch at a time: the same frame as the selected rows' copy, to the last bit,
+    whether the selection leaves gaps inside a group's run (sorted rows) or not."""
+    for frame in (_frame(8), _frame(9, blanks=False).sort_values([*keys, "indicator"], kind="stable")):
+        where = (frame["period_code"] >= "2025-04") & frame["unit_code"].ne("U003")
+        where &= pd.Series([i % 7 != 0 for i in range(len(frame))], index=frame.index)
+        monkeypatch.setattr(A, "BATCH_ROWS", 10**12)
+        copied = A.combine_groups(RULES, frame[where], keys)
+        monkeypatch.setattr(A, "BATCH_ROWS", batch_rows)
+        pd.testing.assert_frame_equal(A.combine_groups(RULES, frame, keys, where=where), copied, check_exact=True)
+        pd.testing.assert_frame_equal(A.combine_groups(RULES, frame, keys, where=where.to_numpy()), copied,
+                                      check_exact=True)
+    none = pd.Series(False, index=frame.index)
+    assert A.combine_groups(RULES, frame, keys, where=none).empty
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 1000])
+def test_factorize_by_slices_is_pandas_factorize(monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
+    column = _frame(10)["indicator"].astype("str")
+    column[column.index[::13]] = None
+    monkeypatch.setattr(A, "BATCH_ROWS", batch_rows)
+    assert A._factorize(column).tolist() == pd.factorize(column)[0].tolist()

@@ -78,10 +78,26 @@ def _numbers(column: pd.Series) -> pd.Series:
 BATCH_ROWS = 100_000
 
 
+def _factorize(column: pd.Series) -> Any:
+    """`pd.factorize(column)[0]` (codes in the order values first appear, -1 for a missing value), a slice of
+    `BATCH_ROWS` rows at a time: pandas sizes its hash table for every row, not for the few distinct values (a
+    year of history's indicators: 32 MB at once for 4 MB of codes)."""
+    if len(column) <= BATCH_ROWS:
+        return pd.factorize(column)[0]
+    seen: dict[Any, int] = {}
+    out = []
+    for start in range(0, len(column), BATCH_ROWS):
+        codes, uniques = pd.factorize(column.iloc[start:start + BATCH_ROWS])
+        # the slice's codes renumbered by first appearance in the whole column; its -1 takes the appended -1
+        renumber = pd.Series([*(seen.setdefault(u, len(seen)) for u in uniques), -1], dtype="int64").to_numpy()
+        out.append(renumber[codes])
+    return pd.concat([pd.Series(c, copy=False) for c in out], ignore_index=True).to_numpy()
+
+
 def _indicator_batches(indicators: pd.Series, rows: Any = None) -> list[Any]:
     """Masks over `indicators` (and `rows`, a boolean array, when given) each selecting whole indicators, about
     `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none."""
-    codes, _ = pd.factorize(indicators)
+    codes = _factorize(indicators)
     if rows is not None:
         codes = codes.copy()
         codes[~rows] = -1
@@ -97,14 +113,26 @@ def _indicator_batches(indicators: pd.Series, rows: Any = None) -> list[Any]:
     return [batch_ids == b for b in range(batch + 1)] if len(sizes) else []
 
 
-def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str], *,
+                   where: Any = None) -> pd.DataFrame:
     """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
     pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
-    / sum(weight); mean = plain mean. Columns: keys, indicator, value, numerator, denominator, n."""
+    / sum(weight); mean = plain mean. Columns: keys, indicator, value, numerator, denominator, n.
+
+    `where` (a boolean mask over `rows`): only those rows, as `combine_groups(rules, rows[where], keys)` gives
+    them, without that copy when they are many (a year to date of history: the batches are copied from
+    `rows` one at a time)."""
     cols = [*keys, "indicator"]
-    if rows.empty:
+    if where is not None:
+        where = pd.Series(where, copy=False).to_numpy(dtype=bool)
+        if where.all():
+            where = None
+        elif where.sum() < BATCH_ROWS:
+            rows, where = rows[where], None
+    if rows.empty or (where is not None and not where.any()):
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
-    g = _sums_by_indicator(rows, cols) if len(rows) >= BATCH_ROWS else _sums(rows, cols)[0]
+    g = _sums_by_indicator(rows, cols, where) if where is not None or len(rows) >= BATCH_ROWS \
+        else _sums(rows, cols)[0]
     rule = g["indicator"].map(rules).fillna("mean")
     pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
     nan = float("nan")
@@ -155,16 +183,19 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[
     return sums, (first, last, number.value_counts().sort_index().to_numpy())
 
 
-def _sums_by_indicator(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None) -> pd.DataFrame:
     """`_sums` of many rows, an indicator at a time. Every group has one indicator, so it is summed from the
     same rows in the same order; the groups are then put back in the order they first appear in `rows`, as
     one grouping gives them. The same floats as one grouping: each batch is summed by the compensated loop,
     which one grouping uses whenever a group of three rows or more is not in one run (its rows interleave
-    with others'); otherwise (rows sorted by group) the rows are summed in one grouping."""
-    position = pd.RangeIndex(len(rows)).to_numpy()
+    with others'); otherwise (rows sorted by group) the rows are summed in one grouping. `where`: only those
+    rows (`combine_groups`)."""
+    # Positions among the rows summed (those `where` selects): whether a group's rows come in one run is judged
+    # as if only they were there.
+    position = pd.RangeIndex(len(rows)).to_numpy() if where is None else pd.Series(where).cumsum().to_numpy() - 1
     figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
     parts, firsts, interleaved = [], [], False
-    for chosen in _indicator_batches(rows["indicator"]):
+    for chosen in _indicator_batches(rows["indicator"], where):
         sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
         if len(sums):
             mine = position[chosen]
@@ -172,7 +203,7 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
             firsts.append(mine[first])
             interleaved = interleaved or bool(((mine[last] - mine[first] + 1 > count) & (count >= 3)).any())
     if not parts or not interleaved:
-        return _sums(rows, cols)[0]
+        return _sums(rows if where is None else rows.loc[where, figures], cols)[0]
     order = pd.concat([pd.Series(f) for f in firsts], ignore_index=True).argsort(kind="stable")
     return pd.concat(parts, ignore_index=True).take(order.to_numpy()).reset_index(drop=True)
 
@@ -413,14 +444,6 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series
 FIGURE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight"]
 
 
-def _figures(values: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
-    """The rows selected of the columns figures are pooled from: a year of history is copied without its
-    file names, sheets, cells and answers; not copied at all when every row is selected (December's year to
-    date, all the history read)."""
-    columns = [c for c in FIGURE_COLUMNS if c in values.columns]
-    return values[columns] if rows.all() else values.loc[rows, columns]
-
-
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
     indicator: its latest month)."""
@@ -433,8 +456,10 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         inside = values["period_code"].isin(months)
         months_n = values["period_code"][inside].groupby(
             [values["unit_code"][inside], values["indicator"][inside]], sort=False).nunique().rename("months")
-        v = _figures(values, _latest_rows(plan, values, inside))
-    out = combine_groups(rules_of(plan), v, ["unit_code"])
+        # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
+        v = values[[c for c in FIGURE_COLUMNS if c in values.columns]]
+        inside = _latest_rows(plan, values, inside)
+    out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
@@ -551,25 +576,23 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd_vals = _figures(values, _latest_rows(plan, values, values["period_code"].isin(months))) if not values.empty \
-        else values
-    if ytd_vals.empty:
+    ytd = _latest_rows(plan, values, values["period_code"].isin(months)) if not values.empty else None
+    if ytd is None or not ytd.any():
         return pd.DataFrame(columns=[*keys, "value_ytd"])
     # Each row's group looked up by unit (the rows' order kept, as a left merge keeps it); the figures are not
-    # copied per level, only the rows of units without a group are left out.
+    # copied, the year's rows of units with a group are picked by `combine_groups` a batch at a time.
     info = units_frame(registry).set_index("unit_code")
-    figures = {c: ytd_vals[c] for c in ("indicator", "numerator", "denominator", "value", "weight") if c in ytd_vals}
+    figures = {c: values[c] for c in ("indicator", "numerator", "denominator", "value", "weight") if c in values}
     levels: list[tuple[str, str | None]] = [("tier", "tier")]
     if has_districts:
         levels.append(("district", "district_code"))
     levels.append(("province", None))
     parts = []
     for level, key in levels:
-        group = pd.Series("*", index=ytd_vals.index) if key is None else ytd_vals["unit_code"].map(info[key])
+        group = pd.Series("*", index=values.index) if key is None else values["unit_code"].map(info[key])
         frame = pd.DataFrame({"group_code": group, **figures}, copy=False)
-        if key is not None and not (known := group.notna()).all():
-            frame = frame[known]
-        comb = combine_groups(rules_of(plan), frame, ["group_code"]).assign(level=level)
+        chosen = ytd if key is None else ytd & group.notna()
+        comb = combine_groups(rules_of(plan), frame, ["group_code"], where=chosen).assign(level=level)
         parts.append(comb[keys + ["value"]].rename(columns={"value": "value_ytd"}))
     return pd.concat(parts, ignore_index=True)
 
