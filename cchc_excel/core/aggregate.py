@@ -127,8 +127,9 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
         where = pd.Series(where, copy=False).to_numpy(dtype=bool)
         if where.all():
             where = None
-        elif where.sum() < BATCH_ROWS:
-            rows, where = rows[where], None
+        elif where.sum() < BATCH_ROWS:   # the figures of those rows copied (not the file names and cells)
+            kept = [c for c in rows.columns if c in (*cols, "numerator", "denominator", "value", "weight")]
+            rows, where = rows.loc[where, kept], None
     if rows.empty or (where is not None and not where.any()):
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
     g = _sums_by_indicator(rows, cols, where) if where is not None or len(rows) >= BATCH_ROWS \
@@ -441,9 +442,6 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series
     return keep
 
 
-FIGURE_COLUMNS = ["unit_code", "period_code", "indicator", "numerator", "denominator", "value", "weight"]
-
-
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
     indicator: its latest month)."""
@@ -452,13 +450,17 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         v = values.reindex(columns=VALUE_COLUMNS)
         months_n = v.groupby(["unit_code", "indicator"], sort=False)["period_code"].nunique().rename("months")
     else:
-        # How many months each (unit, indicator) has, stocks included; then the figures copied once.
-        inside = values["period_code"].isin(months)
-        months_n = values["period_code"][inside].groupby(
-            [values["unit_code"][inside], values["indicator"][inside]], sort=False).nunique().rename("months")
+        # How many months each (unit, indicator) has, stocks included (a few indicators at a time when the
+        # year is many rows: each (unit, indicator) lies in one batch, and the counts are merged on their keys).
+        inside = values["period_code"].isin(months).to_numpy()
+        batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside)
+        counted = [values["period_code"][chosen].groupby(
+            [values["unit_code"][chosen], values["indicator"][chosen]], sort=False).nunique() for chosen in batches]
+        # (no batch: no row has an indicator, and no figure is combined, `out` below is empty)
+        months_n = (pd.concat(counted) if len(counted) > 1 else counted[0]).rename("months") if counted else None
         # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
-        v = values[[c for c in FIGURE_COLUMNS if c in values.columns]]
-        inside = _latest_rows(plan, values, inside)
+        v = values
+        inside = _latest_rows(plan, values, pd.Series(inside, index=values.index))
     out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
