@@ -1,6 +1,7 @@
 """The monthly cycle at national scale: generate, (fill), import, aggregate, report. Not part of the tests.
 
     python benchmarks/cycle.py --units 4000 [--months 12 [--flat]] [--repeat 3] [--workers 2] [--profile import]
+    python benchmarks/cycle.py --units 200 --repeat 0   # the command start-up figures alone
     python benchmarks/cycle.py --scale            # N = 200, 1,000, 4,000: growth table
 
 Each stage runs in a fresh process (start-up, imports and the workspace opened each time, as a command
@@ -607,6 +608,8 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
     # recently freed inodes; measured: the next run's generate 2.5-3.9 s -> 9.6-11.3 s).
     for work in finished:
         shutil.rmtree(work, ignore_errors=True)
+    if not runs:   # --repeat 0: the start-up figures alone
+        return {"units": n, "repeat": 0, "date": date.today().isoformat(), "startup": start_up}
     med: dict[str, dict[str, Any]] = {}
     for name in runs[0]:
         rows = [run[name] for run in runs]
@@ -642,7 +645,9 @@ TARGETS = {"cycle_s_at_4000": 15.0, "cycle_s_at_4000_12_months": 20.0, "cycle_s_
 
 
 def verdicts(r: dict[str, Any]) -> list[str]:
-    out = []
+    out: list[str] = []
+    if not r.get("repeat"):   # --repeat 0: the start-up only
+        return out + _startup_verdict(r.get("startup"))
     n, c = r["units"], r["cycle_seconds"]
 
     def line(name: str, ok: bool, text: str) -> None:
@@ -661,14 +666,17 @@ def verdicts(r: dict[str, Any]) -> list[str]:
     ratio = r["import_ratio"]
     line("import >= 25x openpyxl (whole import per file vs openpyxl, interleaved, same files)",
          ratio >= TARGETS["import_ratio"], f"{ratio:.1f}x; reader alone {r['reader_ratio']:.1f}x")
-    s = r.get("startup")
-    if s:
-        py = s["commands"]["python -c pass"]["wall_ms"]
-        out.append(f"  [{'MET ' if s['fixed_seconds'] < TARGETS['startup_s'] else 'MISS'}] command start-up "
-                   f"< {TARGETS['startup_s']} s (cchc <command> --help, interpreter included): "
-                   f"{s['fixed_seconds'] * 1000:.0f} ms, of which python itself {py:.0f} ms "
-                   f"(load {s['load_before']:.1f}-{s['load_after']:.1f})")
-    return out
+    return out + _startup_verdict(r.get("startup"))
+
+
+def _startup_verdict(s: dict[str, Any] | None) -> list[str]:
+    if not s:
+        return []
+    py = s["commands"]["python -c pass"]["wall_ms"]
+    return [f"  [{'MET ' if s['fixed_seconds'] < TARGETS['startup_s'] else 'MISS'}] command start-up "
+            f"< {TARGETS['startup_s']} s (cchc <command> --help, interpreter included): "
+            f"{s['fixed_seconds'] * 1000:.0f} ms, of which python itself {py:.0f} ms "
+            f"(load {s['load_before']:.1f}-{s['load_after']:.1f})"]
 
 
 def machine() -> dict[str, Any]:
@@ -726,6 +734,10 @@ def main(argv: list[str] | None = None) -> int:
     result = cycle(args)
     print("targets:")
     print("\n".join(verdicts(result)))
+    if not result["repeat"]:
+        result["machine"] = machine()
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
     if args.flat and args.months > 1:
         one = cycle(argparse.Namespace(**{**vars(args), "months": 1}))
         growth = result["peak_rss_mb"] / one["peak_rss_mb"] - 1
