@@ -19,6 +19,7 @@ from docx.shared import Mm
 from lxml import etree
 
 from cchc_excel import bundled
+from cchc_excel.core.vntext import format_percent
 from cchc_excel.documents import office
 from cchc_excel.documents.charts import chart_data, chart_part_xml, chart_workbook
 from cchc_excel.documents.report import render_report, to_pdf
@@ -72,7 +73,7 @@ def test_bar_target_shows_units_in_order_under_target_in_red_with_vietnamese_lab
         mine, other = (below, met) if v < spec["target"] else (met, below)
         assert float(mine["values"][i]) == v and other["values"][i] is None
         # the value as the report writes it, fixed text (never the reader's locale): "27,74%"
-        assert mine["labels"][i] == f"{v:.2f}".replace(".", ",") + "%" and other["labels"][i] is None
+        assert mine["labels"][i] == format_percent(v) and other["labels"][i] is None
     assert below["labels"][0] == "27,74%"
     root = etree.fromstring(xml)
     # the first unit at the top: the category axis reversed; the target never draws a bar
@@ -147,3 +148,12 @@ def test_libreoffice_draws_the_charts_with_vietnamese_labels(tmp_path: Path) -> 
                  "Sở Thông tin và Truyền thông", "UBND huyện Bác Ái"):
         assert seen in flat, seen
     assert "27.74" not in flat and "97.5%" not in flat
+
+
+def test_a_value_label_rounds_half_up_as_the_report_text_does() -> None:
+    """70.285 is "70,29%" in the report's sentences and tables (half up on the decimal value); the chart's
+    label says the same, not the float's own "70,28"."""
+    data = chart_data({"kind": "bar_target", "labels": ["A", "B"], "values": [70.285, 2.675], "target": 75,
+                       "unit": "%"})
+    assert [data.text(v) for v in data.values] == ["70,29%", "2,68%"]
+    assert data.target_name == "Chỉ tiêu 75%"

@@ -44,6 +44,7 @@ from .vntext import (
     format_short_date,
     format_vn_date,
     roman,
+    round_half_up,
 )
 
 if TYPE_CHECKING:  # core.followup builds on this module; its items are passed in by the caller
@@ -554,7 +555,7 @@ def charts(plan: Plan, registry: Registry, agg: Aggregation, points: Sequence[Ma
         out.append({"kind": "bar_target", "title": short, "caption": caption, "point": point_of.get(ind.key, ""),
                     "number": n,
                     "labels": [label_of(registry, c) for c in u["unit_code"]],
-                    "values": [round(float(v), 2) for v in u["value"]],
+                    "values": [round_half_up(float(v), 2) for v in u["value"]],   # as the text rounds them
                     "target": target.value if target else None, "unit": "%"})
     return out
 

@@ -26,7 +26,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHART_WIDTH_MM", "ChartData", "NativeChart", "chart_data", "chart_part_xml", "chart_workbook", "vn_number"]
+from ..core.vntext import format_number
+
+__all__ = ["CHART_WIDTH_MM", "ChartData", "NativeChart", "chart_data", "chart_part_xml", "chart_workbook"]
 
 CHART_WIDTH_MM = 160
 FONT = "Times New Roman"
@@ -47,12 +49,6 @@ _RT_PACKAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 KINDS = ("bar_target", "bar", "line")
 
 
-def vn_number(value: float, decimals: int = 2) -> str:
-    """1234.5 -> "1.234,50": dot for thousands, comma for decimals."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 @dataclass(frozen=True)
 class ChartData:
     """One chart spec checked and worked out: what the chart shows, before any XML."""
@@ -67,13 +63,13 @@ class ChartData:
 
     def text(self, value: float) -> str:
         """A value as its label reads: "87,50%"."""
-        return f"{vn_number(value, self.decimals)}{self.unit}"
+        return f"{format_number(value, self.decimals)}{self.unit}"
 
     @property
     def target_name(self) -> str:
         """"Chỉ tiêu 75%" (a whole target without decimals)."""
         t = float(self.target or 0)
-        return f"Chỉ tiêu {vn_number(t, 0 if t.is_integer() else self.decimals)}{self.unit}"
+        return f"Chỉ tiêu {format_number(t, 0 if t.is_integer() else self.decimals)}{self.unit}"
 
     def below(self, value: float) -> bool:
         return self.target is not None and value < self.target
