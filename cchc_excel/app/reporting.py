@@ -10,10 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..archive.frames import aggregation_frames, current_frame
+from ..archive.frames import aggregation_frames
 from ..archive.store import Store
-from ..archive.store import tasks as task_rows
-from ..archive.store import values as value_rows
 from ..archive.workspace import Workspace
 from ..core.aggregate import Aggregation, aggregate
 from ..core.followup import appendix_part, overdue_items
@@ -250,11 +248,8 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
         if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
             raise Refusal(problem("period-no-data", value=period.label))
-        # read column by column (archive.frames: the frames Store.values_frame/tasks_frame give, without a
-        # dict per row)
-        with store.engine.connect() as conn:
-            values = current_frame(conn, value_rows, table_codes)
-            tasks = current_frame(conn, task_rows, month_codes if progress else table_codes)
+        values = store.values_frame(table_codes)
+        tasks = store.tasks_frame(month_codes if progress else table_codes)
     finally:
         if own:
             store.close()

@@ -138,9 +138,6 @@ class ArchiveIndex:
             self._latest[code] = self.store.latest_values(code, since.code)
         return self._latest[code]
 
-    def last_value(self, period: Period, unit_code: str, indicator: str) -> float | None:
-        return self.latest(period).get((unit_code, indicator))
-
     def period(self, code: str) -> Period:
         """A period code parsed (once per code: the same for every file of a period); ValueError if none."""
         period = self._periods.get(code)

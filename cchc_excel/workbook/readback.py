@@ -719,7 +719,7 @@ class _Reading:
         kind = slot.kind
         if kind in ("count", "percent"):
             # A number format only changes what a number means (`_number`); `formats` holds no other cell.
-            fmt = format_meaning(self.raw.formats.get(where, "")) if self.raw.formats else ""
+            fmt = format_meaning(self.raw.number_format(*where)) if self.raw.formats else ""
             got, probs = _number(value, where, slot, self.file, whole=kind == "count",
                                  lo=None if kind == "count" else 0, hi=None if kind == "count" else 100, fmt=fmt)
         elif kind in ("yesno", "status"):
