@@ -152,3 +152,35 @@ def test_a_final_report_refused_after_the_summary_started_leaves_nothing(workspa
                                 issue_date=date(2025, 3, 20))
     assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
     assert list(temp.iterdir()) == [], "a temporary summary was left behind"
+
+
+class Odd(Exception):
+    """An exception whose constructor takes more than its message: pickled, it cannot be rebuilt from its args."""
+
+    def __init__(self, message: str, where: str) -> None:
+        super().__init__(f"{message} ({where})")
+        self.where = where
+
+
+def odd(where: str) -> None:
+    raise Odd("hỏng", where)
+
+
+def test_an_exception_that_cannot_be_rebuilt_comes_back_as_its_kind_and_text():
+    job = Background(odd)
+    try:
+        job.start("dòng 3")
+        with pytest.raises(RuntimeError) as caught:
+            job.result()
+    finally:
+        job.close()
+    assert str(caught.value) == "Odd: hỏng (dòng 3)"
+
+
+def test_a_refusal_survives_pickling_with_its_problems_and_exit_code():
+    import pickle
+
+    here = pytest.raises(Refusal, refuse, "period-no-data", 2).value
+    back = pickle.loads(pickle.dumps(here))
+    assert type(back) is Refusal and back.problems == here.problems and back.exit_code == 2
+    assert str(back) == str(here)

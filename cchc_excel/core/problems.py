@@ -454,6 +454,18 @@ class Refusal(Exception):
         self.problems = list(problems)
         self.exit_code = exit_code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (a second process sends it back): the default rebuilds an exception from its args,
+        # which here are one message, not the problems.
+        return (_restore_refusal, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_refusal(cls: type[Refusal], args: tuple[Any, ...], state: dict[str, Any]) -> Refusal:
+    refusal = cls.__new__(cls)
+    Exception.__init__(refusal, *args)
+    refusal.__dict__.update(state)
+    return refusal
+
 
 def unknown_key(key: str, allowed: Iterable[str], **where: Any) -> Problem:
     """An unknown key: an error when it is a near miss of a known one ("flag" for "flags"), whose value would

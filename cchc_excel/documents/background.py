@@ -17,8 +17,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ..core.problems import Refusal
-
 
 def spare_cpu() -> bool:
     """True when a second process would get a CPU of its own: this process may use at least two (its affinity
@@ -46,15 +44,6 @@ def spare_cpu() -> bool:
     return load < count - 0.5   # this process itself counts for about 1 in the load
 
 
-class _Refused(Exception):
-    """A `Refusal` carried back from the child: its problems and exit code, which `Refusal.__init__` does not
-    take back as one message (an exception is rebuilt from its args when unpickled)."""
-
-    def __init__(self, problems: list[Any], exit_code: int) -> None:
-        super().__init__(problems, exit_code)
-        self.problems, self.exit_code = problems, exit_code
-
-
 def _child(conn: Any, module: str) -> None:
     """The child's side: import the job's module while the caller works, take one call, send back its value
     or its exception (a refusal made picklable), then end at once. `os._exit` skips the interpreter's
@@ -70,14 +59,14 @@ def _child(conn: Any, module: str) -> None:
             fn, args, kwargs = pickle.loads(job)
             try:
                 reply: tuple[str, Any] = ("value", fn(*args, **kwargs))
-            except Refusal as exc:
-                reply = ("error", _Refused(exc.problems, exc.exit_code))
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
                 reply = ("error", exc)
-            try:
-                conn.send(reply)
-            except Exception as exc:  # noqa: BLE001 - an exception that cannot be pickled: its text instead
-                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {reply[1]!r}")))
+            try:   # read back here: an exception that pickles but cannot be rebuilt fails here, not there
+                payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.loads(payload)
+            except Exception:  # noqa: BLE001 - then its kind and text instead
+                payload = pickle.dumps(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+            conn.send_bytes(payload)
         conn.close()
     finally:
         os._exit(0)
@@ -127,6 +116,7 @@ class Background:
 
     def _reply(self) -> tuple[str, Any] | None:
         """The child's reply, or None when it ended without one (killed, out of memory, died starting)."""
+        import pickle
         from multiprocessing.connection import wait
 
         if self._sender is not None:
@@ -135,7 +125,7 @@ class Background:
             while True:
                 ready = wait([self._conn, self._process.sentinel])
                 if self._conn in ready:
-                    return self._conn.recv()
+                    return pickle.loads(self._conn.recv_bytes())
                 if not self._conn.poll():
                     return None
         except (OSError, EOFError):
@@ -154,8 +144,6 @@ class Background:
                 kind, value = reply
                 if kind == "value":
                     return value
-                if isinstance(value, _Refused):
-                    raise Refusal(*value.problems, exit_code=value.exit_code) from None
                 raise value
             # the child died: run the job here, for the outcome a single process would give
         return self.fn(*args, **kwargs)
