@@ -117,7 +117,6 @@ class ArchiveIndex:
         self.store = store
         self._latest: dict[str, dict[tuple[str, str], float]] = {}  # period -> (unit, indicator) -> value
         self._pending: dict[str, dict[str, dict[str, int]]] = {}     # period -> unit -> field -> pending before
-        self._periods: dict[str, Period] = {}
         self._due: dict[str, date] = {}
 
     def pending_before(self, period: Period, ws: Workspace) -> dict[str, dict[str, int]]:
@@ -137,13 +136,6 @@ class ArchiveIndex:
                 since = since.previous()
             self._latest[code] = self.store.latest_values(code, since.code)
         return self._latest[code]
-
-    def period(self, code: str) -> Period:
-        """A period code parsed (once per code: the same for every file of a period); ValueError if none."""
-        period = self._periods.get(code)
-        if period is None:
-            period = self._periods[code] = Period.parse(code)
-        return period
 
     def due(self, period: Period, ws: Workspace) -> date:
         """The period's due date under the workspace's plan, once per period."""
@@ -170,7 +162,7 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
         return
     index = index or ArchiveIndex(store)
     try:
-        period = index.period(sub.period_code)
+        period = Period.parse(sub.period_code)
     except ValueError:
         return
     due = index.due(period, ws)

@@ -93,6 +93,7 @@ class Period:
         return self.kind == "month"
 
     @classmethod
+    @lru_cache(maxsize=256)   # noqa: B019 - a Period is immutable; every form of a month has one code
     def parse(cls, text: str) -> Period:
         """Read "2025-03", "2025-3", "03/2025", "2025-Q1", "Q1/2025", "2025-H1", "H1/2025", nine months
         ("2025-9T", "9T/2025", "9 tháng 2025") or "2025"."""

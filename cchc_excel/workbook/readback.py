@@ -621,12 +621,6 @@ def _date(raw_value: Any, where: tuple[str, int, int], slot: Slot, file: str) ->
     return parsed, []
 
 
-@functools.lru_cache(maxsize=64)
-def _period(code: str) -> Period:
-    """`Period.parse`, remembered: every form of a month carries the same code (a Period is immutable)."""
-    return Period.parse(code)
-
-
 def identify(raw: RawWorkbook, ctx: ReadContext, file: str, sub: Submission) -> Layout | None:
     """Check the metadata and signature; return the layout to read the file with, or None."""
     meta = _meta(raw)
@@ -651,7 +645,7 @@ def identify(raw: RawWorkbook, ctx: ReadContext, file: str, sub: Submission) -> 
         report.add(problem("wrong-plan", file=file, value=sub.plan_id, detail=ctx.plan.id))
         return None
     try:
-        period = _period(sub.period_code)
+        period = Period.parse(sub.period_code)
     except ValueError:
         report.add(problem("not-our-form", file=file))
         return None
