@@ -56,14 +56,17 @@ def workbook_filename(period: Period, unit: Unit) -> str:
     return f"{period.code}_{safe_code(unit.code)}_{slugify(unit.name, max_len=50)}.xlsx"
 
 
-def target_path(out_dir: Path, period: Period, unit: Unit, *, resolved_dir: Path | None = None) -> Path:
-    """Where the unit's workbook goes in `out_dir`; never outside it, whatever the unit's name or code."""
+def target_path(out_dir: Path, period: Period, unit: Unit, *, resolved_dir: Path | None = None,
+                links: set[str] | None = None) -> Path:
+    """Where the unit's workbook goes in `out_dir`; never outside it, whatever the unit's name or code.
+    `links`: the case-folded names of the links in `out_dir`, when the caller listed them (`target_paths`)."""
     name = workbook_filename(period, unit)
     target = out_dir / name
     # Only a name with a separator or a dot-name, or a symbolic link already at the target, can resolve
     # elsewhere than `out_dir`: resolving every path (several system calls each) costs more than writing
-    # the workbook from its shape's template, so the plain, link-free case takes one lstat.
-    if _UNPLAIN.search(name) or name in (".", "..") or os.path.islink(target):
+    # the workbook from its shape's template, so the plain, link-free case takes one lstat (or none).
+    linked = name.casefold() in links if links is not None else os.path.islink(target)
+    if _UNPLAIN.search(name) or name in (".", "..") or linked:
         _check_inside(target, resolved_dir or out_dir.resolve(), unit)
     return target
 
@@ -74,14 +77,7 @@ def target_paths(out_dir: Path, period: Period, units: Iterable[Unit]) -> list[P
     resolved = out_dir.resolve()
     with os.scandir(out_dir) as entries:
         links = {e.name.casefold() for e in entries if e.is_symlink()}
-    out = []
-    for unit in units:
-        name = workbook_filename(period, unit)
-        target = out_dir / name
-        if _UNPLAIN.search(name) or name in (".", "..") or name.casefold() in links:
-            _check_inside(target, resolved, unit)
-        out.append(target)
-    return out
+    return [target_path(out_dir, period, unit, resolved_dir=resolved, links=links) for unit in units]
 
 
 def _check_inside(target: Path, resolved_dir: Path, unit: Unit) -> None:
