@@ -185,21 +185,62 @@ def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word:
     return text + (f"; {units}" if units else "")
 
 
-def _missed_text(registry: Registry, rows: pd.DataFrame, appendix_ref: str = "Phụ lục") -> str:
+class _Units:
+    """The per-unit frame's columns the sentences read, as lists, with each indicator's row positions (frame
+    order): one pass over the frame instead of a pandas mask per indicator and per tier (~50-100 µs each,
+    most of these computations at 200 units; a copy of 60,000 rows each nationally)."""
+
+    def __init__(self, units: pd.DataFrame) -> None:
+        n = len(units)
+
+        def column(name: str, default: Any) -> list[Any]:
+            return units[name].tolist() if name in units.columns else [default] * n
+
+        self.code = column("unit_code", None)
+        self.tier = column("tier", None)
+        self.status = column("status", None)
+        self.value = column("value", None)
+        self.target_label = column("target_label", None)
+        self.adjusted = column("adjusted", False)
+        self.rows: dict[Any, list[int]] = {}
+        for i, key in enumerate(column("indicator", None)):
+            self.rows.setdefault(key, []).append(i)
+
+    def by_value(self, positions: list[int]) -> list[int]:
+        """`positions` by value, smallest first, missing values last (pandas' stable `sort_values`)."""
+        value = self.value
+
+        def key(i: int) -> tuple[bool, float]:
+            v = value[i]
+            missing = v is None or v != v
+            return missing, 0.0 if missing else v
+
+        return sorted(positions, key=key)
+
+
+def _tier_index(groups: pd.DataFrame) -> dict[Any, dict[Any, dict[str, Any]]]:
+    """The groups' tier rows as dicts, by indicator then tier code (the first row of a pair, in frame order):
+    one selection instead of two masks per indicator and tier."""
+    out: dict[Any, dict[Any, dict[str, Any]]] = {}
+    if groups.empty:
+        return out
+    for row in groups[groups["level"] == "tier"].to_dict("records"):
+        out.setdefault(row["indicator"], {}).setdefault(row["group_code"], row)
+    return out
+
+
+def _missed_text(registry: Registry, units: _Units, positions: Sequence[int], appendix_ref: str = "Phụ lục") -> str:
     """Units under their own target, grouped by tier as an official lists them, each with its rate (and its
     own target when the plan adjusted it): "Các đơn vị chưa đạt: Sở, ban, ngành (02 đơn vị): Sở Tư pháp:
     27,74%, Sở Y tế: 40,12%; UBND cấp xã (01 đơn vị): UBND xã Phước Hòa: 20,00% (chỉ tiêu riêng tối thiểu
-    25%)."."""
-    missed = rows[rows["status"] == NOT_MET].sort_values("value", kind="stable")
-    if missed.empty:
+    25%)."; `positions`: the indicator's rows of `units`."""
+    missed = units.by_value([i for i in positions if units.status[i] == NOT_MET])
+    if not missed:
         return ""
-    # column lists, not itertuples (which boxes each value of a string column: thousands of units)
-    adjusted = missed["adjusted"].tolist() if "adjusted" in missed.columns else [False] * len(missed)
-    by_code = {code: (value, target_label, adj) for code, value, target_label, adj in zip(
-        missed["unit_code"].tolist(), missed["value"].tolist(), missed["target_label"].tolist(), adjusted,
-        strict=True)}
+    by_code = {units.code[i]: (units.value[i], units.target_label[i], units.adjusted[i]) for i in missed}
     parts = []
-    one_tier = rows["tier"].nunique() <= 1  # an indicator of one tier: no tier heading
+    # an indicator of one tier: no tier heading (missing tiers not counted, as pandas' nunique)
+    one_tier = sum(1 for t in {units.tier[i] for i in positions} if not pd.isna(t)) <= 1
     for tier, codes in units_by_tier(registry, list(by_code)):
         shown = []
         for c in codes[:MISSED_LIST_LIMIT]:
@@ -215,16 +256,11 @@ def _missed_text(registry: Registry, rows: pd.DataFrame, appendix_ref: str = "Ph
     return "Các đơn vị chưa đạt: " + "; ".join(parts) + "."
 
 
-def _no_cases_names(registry: Registry, rows: pd.DataFrame) -> str:
-    codes = list(rows.loc[rows["status"] == NO_CASES, "unit_code"])
+def _no_cases_names(registry: Registry, codes: Sequence[str]) -> str:
+    """The units without cases named, when there are at most `NAMED_NO_CASES_LIMIT` of them."""
     if not codes or len(codes) > NAMED_NO_CASES_LIMIT:
         return ""
     return ", ".join(label_of(registry, c) for c in codes)
-
-
-def _tier_rows(agg: Aggregation, key: str) -> pd.DataFrame:
-    g = agg.groups
-    return g[(g["indicator"] == key) & (g["level"] == "tier")] if not g.empty else g
 
 
 def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_ref: str = "Phụ lục"
@@ -235,30 +271,28 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_
     previous_word = _previous_word(agg)
     # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
     with_ytd = agg.period.kind != "month" and agg.period.first_month.index > 1
-    # each indicator's unit rows (frame order) from one grouping, not a comparison of every row per indicator;
-    # only the columns the sentences read (each group is a copy of what it holds)
-    read = [c for c in ("indicator", "unit_code", "tier", "status", "value", "target_label", "adjusted")
-            if c in agg.units.columns]
-    by_indicator = dict(iter(agg.units[read].groupby("indicator", sort=False))) if not agg.units.empty else {}
+    tier_rows = _tier_index(agg.groups)
+    units = _Units(agg.units)
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
-        g = _tier_rows(agg, ind.key)
-        if g.empty:
+        g = tier_rows.get(ind.key)
+        if not g:
             continue
-        units = by_indicator.get(ind.key, agg.units[read].iloc[0:0])
+        mine = units.rows.get(ind.key, [])
         sentences = []
         for tier in registry.tiers:
-            row = g[g["group_code"] == tier.code]
-            if row.empty or int(row.iloc[0]["units_expected"]) == 0:
+            row = g.get(tier.code)
+            if row is None or int(row["units_expected"]) == 0:
                 continue
-            sentences.append(_tier_sentence(row.iloc[0].to_dict(), tier.name, previous_word,
-                                            _no_cases_names(registry, units[units["tier"] == tier.code]), with_ytd))
+            no_cases = [units.code[i] for i in mine if units.tier[i] == tier.code and units.status[i] == NO_CASES]
+            sentences.append(_tier_sentence(row, tier.name, previous_word, _no_cases_names(registry, no_cases),
+                                            with_ytd))
         if not sentences:
             continue
         title = ind.name + (f" (chỉ tiêu {ind.id})" if plan.groups else "")
         points.append({"label": point_label(len(points)), "key": ind.key, "title": title, "sentences": sentences,
-                       "missed": _missed_text(registry, units, appendix_ref)})
+                       "missed": _missed_text(registry, units, mine, appendix_ref)})
     return points
 
 
@@ -270,14 +304,14 @@ def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[st
     g_all = agg.groups
     any_last_year = (not g_all.empty and "value_last_year" in g_all
                      and bool(g_all.loc[g_all["level"] == "tier", "value_last_year"].notna().any()))
+    tier_rows = _tier_index(g_all)
     for ind in plan.indicators:
-        g = _tier_rows(agg, ind.key)
+        g = tier_rows.get(ind.key, {})
         first = True
         for tier in registry.tiers:
-            row = g[g["group_code"] == tier.code]
-            if row.empty or int(row.iloc[0]["units_expected"]) == 0:
+            r = g.get(tier.code)
+            if r is None or int(r["units_expected"]) == 0:
                 continue
-            r = row.iloc[0]
             target = ind.target_for_tier(tier.code)
             printed = target.printed_id if target and target.printed_id else ind.id
             reported, no_cases = _int(r["units_reported"]), _int(r.get("units_no_cases"))
