@@ -685,10 +685,12 @@ def _missed_tiers(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]
     if g.empty:
         return []
     rows = g[(g["level"] == "tier") & (g["status"] == NOT_MET)]
+    by_indicator: dict[Any, list[Any]] = {}   # one pass, not a mask per indicator
+    for key, code in zip(rows["indicator"].tolist(), rows["group_code"].tolist(), strict=True):
+        by_indicator.setdefault(key, []).append(code)
     out = []
     for ind in plan.indicators:
-        tiers = [registry.tier(c).name for c in rows.loc[rows["indicator"] == ind.key, "group_code"]
-                 if c in registry.tier_codes]
+        tiers = [registry.tier(c).name for c in by_indicator.get(ind.key, []) if c in registry.tier_codes]
         if tiers:
             out.append(f"{_lower_first(ind.short or ind.name)} ({', '.join(_lower_first(t) for t in tiers)})")
     return out
@@ -700,17 +702,19 @@ def year_target_sentences(plan: Plan, registry: Registry, agg: Aggregation) -> l
     g = agg.groups
     if g.empty:
         return []
-    rows = g[(g["level"] == "tier") & g["status"].notna()]
+    by_indicator: dict[Any, list[dict[str, Any]]] = {}   # one pass, not a mask per indicator and status
+    for r in g[(g["level"] == "tier") & g["status"].notna()].to_dict("records"):
+        by_indicator.setdefault(r["indicator"], []).append(r)
     met: list[str] = []
     missed: list[str] = []
     for ind in plan.indicators:
-        mine = rows[rows["indicator"] == ind.key]
+        mine = by_indicator.get(ind.key, [])
         for status, bucket in ((MET, met), (NOT_MET, missed)):
-            part = mine[mine["status"] == status]
-            if part.empty:
+            part = [r for r in mine if r["status"] == status]
+            if not part:
                 continue
-            tiers = ", ".join(f"{_lower_first(str(r.group_name))} {_pct(r.value)}/{_lower_first(str(r.target_label))}"
-                              for r in part.itertuples(index=False))
+            tiers = ", ".join(f"{_lower_first(str(r['group_name']))} {_pct(r['value'])}/"
+                              f"{_lower_first(str(r['target_label']))}" for r in part)
             bucket.append(f"{ind.short or ind.name} ({tiers})")
     out = []
     year = agg.period.year
