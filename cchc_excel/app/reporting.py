@@ -227,14 +227,18 @@ class Followup:
 
 
 def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = None, as_of: date | None = None,
-                       detail_ref: str | None = None, progress: bool = True) -> Followup:
+                       detail_ref: str | None = None, progress: bool = True, agg: Aggregation | None = None
+                       ) -> Followup:
     """The follow-up table for a month (its own figures) or a longer period (its months with data pooled, as
     the report pools them); tasks from each unit's latest report. `detail_ref` names the appendix that lists
     every unit's result (the report's "Phụ lục I"). Refuses a period without any accepted file.
 
     Only the months the table uses are read (a month: itself); with `progress` (`cchc followup`), also the
     tasks of the year to date for `Followup.progress`, which is None otherwise (the report needs the table
-    alone)."""
+    alone).
+
+    `agg`, the period's aggregation (the report has it): its month rows (`Aggregation.long`) are used instead
+    of reading them again when they are the store's rows as they stand (`_values_of`)."""
     from ..core.aggregate import data_months
     from ..core.followup import build_followup, task_progress
 
@@ -248,7 +252,9 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
         if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
             raise Refusal(problem("period-no-data", value=period.label))
-        values = store.values_frame(table_codes)
+        values = _values_of(ws, period, agg, table_codes)
+        if values is None:
+            values = store.values_frame(table_codes)
         tasks = store.tasks_frame(month_codes if progress else table_codes)
     finally:
         if own:
@@ -258,6 +264,20 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
     months = period.year_to_date() if period.kind == "month" else data_months(period, list(accepted["period_code"]))
     return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months) if progress else None,
                     months=months)
+
+
+def _values_of(ws: Workspace, period: Period, agg: Aggregation | None, codes: list[str]) -> Any:
+    """`agg`'s month rows for `codes`, or None to read them. `Aggregation.long` holds the current value rows of
+    the period's months from the same statement as `Store.values_frame` (`archive.frames.current_frame`: the
+    same rows in the same order), less `submission_id`, which the table does not read; used only when no
+    succession map restated them (`restate_history`: then they are no longer the store's rows) and when it
+    holds rows (a copy sent to the summary's process is emptied)."""
+    if agg is None or agg.period != period or agg.long.empty or (ws.history is not None and ws.history.changed):
+        return None
+    long = agg.long
+    if not set(codes) >= set(long["period_code"].unique()):
+        long = long[long["period_code"].isin(codes)]
+    return long
 
 
 @dataclass(frozen=True)
