@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
@@ -30,6 +33,9 @@ _SAFE = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_
          "nan_inf_to_errors": True}
 _MEASURED = frozenset({"text", "center", "bold", "error"})   # the kinds whose text sets a row's height
 _STRMAX = 32767                                              # Excel's longest cell text, in UTF-16 units
+# Deflate level of the workbook's parts. A national summary holds ~28 MB of XML: zlib's default (6) spent
+# 0.48 s of CPU on it, level 3 0.18 s, for a file 12% larger (3.3 MB instead of 3.0 MB); the parts are the same.
+ZIP_LEVEL = 3
 
 
 def chars_per_line(width: float) -> float:
@@ -139,6 +145,39 @@ class _Worksheet(Worksheet):
                 super()._write_rows()
         finally:
             self.dim_rowmin, self.dim_rowmax = low, high
+
+
+class _LevelZip(zipfile.ZipFile):
+    """The zip file xlsxwriter writes the package into, deflating at `ZIP_LEVEL` (xlsxwriter has no option
+    for it; its in-memory parts come as `ZipInfo`s, whose level `writestr` would otherwise leave at zlib's
+    default)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", ZIP_LEVEL)
+        super().__init__(*args, **kwargs)
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
+                 compresslevel: int | None = None) -> None:
+        super().writestr(zinfo_or_arcname, data, compress_type,
+                         self.compresslevel if compresslevel is None else compresslevel)
+
+
+_STORE_LOCK = threading.Lock()
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook, its package zipped by `_LevelZip`. xlsxwriter names the class it zips with
+    in its module: that name points at ours while this workbook is stored (a lock keeps two stores in
+    threads from mixing; other workbooks are not affected once it returns)."""
+
+    def _store_workbook(self) -> None:
+        with _STORE_LOCK:
+            saved = xlsxwriter.workbook.ZipFile
+            xlsxwriter.workbook.ZipFile = _LevelZip  # type: ignore[misc]
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = saved  # type: ignore[misc]
 
 
 class _Column:
@@ -290,7 +329,7 @@ class Book:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path), _SAFE)
+        self.wb = _Workbook(str(path), _SAFE)
         base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
         add = self.wb.add_format
         self.fmt: dict[str, Any] = {
