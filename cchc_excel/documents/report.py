@@ -144,11 +144,16 @@ def _keep_heading_words(ctx: dict[str, Any]) -> None:
 # context preparation
 # --------------------------------------------------------------------------------------------
 
+_ATOMS = frozenset({int, float, bool, type(None)})   # immutable: what deepcopy would give back is the value
+
+
 def _clean(value: Any) -> Any:
     """Deep copy into plain dicts/lists; strip characters XML cannot hold (docxtpl would also turn
     "\\a" and "\\f" into paragraph and page breaks)."""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+        return _XML_INVALID.sub("", value) if _XML_INVALID.search(value) else value
     if isinstance(value, Mapping):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -226,10 +231,12 @@ def _column_texts(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list
             for head, cells in _column_cells(columns, rows)]
 
 
-def _word_minimum(col: _ColumnText, font_pt: float, pad_mm: float) -> float:
-    """The narrowest a column can be without breaking a word (header words are bold)."""
+def _column_minimum(col: _ColumnText, font_pt: float, pad_mm: float) -> float:
+    """The narrowest a column can be: no word broken (header words are bold), and no short cell (up to 14
+    characters) on two lines."""
     em_mm = font_pt * 25.4 / 72
-    return max(col.head_word * em_mm * 0.62, col.cell_word * em_mm * 0.55) + pad_mm
+    char_mm = em_mm * 0.55
+    return max(max(col.head_word * em_mm * 0.62, col.cell_word * em_mm * 0.55) + pad_mm, col.short_cell * char_mm + pad_mm)
 
 
 def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm: float,
@@ -244,7 +251,7 @@ def _column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total_
     mins: list[float] = []
     wants: list[float] = []
     for col in texts if texts is not None else _column_texts(columns, rows):
-        lo = max(_word_minimum(col, font_pt, pad_mm), col.short_cell * char_mm + pad_mm)
+        lo = _column_minimum(col, font_pt, pad_mm)
         # a header should need at most two lines when there is room
         want = max(min(col.longest, 45) * char_mm + pad_mm, len(col.head) * bold_mm / 2 + pad_mm, lo)
         mins.append(lo)
@@ -265,12 +272,8 @@ def _table_font(columns: Sequence[str], rows: Sequence[Sequence[str]], total_mm:
     break: wide appendix tables (one column per indicator) shrink instead of running off the page."""
     size = float(base_pt)
     measured = texts if texts is not None else _column_texts(columns, rows)
-
-    def minimum(col: _ColumnText, font_pt: float) -> float:
-        return max(_word_minimum(col, font_pt, 2.2), col.short_cell * font_pt * 25.4 / 72 * 0.55 + 2.2)
-
     # room left for the widest text column (at least a fifth of the line), so it does not wrap word by word
-    while size > 9 and sum(minimum(c, size) for c in measured) > total_mm * 0.88:
+    while size > 9 and sum(_column_minimum(c, size, 2.2) for c in measured) > total_mm * 0.88:
         size -= 0.5
     return size
 
@@ -374,8 +377,10 @@ def _save_with_tables(tpl: DocxTemplate, out: Path, rendered: Mapping[str, Any])
                         start = at + len(mark)
                         continue
                     fh.write(data[start:begin])
-                    for chunk in slots[slot].chunks:
-                        fh.write(chunk.encode("utf-8"))
+                    chunks = slots[slot].chunks
+                    # a few hundred rows a write: the deflater and the checksum are called per write
+                    for i in range(0, len(chunks), 512):
+                        fh.write("".join(chunks[i:i + 512]).encode("utf-8"))
                     start = begin + len(slot)
                     placed += 1
                 fh.write(data[start:])
@@ -465,7 +470,7 @@ _EMPTY_TEXT = re.compile(r'(<w:t(?: xml:space="preserve")?)></w:t>')
 
 def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[str]]]],
                  total_mm: float, *, base_pt: float = TABLE_PT, shares: Sequence[float] | None = None,
-                 long_rows: bool = False) -> BodyXml:
+                 long_rows: bool = False, scratch: Any = None) -> BodyXml:
     """A bordered table: bold repeated header row, optional bold merged group rows, numbers right-aligned.
 
     Rows that continue an item (first cell empty: the other tiers of one indicator) stay on the page of the
@@ -479,8 +484,10 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
 
     python-docx styles a header row, one group row and one data row in a scratch document; the body rows are
     those prototypes' XML with their texts (`_RowXml`): a 4,000-unit appendix is a string built in a fraction
-    of a second, parsed once where the table goes (`render_report`), never passed through jinja."""
-    sd = Document()
+    of a second, parsed once where the table goes (`render_report`), never passed through jinja. `scratch`: that
+    document, when the caller builds several tables (opening python-docx's default document is the dearest
+    step of a small table); the table is taken out of it again."""
+    sd = scratch if scratch is not None else Document()
     ncols = len(columns)
     all_rows = [[str(c) for c in r] for _, rows in groups for r in rows]
     texts = _column_texts(columns, all_rows)
@@ -555,6 +562,7 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     # a tab (or a group title's line break) inside a text: docxtpl's listing rules made it a tab run (a break)
     # when the table went through its rendering
     rows_out = [_resolve_listing(row) if "\t" in row or "\n" in row else row for row in out]
+    tbl.getparent().remove(tbl)
     return BodyXml([head[:head.rindex("</w:tbl>")], *rows_out, "</w:tbl>"])
 
 
@@ -611,21 +619,25 @@ def _rendered(tpl: DocxTemplate, ctx: Mapping[str, Any], charts_dir: Path, page:
                        "point": str(spec.get("point") or "")})
     item4 = ctx.get("item4") or {}
     ind = item4.get("indicator_table")
+    app = ctx.get("appendix")
+    fol = ctx.get("followup")
+    # the tables' prototype rows are styled in one scratch document (each table leaves it when built)
+    scratch = Document() if any(isinstance(t, Mapping) and t.get("columns") for t in (ind, app, fol)) else None
     indicator_table: Any = ""
     if isinstance(ind, Mapping) and ind.get("columns"):
         indicator_table = _table_block(ind["columns"], [("", ind.get("rows") or [])], page.indicator_mm,
-                                       base_pt=page.font_pt)
-    app = ctx.get("appendix")
+                                       base_pt=page.font_pt, scratch=scratch)
     appendix_table: Any = ""
     if isinstance(app, Mapping) and app.get("columns"):
         groups = [(g.get("title", ""), g.get("rows") or []) for g in app.get("groups") or []]
-        appendix_table = _table_block(app["columns"], groups, page.appendix_mm, base_pt=page.font_pt)
-    fol = ctx.get("followup")
+        appendix_table = _table_block(app["columns"], groups, page.appendix_mm, base_pt=page.font_pt,
+                                      scratch=scratch)
     followup_table: Any = ""
     if isinstance(fol, Mapping) and fol.get("columns"):
         groups = [(g.get("title", ""), g.get("rows") or []) for g in fol.get("groups") or []]
         followup_table = _table_block(fol["columns"], groups, page.followup_mm or page.appendix_mm,
-                                      base_pt=page.font_pt, shares=fol.get("widths"), long_rows=True)
+                                      base_pt=page.font_pt, shares=fol.get("widths"), long_rows=True,
+                                      scratch=scratch)
     tables = {name: _TableSlot(name, table) if isinstance(table, BodyXml) else table for name, table in
               (("indicator_table", indicator_table), ("appendix_table", appendix_table),
                ("followup_table", followup_table))}
