@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -166,11 +169,26 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     handle, name = tempfile.mkstemp(prefix="cchc-tong-hop-", suffix=".xlsx")
     os.close(handle)
     try:
-        return _write_reports(ws, period, out_dir, summary, Path(name), issue_date=issue_date, pdf=pdf,
-                              template=template, agg=agg, final=final)
+        with long_lived_frozen():
+            return _write_reports(ws, period, out_dir, summary, Path(name), issue_date=issue_date, pdf=pdf,
+                                  template=template, agg=agg, final=final)
     finally:
         summary.close()   # a job already sent is finished first: the file is never removed while written
         Path(name).unlink(missing_ok=True)
+
+
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """The objects alive now (the aggregation's frames, the modules imported so far) left out of the garbage
+    collector's full passes until the block ends. The report allocates enough (the docx stack's import, the
+    tables' XML) to start one to three full passes, and each walked every object of the heap again: 0.2 s at
+    200 units, 0.3-0.7 s at 4,000, for no garbage (their cycles are not undone here). Young objects are still
+    collected as usual; the frozen ones go back to the collector afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,

@@ -49,6 +49,7 @@ def _child(conn: Any, module: str) -> None:
     or its exception (a refusal made picklable), then end at once. `os._exit` skips the interpreter's
     teardown of pandas and the rest (measured ~0.5 s at 4,000 units, which the caller would wait for): the job
     has closed its own files and nothing else is left to flush."""
+    import gc
     import importlib
     import pickle
 
@@ -57,6 +58,8 @@ def _child(conn: Any, module: str) -> None:
         job = conn.recv_bytes()
         if job:
             fn, args, kwargs = pickle.loads(job)
+            # the modules and the call's arguments live until the end: kept out of the collector's full passes
+            gc.freeze()
             try:
                 reply: tuple[str, Any] = ("value", fn(*args, **kwargs))
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
