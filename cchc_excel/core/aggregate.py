@@ -94,10 +94,11 @@ def _factorize(column: pd.Series) -> Any:
     return pd.concat([pd.Series(c, copy=False) for c in out], ignore_index=True).to_numpy()
 
 
-def _indicator_batches(indicators: pd.Series, rows: Any = None) -> list[Any]:
+def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = None) -> list[Any]:
     """Masks over `indicators` (and `rows`, a boolean array, when given) each selecting whole indicators, about
-    `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none."""
-    codes = _factorize(indicators)
+    `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none.
+    `codes`: `_factorize(indicators)` when the caller has it (`aggregate` factorizes the history's once)."""
+    codes = _factorize(indicators) if codes is None else codes
     if rows is not None:
         codes = codes.copy()
         codes[~rows] = -1
@@ -114,14 +115,14 @@ def _indicator_batches(indicators: pd.Series, rows: Any = None) -> list[Any]:
 
 
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str], *,
-                   where: Any = None) -> pd.DataFrame:
+                   where: Any = None, codes: Any = None) -> pd.DataFrame:
     """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
     pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
     / sum(weight); mean = plain mean. Columns: keys, indicator, value, numerator, denominator, n.
 
     `where` (a boolean mask over `rows`): only those rows, as `combine_groups(rules, rows[where], keys)` gives
     them, without that copy when they are many (a year to date of history: the batches are copied from
-    `rows` one at a time)."""
+    `rows` one at a time). `codes`: `_factorize(rows["indicator"])`, when the caller has it."""
     cols = [*keys, "indicator"]
     if where is not None:
         where = pd.Series(where, copy=False).to_numpy(dtype=bool)
@@ -129,10 +130,10 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
             where = None
         elif where.sum() < BATCH_ROWS:   # the figures of those rows copied (not the file names and cells)
             kept = [c for c in rows.columns if c in (*cols, "numerator", "denominator", "value", "weight")]
-            rows, where = rows.loc[where, kept], None
+            rows, where, codes = rows.loc[where, kept], None, None
     if rows.empty or (where is not None and not where.any()):
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
-    g = _sums_by_indicator(rows, cols, where) if where is not None or len(rows) >= BATCH_ROWS \
+    g = _sums_by_indicator(rows, cols, where, codes) if where is not None or len(rows) >= BATCH_ROWS \
         else _sums(rows, cols)[0]
     rule = g["indicator"].map(rules).fillna("mean")
     pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
@@ -184,7 +185,7 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[
     return sums, (first, last, number.value_counts().sort_index().to_numpy())
 
 
-def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None) -> pd.DataFrame:
+def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, codes: Any = None) -> pd.DataFrame:
     """`_sums` of many rows, an indicator at a time. Every group has one indicator, so it is summed from the
     same rows in the same order; the groups are then put back in the order they first appear in `rows`, as
     one grouping gives them. The same floats as one grouping: each batch is summed by the compensated loop,
@@ -196,7 +197,7 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None) -
     position = pd.RangeIndex(len(rows)).to_numpy() if where is None else pd.Series(where).cumsum().to_numpy() - 1
     figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
     parts, firsts, interleaved = [], [], False
-    for chosen in _indicator_batches(rows["indicator"], where):
+    for chosen in _indicator_batches(rows["indicator"], where, codes=codes):
         sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
         if len(sums):
             mine = position[chosen]
@@ -223,7 +224,20 @@ def combine(indicator: Indicator, rows: pd.DataFrame) -> Combined:
     return Combined(opt(r["value"]), opt(r["numerator"]), opt(r["denominator"]), int(r["n"]))
 
 
+_UNITS_FRAME: list[tuple[Registry, pd.DataFrame]] = []   # the last registry's frame (an aggregation asks 4 times)
+
+
 def units_frame(registry: Registry) -> pd.DataFrame:
+    """One row per unit: its name, tier and district. The last registry's frame is kept (a registry is
+    immutable) and handed out as a shallow copy (copy-on-write: a caller's change stays its own)."""
+    if _UNITS_FRAME and _UNITS_FRAME[0][0] is registry:
+        return _UNITS_FRAME[0][1].copy(deep=False)
+    out = _units_frame(registry)
+    _UNITS_FRAME[:] = [(registry, out)]
+    return out.copy(deep=False)
+
+
+def _units_frame(registry: Registry) -> pd.DataFrame:
     rows = []
     for u in registry.units:
         district = registry.district_of(u)
@@ -269,13 +283,18 @@ def expected_frame(plan: Plan, registry: Registry) -> pd.DataFrame:
     """Every (unit, indicator) the plan expects, with the unit's own target (adjustments applied)."""
     rows = []
     plan_for = _PlanFor(plan)
+    # The rows of a list of indicators (one list per kind of unit) worked out once: a target's label is
+    # formatted once per kind, not once per unit.
+    built: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
     for u in registry.units:
-        for item in plan_for.indicators(u):
-            t = item.target
-            rows.append({"unit_code": u.code, "indicator": item.indicator.key,
-                         "printed_id": (t.printed_id if t and t.printed_id else item.indicator.id),
-                         "target": t.value if t else None, "comparison": t.comparison if t else None,
-                         "target_label": t.label if t else "", "adjusted": bool(t and t.adjusted_by)})
+        kind = plan_for._key(u)
+        mine = built.get(kind)
+        if mine is None:
+            mine = built[kind] = [
+                (item.indicator.key, (t.printed_id if t and t.printed_id else item.indicator.id),
+                 t.value if t else None, t.comparison if t else None, t.label if t else "",
+                 bool(t and t.adjusted_by)) for item in plan_for.indicators(u) for t in (item.target,)]
+        rows.extend((u.code, *r) for r in mine)
     return pd.DataFrame(rows, columns=EXPECTED_COLUMNS)
 
 
@@ -358,7 +377,7 @@ def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Perio
     by_answer = pd.Series(NOT_MET, index=out.index).mask(
         (kind.eq("yesno") & answer.eq("Có")) | (kind.eq("task") & answer.eq(STATUSES[0])), MET)
     status = numeric.where(kind.isin(["rate", "percent"]), by_answer)
-    filed = out["unit_code"].isin(set(cur["unit_code"].dropna()))
+    filed = out["unit_code"].isin(cur["unit_code"].dropna().unique())
     no_cases = filed & _no_cases(kind, out)
     out["status"] = status.where(reported, NOT_REPORTED).mask(no_cases, NO_CASES)
     out["period_code"] = period.code
@@ -442,9 +461,10 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series
     return keep
 
 
-def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period) -> pd.DataFrame:
+def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, codes: Any = None
+                 ) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
-    indicator: its latest month)."""
+    indicator: its latest month). `codes`: `_factorize(values["indicator"])`, when the caller has it."""
     months = {p.code for p in period.year_to_date()}
     if values.empty:
         v = values.reindex(columns=VALUE_COLUMNS)
@@ -453,7 +473,8 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         # How many months each (unit, indicator) has, stocks included (a few indicators at a time when the
         # year is many rows: each (unit, indicator) lies in one batch, and the counts are merged on their keys).
         inside = values["period_code"].isin(months).to_numpy()
-        batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside)
+        batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside,
+                                                                                 codes=codes)
         counted = [values["period_code"][chosen].groupby(
             [values["unit_code"][chosen], values["indicator"][chosen]], sort=False).nunique() for chosen in batches]
         # (no batch: no row has an indicator, and no figure is combined, `out` below is empty)
@@ -461,7 +482,7 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
         v = values
         inside = _latest_rows(plan, values, pd.Series(inside, index=values.index))
-    out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside)
+    out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside, codes=codes)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
@@ -573,8 +594,8 @@ class Aggregation:
                 "cases": self.cases, "flags": self.flags, "texts": self.texts, "long": self.long}
 
 
-def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, has_districts: bool
-                ) -> pd.DataFrame:
+def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, has_districts: bool,
+                codes: Any = None) -> pd.DataFrame:
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
@@ -594,13 +615,14 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
         group = pd.Series("*", index=values.index) if key is None else values["unit_code"].map(info[key])
         frame = pd.DataFrame({"group_code": group, **figures}, copy=False)
         chosen = ytd if key is None else ytd & group.notna()
-        comb = combine_groups(rules_of(plan), frame, ["group_code"], where=chosen).assign(level=level)
+        comb = combine_groups(rules_of(plan), frame, ["group_code"], where=chosen, codes=codes).assign(level=level)
         parts.append(comb[keys + ["value"]].rename(columns={"value": "value_ytd"}))
     return pd.concat(parts, ignore_index=True)
 
 
 def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
-                  base: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
+                  base: pd.DataFrame | None = None, units: pd.DataFrame | None = None, codes: Any = None
+                  ) -> pd.DataFrame:
     """Per group: the period's figures (`units`: its `per_unit`, when already computed), the previous period's,
     the same period's last year and the year to date, the change, the group's target and status."""
     has_districts = any(u.parent for u in registry.units)
@@ -624,7 +646,8 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
 
     out = now.merge(values_for(period.previous(), "prev"), on=keys, how="left")
     out = out.merge(values_for(period.same_period_last_year(), "last_year"), on=keys, how="left")
-    out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts), on=keys, how="left")
+    out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts, codes=codes), on=keys,
+                    how="left")
     out["change_prev"] = out["value"] - out["value_prev"]
     out["change_last_year"] = out["value"] - out["value_last_year"]
     # Target of the group: the tier's base target (province level: only when every tier has the same).
@@ -836,12 +859,13 @@ def robust_z(history: Sequence[float], value: float) -> float | None:
     return 0.6745 * (value - med) / mad
 
 
-def _history_spread(values: pd.DataFrame, before: Any) -> pd.DataFrame:
+def _history_spread(values: pd.DataFrame, before: Any, codes: Any = None) -> pd.DataFrame:
     """robust_z, vectorised: the median, MAD and count of each (unit, indicator)'s values in the rows `before`
     selects (its own history), an indicator at a time (a year of history is half a million rows; the median
     and MAD do not depend on the order of the values)."""
     keys = ["unit_code", "indicator"]
-    batches = [before] if before.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], before)
+    batches = [before] if before.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], before,
+                                                                             codes=codes)
     parts = []
     for chosen in batches:
         if not chosen.any():
@@ -859,9 +883,10 @@ def _history_spread(values: pd.DataFrame, before: Any) -> pd.DataFrame:
 
 
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
-                  z_limit: float = 3.5) -> pd.DataFrame:
+                  z_limit: float = 3.5, *, codes: Any = None) -> pd.DataFrame:
     """Values far from the unit's own history (robust z-score over its past months), and denominators that
-    disagree with the case table. History is summarised once per (unit, indicator), not searched per value."""
+    disagree with the case table. History is summarised once per (unit, indicator), not searched per value.
+    `codes`: `_factorize(values["indicator"])`, when the caller has it."""
     columns = ["unit_code", "indicator", "kind", "value", "reference", "detail", "file_name", "cell"]
     rows = []
     if values.empty:
@@ -870,7 +895,7 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     keys = ["unit_code", "indicator"]
     before = ((values["period_code"] < period.code) & values["value"].notna()).to_numpy()
     if not cur.empty and before.any():
-        joined = cur.join(_history_spread(values, before), on=keys)
+        joined = cur.join(_history_spread(values, before, codes), on=keys)
         joined = joined[joined["count"] >= 3]
         value = joined["value"].astype(float)
         diff = value - joined["median"]
@@ -1009,13 +1034,20 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
         if month is not None:
             entry["months"].setdefault(unit_code, {})[month] = None
     records = []
+    labels: dict[str, str] = {}   # a unit raising many texts is named once
+
+    def label(c: str) -> str:
+        if c not in labels:
+            labels[c] = label_of(registry, c)
+        return labels[c]
+
     for v in rows.values():
         codes = sorted(v["codes"], key=lambda c: order.get(c, len(order)))
 
         def named(c: str, v: dict[str, Any] = v) -> str:
             if period.kind == "month" or not v["months"].get(c):
-                return label_of(registry, c)
-            return f"{label_of(registry, c)} (tháng {', '.join(str(m) for m in sorted(v['months'][c]))})"
+                return label(c)
+            return f"{label(c)} (tháng {', '.join(str(m) for m in sorted(v['months'][c]))})"
 
         records.append({"kind": v["kind"], "text": v["text"], "units": "; ".join(named(c) for c in codes),
                         "count": len(codes), "unit_codes": ",".join(codes)})
@@ -1040,6 +1072,7 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
     """Everything the report needs for one period, from what the store returns."""
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
     long = long_rows(values, period)
+    restated = restated_periods(values)
     months = [period]
     if period.kind != "month":
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
@@ -1047,22 +1080,36 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         month_values, month_cases = values, cases
         values = with_pooled_periods(plan, values, period)
         cases = pool_cases(cases, months, period)
+    # The history's indicators factorized once for every grouping done an indicator at a time (the year to
+    # date per unit and per group, the jump check), not once by each.
+    codes = _factorize(values["indicator"]) if len(values) >= BATCH_ROWS else None
     base = unit_base(plan, registry, values)
     units = per_unit(plan, registry, values, period, base=base)
     registry = period_registry(plan, registry, units)
     status = unit_status(plan, registry, subs, period, months)
     if period.kind == "month":
-        flags = quality_flags(plan, values, cases, period)
+        flags = quality_flags(plan, values, cases, period, codes=codes)
     else:
-        found = [quality_flags(plan, month_values, month_cases, m) for m in months]
+        month_codes = _factorize(month_values["indicator"]) if len(month_values) >= BATCH_ROWS else None
+        found = [quality_flags(plan, month_values, month_cases, m, codes=month_codes) for m in months]
         flags = pd.concat(found, ignore_index=True) if found else quality_flags(plan, values.iloc[0:0], cases, period)
     return Aggregation(
-        period=period, units=units, groups=_timed_groups(plan, registry, values, period, base=base, units=units),
-        units_ytd=ytd_per_unit(plan, registry, values, period), completeness=completeness(registry, status),
+        period=period, units=units,
+        groups=_timed_groups(plan, registry, values, period, base=base, units=units, codes=codes),
+        units_ytd=ytd_per_unit(plan, registry, values, period, codes=codes), completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
         cases=case_summary(registry, cases, period), flags=flags,
-        texts=gather_texts(registry, texts, period), long=long, months=months, registry=registry)
+        texts=gather_texts(registry, texts, period), long=long, months=months, registry=registry,
+        restated_periods=restated)
+
+
+def restated_periods(values: pd.DataFrame) -> list[str]:
+    """The month codes whose value rows were restated onto today's units (`unit_code_then` filled by
+    `core.succession.map_frames`)."""
+    if values is None or "unit_code_then" not in values:
+        return []
+    return sorted(set(values.loc[values["unit_code_then"].notna(), "period_code"].astype(str)))
 
 
 def period_registry(plan: Plan, registry: Registry, units: pd.DataFrame) -> Registry:

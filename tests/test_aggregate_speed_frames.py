@@ -1,0 +1,93 @@
+"""Issue 17, the aggregation's reading and its once-only work: the column builder fills one array of the rows
+counted (and copes with more or fewer rows than counted, as when another import commits in between); the
+lean history refuses months it would put out of order; the indicator codes given to the groupings are the
+ones they would compute; `aggregate` fills the restated months itself."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cchc_excel.archive import frames as F
+from cchc_excel.archive.store import Store, values
+from cchc_excel.archive.workspace import Workspace
+from cchc_excel.core import aggregate as A
+from cchc_excel.core.units import Registry
+
+COLUMNS = {"n": ("int", [[1, 2], [None, 4], [5]]), "k": ("int", [[1, 2], [3, 4], [5]]),
+           "x": ("float", [[None, None], [None, None], [None]]), "s": ("str", [["a", None], ["a", "b"], ["c"]]),
+           "t": ("str", [[None, None], [None, None], [None]]), "f": ("float", [[1.5, None], [2.0, 3.0], [4.25]])}
+
+
+@pytest.mark.parametrize("capacity", [0, 1, 5, 9])   # fewer rows counted than read, exactly, more
+def test_columns_are_built_as_pandas_builds_rows_whatever_the_count(capacity: int) -> None:
+    built = {}
+    for name, (kind, chunks) in COLUMNS.items():
+        col = F._Column(kind, capacity)
+        for chunk in chunks:
+            col.add(chunk)
+        built[name] = col.finish()
+    frame = pd.DataFrame(built)
+    rows = pd.DataFrame({name: [v for chunk in chunks for v in chunk] for name, (_, chunks) in COLUMNS.items()})
+    pd.testing.assert_frame_equal(frame, rows, check_exact=True)
+    assert frame["s"].array[0] is frame["s"].array[2]   # one string object per distinct value
+
+
+@pytest.mark.parametrize("kind", ["int", "float", "str", "bool"])
+def test_rows_a_statement_does_not_select_are_none(kind: str) -> None:
+    """`add_nulls` (a column the history's statement leaves out) is `add([None] * n)`."""
+    first = {"int": [7, 8], "float": [1.5, 2.5], "str": ["a", "b"], "bool": [True, False]}[kind]
+    a, b = F._Column(kind, 5), F._Column(kind, 5)
+    a.add(first)
+    a.add_nulls(3)
+    b.add(first)
+    b.add([None] * 3)
+    pd.testing.assert_series_equal(pd.Series(a.finish()), pd.Series(b.finish()), check_exact=True)
+
+
+def test_lean_history_refuses_an_older_month_after_the_months_shown(workspace: Workspace) -> None:
+    with Store(workspace.store_url, workspace.archive_dir) as store, store.engine.connect() as conn:
+        with pytest.raises(ValueError):
+            F.current_frame(conn, values, ["2025-03", "2025-04"], detail=(["2025-03"], F.HISTORY_COLUMNS))
+        assert F.current_frame(conn, values, ["2025-02", "2025-03"], detail=(["2025-03"], F.HISTORY_COLUMNS)).empty
+
+
+def _history(n_units: int = 60, months: int = 12) -> pd.DataFrame:
+    rows = []
+    for m in range(1, months + 1):
+        for u in range(n_units):
+            for ind in ("1", "2", "3"):
+                rows.append({"unit_code": f"U{u:03d}", "period_code": f"2025-{m:02d}", "indicator": ind,
+                             "numerator": float((u * m) % 17), "denominator": float(20 + u % 5),
+                             "value": (u * 7 + m * 3) % 100 / 1.7, "weight": float(1 + u % 3), "answer": None,
+                             "file_name": None, "sheet": None, "cell": None})
+    return pd.DataFrame(rows)
+
+
+def test_given_codes_are_the_codes_each_grouping_computes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Factorized once by the caller or by each grouping: the same sums, the same jump flags."""
+    monkeypatch.setattr(A, "BATCH_ROWS", 500)
+    v = _history()
+    codes = A._factorize(v["indicator"])
+    rules = {"1": "pooled", "2": "weighted", "3": "mean"}
+    where = v["period_code"].ge("2025-03").to_numpy()
+    pd.testing.assert_frame_equal(A.combine_groups(rules, v, ["unit_code"], where=where, codes=codes),
+                                  A.combine_groups(rules, v, ["unit_code"], where=where), check_exact=True)
+    before = v["period_code"].lt("2025-12").to_numpy()
+    pd.testing.assert_frame_equal(A._history_spread(v, before, codes), A._history_spread(v, before),
+                                  check_exact=True)
+
+
+def test_restated_periods_are_the_months_with_a_former_unit() -> None:
+    v = pd.DataFrame({"period_code": ["2025-05", "2025-06", "2025-07", "2025-05"],
+                      "unit_code_then": ["A", None, None, "B"]})
+    assert A.restated_periods(v) == ["2025-05"]
+    assert A.restated_periods(v.drop(columns=["unit_code_then"])) == []
+
+
+def test_units_frame_is_kept_for_the_last_registry_and_handed_out_as_a_copy(small_registry: Registry) -> None:
+    first = A.units_frame(small_registry)
+    first.loc[0, "unit_name"] = "changed"
+    again = A.units_frame(small_registry)
+    assert again.loc[0, "unit_name"] != "changed"
+    pd.testing.assert_frame_equal(again, A._units_frame(small_registry), check_exact=True)
