@@ -55,9 +55,7 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
         frames = aggregation_frames(store, value_months=codes, case_months=case_months, months=months,
                                     lean_history=True)
         frames, registry = restate_history(ws, frames)
-        agg = aggregate(ws.plan, registry, period, today=today, **frames)
-        agg.restated_periods = restated_periods(frames["values"])
-        return agg
+        return aggregate(ws.plan, registry, period, today=today, **frames)
     finally:
         if own:
             store.close()
