@@ -94,6 +94,11 @@ def _rows(frame: pd.DataFrame, *columns: str) -> Any:
     return zip(*(frame[c].tolist() for c in columns), strict=True)
 
 
+def _when(received_at: Any) -> str | None:
+    """A file's arrival as the completeness sheet shows it: "10/03/2025 14:05"."""
+    return received_at.strftime("%d/%m/%Y %H:%M") if received_at is not None and not pd.isna(received_at) else None
+
+
 def _vn_date(value: Any) -> str | None:
     """"2025-03-10" (as stored) -> "10/03/2025"; anything else as it is."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -180,15 +185,14 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                         subtitle=[LEGEND + " Tệp của từng đơn vị: xem trang “Nộp báo cáo”."])
         first = sh.row
         name_of = _Names(registry)
-        for (code, unit_name, tier, district, printed_id, indicator, target_label, numerator, denominator, value,
-             status, cell) in _rows(agg.units, "unit_code", "unit_name", "tier", "district_name", "printed_id",
-                                    "indicator", "target_label", "numerator", "denominator", "value", "status",
-                                    "cell"):
-            sh.write([(code, "text"), (name_of(code, unit_name), "text"),
-                      (tier_names.get(tier), "text"), (district, "text"), (printed_id, "center"),
-                      (names.get(indicator), "text"), (target_label or None, "text"),
-                      (numerator, "count"), (denominator, "count"), (value, "pct"),
-                      (status, "text"), (cell, "center")])
+        sh.write_rows(([code, name_of(code, unit_name), tier_names.get(tier), district, printed_id,
+                        names.get(indicator), target_label or None, numerator, denominator, value, status, cell]
+                       for (code, unit_name, tier, district, printed_id, indicator, target_label, numerator,
+                            denominator, value, status, cell)
+                       in _rows(agg.units, "unit_code", "unit_name", "tier", "district_name", "printed_id",
+                                "indicator", "target_label", "numerator", "denominator", "value", "status", "cell")),
+                      ("text", "text", "text", "text", "center", "text", "text", "count", "count", "pct", "text",
+                       "center"))
         if agg.units.empty:
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
@@ -199,12 +203,11 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
         cols = [("Đơn vị", 34), ("Cấp", 11), ("Tình trạng", 12), ("Thời điểm nhận", 15), ("Số lần gửi", 8),
                 ("Tệp", 46)]
         sh = book.sheet("Nộp báo cáo", f"TÌNH HÌNH GỬI BÁO CÁO {label.upper()}", cols, landscape=True)
-        for code, unit_name, tier, status, received_at, versions, file_name in _rows(
-                agg.unit_status, "unit_code", "unit_name", "tier", "status", "received_at", "versions", "file_name"):
-            when = received_at.strftime("%d/%m/%Y %H:%M") if received_at is not None and not pd.isna(
-                received_at) else None
-            sh.write([(name_of(code, unit_name), "text"), (tier_names.get(tier), "text"),
-                      (status, "text"), (when, "center"), (versions, "count"), (file_name, "text")])
+        sh.write_rows(([name_of(code, unit_name), tier_names.get(tier), status, _when(received_at), versions, file_name]
+                       for code, unit_name, tier, status, received_at, versions, file_name in _rows(
+                           agg.unit_status, "unit_code", "unit_name", "tier", "status", "received_at", "versions",
+                           "file_name")),
+                      ("text", "text", "text", "center", "count", "text"))
         if agg.unit_status.empty:
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
@@ -281,24 +284,26 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                         [("Mã NV", 7), ("Đơn vị", 38), ("Vai trò", 11), ("Tình trạng", 16),
                          ("Ngày hoàn thành", 12), ("Quá hạn", 9)], landscape=False)
         tasks = agg.tasks
-        # each task's rows (frame order) from one grouping; a completion date shown once per distinct date
-        by_task = dict(iter(tasks.groupby("task_id", sort=False))) if not tasks.empty else {}
+        # each task's rows (frame order; tasks in order of first appearance) from one grouping; a completion
+        # date shown once per distinct date
+        by_task = tasks.groupby("task_id", sort=False) if not tasks.empty else ()
         shown_dates: dict[Any, str | None] = {}
-        for task_id in dict.fromkeys(tasks["task_id"]) if not tasks.empty else []:
-            mine = by_task[task_id] if task_id in by_task else tasks[tasks["task_id"] == task_id]
+
+        def shown(done_date: Any) -> str | None:
+            if type(done_date) is not str:
+                return _vn_date(done_date)
+            when = shown_dates.get(done_date)
+            if when is None:
+                when = shown_dates[done_date] = _vn_date(done_date)
+            return when
+
+        for task_id, mine in by_task:
             first_row = mine.iloc[0]
             sh.band(f"Nhiệm vụ {task_id}: {first_row['text']} — Thời hạn: {first_row['deadline']}", "band")
-            for task, code, unit_name, role, status, done_date, overdue in _rows(
-                    mine, "task_id", "unit_code", "unit_name", "role", "status", "done_date", "overdue"):
-                if type(done_date) is str:
-                    when = shown_dates.get(done_date)
-                    if when is None:
-                        when = shown_dates[done_date] = _vn_date(done_date)
-                else:
-                    when = _vn_date(done_date)
-                sh.write([(task, "center"), (name_of(code, unit_name), "text"),
-                          (role, "text"), (status, "text"), (when, "center"),
-                          ("Quá hạn" if overdue else "", "text")])
+            sh.write_rows(([task, name_of(code, unit_name), role, status, shown(done_date), "Quá hạn" if overdue else ""]
+                           for task, code, unit_name, role, status, done_date, overdue in _rows(
+                               mine, "task_id", "unit_code", "unit_name", "role", "status", "done_date", "overdue")),
+                          ("center", "text", "text", "text", "center", "text"))
         if tasks.empty:
             sh.empty("Không có nhiệm vụ nào phải báo cáo trong kỳ.")
         sh = book.sheet("Khó khăn, kiến nghị", f"KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ {label.upper()}",

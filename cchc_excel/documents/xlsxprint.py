@@ -14,7 +14,7 @@ import functools
 import math
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,50 +234,62 @@ class Sheet:
         formats and height that xlsxwriter's write_* and set_row would give, without its per-cell
         bookkeeping (a national summary has 700,000 cells). The height follows the wrapped texts, each
         text's line count computed once per column (`_Column.lines`)."""
-        r = self.row
-        if self.charted or len(values) > len(self.columns):
-            return self._write_cells(values)
-        book = self.book
-        xf, strings, text_xf = book.xf, book.strings, book.xf["text"]
-        ref = str(r + 1)
-        cells = []
-        lines = 1
-        for col, (value, kind) in zip(self.columns, values, strict=False):  # fewer values: a shorter row
-            if value is None:
-                cells.append(col.blank(ref))
-                continue
-            of = type(value)
-            if kind == "count" or kind == "pct":
-                if (of is float and value != value) or (of is not float and of is not int and is_blank(value)):
+        self.write_rows(([value for value, _ in values],), [kind for _, kind in values])
+        return self.row - 1
+
+    def write_rows(self, rows: Iterable[Sequence[Any]], kinds: Sequence[str]) -> None:
+        """Data rows whose cells are of `kinds` (one a column), as `write` writes each: a long table's rows
+        without a (value, kind) pair per cell, and with what every row looks up looked up once."""
+        columns = self.columns
+        if self.charted or len(kinds) > len(columns):
+            for values in rows:
+                self._write_cells(list(zip(values, kinds, strict=False)))
+            return
+        book, ws = self.book, self.ws
+        xf, strings, text_xf, str_table = book.xf, book.strings, book.xf["text"], book.str_table
+        specs = [(col, kind, kind == "count" or kind == "pct") for col, kind in zip(columns, kinds, strict=False)]
+        for values in rows:
+            r = self.row
+            ref = str(r + 1)
+            cells = []
+            lines = 1
+            for (col, kind, numeric), value in zip(specs, values, strict=False):  # fewer values: a shorter row
+                if value is None:
                     cells.append(col.blank(ref))
                     continue
-                number = float(value) if kind == "count" else round(float(value), 2)
-                if not math.isfinite(number):     # xlsxwriter writes it as an error value (#NUM!)
-                    return self._write_cells(values)
-                cells.append(f'<c r="{col.letter}{ref}" s="{xf[kind]}"><v>{number:.16G}</v></c>')
-                continue
-            if of is not str:
-                if is_blank(value):
-                    cells.append(col.blank(ref))
+                of = type(value)
+                if numeric:
+                    if (of is float and value != value) or (of is not float and of is not int and is_blank(value)):
+                        cells.append(col.blank(ref))
+                        continue
+                    number = float(value) if kind == "count" else round(float(value), 2)
+                    if not math.isfinite(number):     # xlsxwriter writes it as an error value (#NUM!)
+                        self._write_cells(list(zip(values, kinds, strict=False)))
+                        break
+                    cells.append(f'<c r="{col.letter}{ref}" s="{xf[kind]}"><v>{number:.16G}</v></c>')
                     continue
-                value = str(value)
-            known = col.texts.get(value)
-            if known is not None and known[0] == kind:   # a text this column has written: in the table already
-                book.str_table.count += 1
-            else:
-                index = strings.get(value)
-                if index is None:
-                    index = book.string_index(value)
+                if of is not str:
+                    if is_blank(value):
+                        cells.append(col.blank(ref))
+                        continue
+                    value = str(value)
+                known = col.texts.get(value)
+                if known is not None and known[0] == kind:   # a text this column has written: in the table already
+                    str_table.count += 1
                 else:
-                    book.str_table.count += 1
-                known = col.texts[value] = (kind, f'" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>',
-                                            col.lines(value) if kind in _MEASURED and value else 1)
-            cells.append(col.head + ref + known[1])
-            if known[2] > lines:
-                lines = known[2]
-        self.ws.add_row_xml(r, len(cells) - 1, self.ws.row_tag(lines).replace("{r}", ref) + "".join(cells) + "</row>")
-        self.row += 1
-        return r
+                    index = strings.get(value)
+                    if index is None:
+                        index = book.string_index(value)
+                    else:
+                        str_table.count += 1
+                    known = col.texts[value] = (kind, f'" s="{xf.get(kind, text_xf)}" t="s"><v>{index}</v></c>',
+                                                col.lines(value) if kind in _MEASURED and value else 1)
+                cells.append(col.head + ref + known[1])
+                if known[2] > lines:
+                    lines = known[2]
+            else:
+                ws.add_row_xml(r, len(cells) - 1, ws.row_tag(lines).replace("{r}", ref) + "".join(cells) + "</row>")
+                self.row += 1
 
     def _write_cells(self, values: Sequence[tuple[Any, str]]) -> int:
         """`write` through xlsxwriter's cells: a native chart takes its cached values from them."""
