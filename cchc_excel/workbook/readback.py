@@ -18,10 +18,11 @@ import math
 import operator
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
@@ -148,7 +149,7 @@ class ReadContext:
 class RawWorkbook:
     inspection: Inspection
     sheets: dict[str, list[list[Any]]]   # sheet name -> rows (from A1)
-    names: dict[str, tuple[str, int, int, int, int]]  # defined name -> (sheet, r1, c1, r2, c2)
+    names: Mapping[str, tuple[str, int, int, int, int]]  # defined name -> (sheet, r1, c1, r2, c2)
     data: bytes | None = None            # the file's bytes, for number formats (xlsx/xlsm only)
     formats: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (sheet, row, col) -> format code
 
@@ -196,8 +197,12 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
                                        memory_bytes=limits.parse_memory_bytes)
     else:
         try:
-            # calamine reads the parts inspect() inflated and checked, stored: it does not inflate them again.
-            status, payload = "ok", _read_sheets(insp.stored_copy() or data, limits)
+            # calamine reads the parts inspect() inflated and checked, stored: it does not inflate them again,
+            # and only what holds values (`Inspection.values_copy`). The guide sheet holds no input and no
+            # locked cell: it is not parsed unless a defined name points into it.
+            guide = L.SHEET_GUIDE
+            skip = () if any(guide in ref for ref in insp.defined_names.values()) else (guide,)
+            status, payload = "ok", _read_sheets(insp.values_copy() or data, limits, skip)
         except Exception as exc:  # calamine raises its own error types for corrupt content
             status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
     if status == "timeout":
@@ -213,7 +218,7 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         insp.problems.append(problem("file-too-large", file=str(path), detail=wording("sheet-count", count=len(payload))))
         return raw
     raw.sheets = payload
-    raw.names = _Names(insp.defined_names)
+    raw.names = _names_of(insp)
     raw.data = data
     return raw
 
@@ -382,6 +387,27 @@ def format_meaning(code: str) -> str:
     return ""
 
 
+_NAMES_SEEN: dict[bytes, Mapping[str, tuple[str, int, int, int, int]]] = {}
+
+
+def _names_of(insp: Inspection) -> Mapping[str, tuple[str, int, int, int, int]]:
+    """The defined names that are plain ranges, resolved (`parse_ref`). The names come from the workbook part
+    alone, and forms of one shape carry it byte for byte: resolved once per process for those bytes and
+    shared, read-only, by the files of that shape (a dict lookup per slot instead of a Python call). A
+    workbook part not held inflated gets its names parsed when first asked for (`_Names`)."""
+    xml = insp.parts.get("xl/workbook.xml")
+    if xml is None:
+        return _Names(insp.defined_names)
+    known = _NAMES_SEEN.get(xml)
+    if known is None:
+        resolved = {name: parse_ref(ref) if ref else None for name, ref in insp.defined_names.items()}
+        known = MappingProxyType({name: pos for name, pos in resolved.items() if pos is not None})
+        if len(_NAMES_SEEN) >= 32:
+            _NAMES_SEEN.clear()
+        _NAMES_SEEN[xml] = known
+    return known
+
+
 class _Names(dict):
     """Defined names parsed when first asked for: a form has ~120, a reader needs most but not all, and
     parsing them all up front was a visible share of the import."""
@@ -398,15 +424,19 @@ class _Names(dict):
         return default if value is None else value
 
 
-def _read_sheets(data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:
+def _read_sheets(data: bytes, limits: Limits, skip: Iterable[str] = ()) -> dict[str, list[list[Any]]]:
     """Every sheet's values with calamine, from A1, at most max_rows_read rows past the first used one, of
     64 columns each. One `to_python` call per sheet (a Python list per row was a visible share); with
     skip_empty_area=False the rows and columns before the first used cell are there as empty cells, so
     addresses stay true (iter_rows put the empty rows before the first used one but not the columns: the
-    padding done here before counted those rows twice). The sheet's extent is bounded by the guard."""
+    padding done here before counted those rows twice). The sheet's extent is bounded by the guard. The
+    sheets named in `skip` (no check reads them) are not parsed: they are there, empty."""
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     out: dict[str, list[list[Any]]] = {}
     for name in wb.sheet_names[: limits.max_sheets + 1]:
+        if name in skip:
+            out[name] = []
+            continue
         sheet = wb.get_sheet_by_name(name)
         start_row = (sheet.start or (0, 0))[0]
         rows = sheet.to_python(skip_empty_area=False, nrows=start_row + limits.max_rows_read)

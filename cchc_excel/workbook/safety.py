@@ -11,7 +11,8 @@ allocates it densely: one value at XFD1048576 asks for 512 GB and aborts the pro
 external links are reported, never run or followed. Our own XML parsing goes through defusedxml.
 A part identical byte for byte to one already inflated and scanned (forms of one shape share most of
 theirs) takes that part's verdict. When every part is held inflated here, the reader hands calamine them
-stored (`Inspection.stored_copy`): it reads exactly the bytes that were checked, without inflating them again.
+stored (`Inspection.stored_copy`): it reads exactly the bytes that were checked, without inflating them again
+(`Inspection.values_copy`: only what it reads values from).
 
 `run_isolated` runs a parse in a forked worker process with a deadline and an address-space limit; the
 reader uses it for large files and for formats whose insides we cannot scan (.xls, .ods). Every limit is in
@@ -92,6 +93,25 @@ class Inspection:
         if not self.crcs or len(self.parts) != len(self.crcs):
             return None
         return _stored_zip([(name, self.parts[name], crc) for name, crc in self.crcs.items()])
+
+    def values_copy(self) -> bytes | None:
+        """`stored_copy` trimmed to what a reader of cell values reads (calamine): without the parts it never
+        opens (document properties, theme) and with the workbook part without its defined names (read here,
+        `defined_names`; calamine parses all ~200 of a form when it opens it and the reader never asks it
+        for one). Every byte handed over was checked here. None unless every part is held in `parts`.
+        (Cutting each worksheet after its cells, to spare calamine its second pass over the XML for merged
+        cells, was measured too: the CRC of the cut parts cost as much as it saved.)"""
+        if not self.crcs or len(self.parts) != len(self.crcs):
+            return None
+        entries = []
+        for name, crc in self.crcs.items():
+            if name.startswith(_NOT_READ_FOR_VALUES):
+                continue
+            body = self.parts[name]
+            if name == "xl/workbook.xml":
+                body, crc = _without_names(body, crc)
+            entries.append((name, body, crc))
+        return _stored_zip(entries)
 
 
 class _Refused(Exception):
@@ -222,6 +242,42 @@ def _stored_zip(entries: list[tuple[str, bytes, int]]) -> bytes:
     directory = b"".join(central)
     return b"".join([*out, directory, _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory),
                                                 offset, 0)])
+
+
+# ------------------------------------------------------------------------------------------------
+# Trimming the stored copy to what a reader of values reads (`Inspection.values_copy`). A cut is made only
+# where it cannot change what the XML means: in a part without comments, CDATA sections or processing
+# instructions (past the XML declaration), the literal tags below can only be the element's own tags (text
+# and attribute values cannot hold "<"). Anything else is handed over whole, as before.
+
+_NOT_READ_FOR_VALUES = ("docProps/", "xl/theme/")
+_NAMES_OPEN, _NAMES_CLOSE = b"<definedNames>", b"</definedNames>"
+
+
+def _plain_markup(xml: bytes) -> bool:
+    """No comment, CDATA section or processing instruction (the XML declaration aside)."""
+    return b"<!" not in xml and xml.find(b"<?", 1) < 0
+
+
+_WITHOUT_NAMES: dict[bytes, tuple[bytes, int]] = {}
+
+
+def _without_names(xml: bytes, crc: int) -> tuple[bytes, int]:
+    """The workbook part without its `definedNames` element, and its CRC-32. Forms of one shape carry the
+    part byte for byte: cut once per process (keyed by the bytes themselves)."""
+    known = _WITHOUT_NAMES.get(xml)
+    if known is None:
+        start, end = xml.find(_NAMES_OPEN), xml.find(_NAMES_CLOSE)
+        if (0 <= start < end and xml.count(_NAMES_OPEN) == 1 and xml.count(_NAMES_CLOSE) == 1
+                and _plain_markup(xml)):
+            cut = xml[:start] + xml[end + len(_NAMES_CLOSE):]
+            known = (cut, zlib.crc32(cut))
+        else:
+            known = (xml, crc)
+        if len(_WITHOUT_NAMES) >= 32:
+            _WITHOUT_NAMES.clear()
+        _WITHOUT_NAMES[xml] = known
+    return known
 
 
 # ------------------------------------------------------------------------------------------------

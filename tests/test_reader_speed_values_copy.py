@@ -1,0 +1,102 @@
+"""calamine is handed only what holds values (`Inspection.values_copy`), the guide sheet is not parsed unless
+a defined name points into it, and the defined names of one workbook part are resolved once: the reader
+reads the same values, and the same Submission, as from the whole file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cchc_excel.core import layout as L
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import Plan
+from cchc_excel.core.units import Registry
+from cchc_excel.workbook import readback as R
+from cchc_excel.workbook import safety as S
+
+
+def _rezip(data: bytes, change: Callable[[str, bytes], bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, change(info.filename, src.read(info.filename)))
+    return out.getvalue()
+
+
+@pytest.fixture
+def form(filled_form: Callable[..., Path]) -> bytes:
+    return filled_form().read_bytes()
+
+
+def test_the_values_copy_reads_the_same_values_as_the_file(form: bytes) -> None:
+    insp = S.inspect(Path("f.xlsx"), form)
+    copy = insp.values_copy()
+    assert copy is not None
+    with zipfile.ZipFile(io.BytesIO(form)) as a, zipfile.ZipFile(io.BytesIO(copy)) as b:
+        assert b.testzip() is None   # every CRC right
+        kept = [n for n in a.namelist() if not n.startswith(("docProps/", "xl/theme/"))]
+        assert b.namelist() == kept
+        assert b"definedName" not in b.read("xl/workbook.xml")
+        for name in kept:
+            if name != "xl/workbook.xml":
+                assert a.read(name) == b.read(name)
+    assert R._read_sheets(copy, S.Limits()) == R._read_sheets(form, S.Limits())
+
+
+@pytest.mark.parametrize("markup", [b"<!-- <definedNames> -->", b"<?pi x?>", b"<![CDATA[x]]>"])
+def test_a_workbook_part_with_other_markup_keeps_its_names(markup: bytes) -> None:
+    xml = (b'<?xml version="1.0"?><workbook><sheets/>' + b"<definedNames><definedName name=\"A\">'s'!$A$1"
+           b"</definedName></definedNames>" + markup + b"</workbook>")
+    assert S._without_names(xml, zlib.crc32(xml)) == (xml, zlib.crc32(xml))
+
+
+def test_a_plain_workbook_part_loses_its_names_alone() -> None:
+    xml = (b'<?xml version="1.0"?><workbook><sheets><sheet name="s"/></sheets><definedNames><definedName '
+           b"name=\"A\">'s'!$A$1</definedName></definedNames><calcPr/></workbook>")
+    cut, crc = S._without_names(xml, zlib.crc32(xml))
+    assert cut == b'<?xml version="1.0"?><workbook><sheets><sheet name="s"/></sheets><calcPr/></workbook>'
+    assert crc == zlib.crc32(cut)
+    twice = xml.replace(b"<calcPr/>", b"<definedNames></definedNames>")
+    assert S._without_names(twice, 1) == (twice, 1)
+
+
+def test_the_guide_sheet_is_not_parsed_and_nothing_else_changes(form: bytes, nt_ctx: R.ReadContext) -> None:
+    raw = R.read_raw(Path("f.xlsx"), form, S.Limits())
+    whole = R._read_sheets(form, S.Limits())
+    assert raw.sheets[L.SHEET_GUIDE] == [] and whole[L.SHEET_GUIDE]
+    assert {k: v for k, v in raw.sheets.items() if k != L.SHEET_GUIDE} == {
+        k: v for k, v in whole.items() if k != L.SHEET_GUIDE}
+    assert list(raw.sheets) == list(whole)   # every sheet still counted (Limits.max_sheets)
+    sub = R.read_workbook(Path("f.xlsx"), nt_ctx, data=form)
+    assert sub.accepted and sub.report.problems == []
+
+
+def test_the_guide_sheet_is_read_when_a_name_points_into_it(form: bytes) -> None:
+    name = b"<definedName name=\"GUIDE_TITLE\">'" + L.SHEET_GUIDE.encode() + b"'!$A$1</definedName>"
+    named = _rezip(form, lambda part, body: body.replace(b"<definedNames>", b"<definedNames>" + name, 1)
+                   if part == "xl/workbook.xml" else body)
+    raw = R.read_raw(Path("f.xlsx"), named, S.Limits())
+    assert raw.sheets[L.SHEET_GUIDE] == R._read_sheets(form, S.Limits())[L.SHEET_GUIDE] != []
+    assert raw.names.get("GUIDE_TITLE") == (L.SHEET_GUIDE, 0, 0, 0, 0)
+
+
+def test_no_layout_cell_lies_on_the_guide_sheet(nt_plan: Plan, nt_registry: Registry, march: Period) -> None:
+    for unit in nt_registry.units:
+        lay = L.build_layout(nt_plan, unit, nt_registry.tier(unit.tier), march)
+        assert all(s.sheet != L.SHEET_GUIDE for s in lay.slots)
+        assert all(f.sheet != L.SHEET_GUIDE for f in lay.fixed)
+
+
+def test_the_names_of_one_workbook_part_are_resolved_once_and_read_only(form: bytes) -> None:
+    first = R.read_raw(Path("a.xlsx"), form, S.Limits())
+    again = R.read_raw(Path("b.xlsx"), form, S.Limits())
+    assert first.names is again.names
+    with pytest.raises(TypeError):
+        first.names["X"] = ("s", 0, 0, 0, 0)  # type: ignore[index]
+    insp = S.inspect(Path("a.xlsx"), form)
+    assert dict(first.names) == {k: S.parse_ref(v) for k, v in insp.defined_names.items() if S.parse_ref(v)}
