@@ -258,8 +258,17 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
     names = [*OWNER_COLUMNS, *rows.columns]
     if rows.empty:
         return pd.DataFrame([], columns=names)
-    owners = read_frame(conn, select(submissions.c.id, *(submissions.c[n] for n in OWNER_COLUMNS))
-                        .where(submissions.c.period_code.in_(codes)))
+    # The file too is a detail: when it is not kept, the older months' submissions are read without it.
+    lean_file = detail is not None and "file_name" not in detail[1]
+    owners_q = select(submissions.c.id, *(submissions.c[n] for n in OWNER_COLUMNS))
+    owner_parts = None
+    if lean_file:
+        months = set(detail[0])
+        own, older = [c for c in codes if c in months], [c for c in codes if c not in months]
+        owner_parts = [*([owners_q.where(submissions.c.period_code.in_(own))] if own else []),
+                       *([select(submissions.c.id, submissions.c.unit_code, submissions.c.period_code)
+                          .where(submissions.c.period_code.in_(older))] if older else [])]
+    owners = read_frame(conn, owners_q.where(submissions.c.period_code.in_(codes)), parts=owner_parts)
     ids = owners["id"].to_numpy()
     order = ids.argsort(kind="stable")
     wanted = rows["submission_id"].to_numpy()
@@ -268,29 +277,24 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
         raise RuntimeError("a value row without its submission")
     data = {}
     for n in OWNER_COLUMNS:
-        taken = owners[n].to_numpy(dtype=object, na_value=None).take(pos)
-        if n == "file_name" and detail is not None and "file_name" not in detail[1]:
-            # the file too, like the other detail columns
-            older = ~pd.Series(data["period_code"]).isin(set(detail[0])).to_numpy()
-            if older.any():
-                taken[older] = None
-                data[n] = _strings(taken)
-                continue
-        data[n] = _owner_column(taken)
+        column = owners[n].array
+        if column.dtype == _STR:
+            # Spread by the string array's own take: no object copy of every row checked string by string again.
+            taken = column.take(pos)
+            whole = taken.isna().all()
+        else:   # None only
+            taken, whole = owners[n].to_numpy(dtype=object, na_value=None).take(pos), True
+        if lean_file and n == "file_name" and (~owners["period_code"].isin(set(detail[0])).to_numpy()[pos]).any():
+            # rows of older months (their file not read): a string column with NaN, as the other detail columns
+            data[n] = taken if column.dtype == _STR else _strings(taken)
+        else:   # typed as pandas types the same values row by row (None only: object None)
+            data[n] = _array([None] * len(pos), "object") if whole else taken
     # The arrays, not the Series: a Series given to the constructor is copied (half a million history rows'
     # figures, once more at the peak).
     data.update({c: rows[c].array for c in rows.columns})
     del rows
     # copy=False: the columns are the frame's own (a copy of half a million history rows doubled the peak)
     return pd.DataFrame(data, columns=names, copy=False)
-
-
-def _owner_column(taken: Any) -> Any:
-    """A submission column spread over the rows (an object array), typed as pandas types the same values
-    row by row."""
-    if pd.isna(taken).all():   # no value at all: pandas keeps None in an object column
-        return taken
-    return _strings(taken)
 
 
 def aggregation_frames(store: Store, *, value_months: Sequence[str], case_months: Sequence[str],
