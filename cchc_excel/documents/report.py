@@ -316,6 +316,9 @@ def _align_for(text: str, column: str, j: int) -> str:
 
 
 _MARK = "\ue000"   # a private-use character standing for a cell's text while its XML is prepared
+# Deflate level of a report with code-built tables. The 4,000-unit appendix is ~20 MB of XML: zlib's default
+# (6) took 0.14 s of CPU, level 3 0.04 s, for a file of 0.68 MB instead of 0.54 MB; the parts are the same.
+ZIP_LEVEL = 3
 
 
 class BodyXml:
@@ -361,13 +364,15 @@ def _save_with_tables(tpl: DocxTemplate, out: Path, rendered: Mapping[str, Any])
     tpl.save(buffer)
     mark = _MARK.encode("utf-8")
     placed = 0
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    # parts written by name: they take the archive's deflate level (a ZipInfo would bring zlib's default)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
+                                                         compresslevel=ZIP_LEVEL) as dst:
         for info in src.infolist():
             data = src.read(info)
             if mark not in data:
-                dst.writestr(info, data)
+                dst.writestr(info.filename, data)
                 continue
-            with dst.open(info, "w") as fh:
+            with dst.open(info.filename, "w") as fh:
                 start = 0
                 while (at := data.find(mark, start)) >= 0:
                     begin = data.rfind(b"<w:p>", start, at)
@@ -525,7 +530,8 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
     mark_twips = font_pt * 20 * 0.5  # "*" and "†" are half an em wide in Times New Roman
     rows_xml = _RowXml(proto_group, proto_data, mark_twips)
     heads = [str(c) for c in columns]
-    made: dict[tuple[int, str, bool], str] = {}   # a cell's XML by column, text and keep-with-next
+    # a cell's XML by keep-with-next, column and text (a table of 4,000 rows repeats most of its texts)
+    made: dict[bool, list[dict[str, str]]] = {keep: [{} for _ in range(ncols)] for keep in (False, True)}
     out: list[str] = []
     for title, rows in groups:
         if title:
@@ -538,9 +544,8 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
             keep = ((following is not None and len(following) > 1 and not str(following[1]).strip())
                     or (not long_rows and n - 3 <= i <= n - 2))
             parts = [rows_xml.tr_open]
-            for j in range(ncols):
-                text = cells[j]
-                xml = made.get((j, text, keep))
+            for j, (known, text) in enumerate(zip(made[keep], cells, strict=False)):   # the first ncols cells
+                xml = known.get(text)
                 if xml is None:
                     align = _align_for(text, heads[j], j)
                     pad = mark_w[j] - _marks(text) if align == "right" else 0
@@ -553,7 +558,7 @@ def _table_block(columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Se
                         xml = before + _escape(text) + after
                     if "></w:t>" in xml:   # an empty text element, written as XML writers write it: <w:t/>
                         xml = _EMPTY_TEXT.sub(r"\1/>", xml)
-                    made[(j, text, keep)] = xml
+                    known[text] = xml
                 parts.append(xml)
             parts.append("</w:tr>")
             out.append("".join(parts))
