@@ -263,8 +263,8 @@ def _no_cases_names(registry: Registry, codes: Sequence[str]) -> str:
     return ", ".join(label_of(registry, c) for c in codes)
 
 
-def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_ref: str = "Phụ lục"
-                     ) -> list[dict[str, Any]]:
+def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_ref: str = "Phụ lục",
+                     units: _Units | None = None) -> list[dict[str, Any]]:
     """One point per rate/percent indicator: a sentence per tier, then the units that missed their target
     (beyond a dozen a tier, counted with a pointer to `appendix_ref`, the appendix of every unit's result)."""
     points: list[dict[str, Any]] = []
@@ -272,7 +272,7 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_
     # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
     with_ytd = agg.period.kind != "month" and agg.period.first_month.index > 1
     tier_rows = _tier_index(agg.groups)
-    units = _Units(agg.units)
+    units = units or _Units(agg.units)
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
@@ -565,20 +565,21 @@ def _completeness_sentence(total: Mapping[str, Any], named: Any) -> str:
 
 
 def charts(plan: Plan, registry: Registry, agg: Aggregation, points: Sequence[Mapping[str, Any]] = (),
-           limit: int = 2) -> list[dict[str, Any]]:
+           limit: int = 2, units: _Units | None = None) -> list[dict[str, Any]]:
     """Rate by agency of the first tier against the target line, for the first rate indicators; each chart is
     attached to the point it illustrates (`point`: the point's label) and placed under it."""
+    units = units or _Units(agg.units)
     out: list[dict[str, Any]] = []
     top = registry.tiers[0]
     point_of = {p.get("key"): p.get("label") for p in points}
     for ind in plan.indicators:
         if ind.kind != "rate" or len(out) >= limit:
             continue
-        u = agg.units[(agg.units["indicator"] == ind.key) & (agg.units["tier"] == top.code)
-                      & agg.units["value"].notna() & agg.units["status"].ne(NO_CASES)]
+        value = units.value
+        u = units.by_value([i for i in units.rows.get(ind.key, []) if units.tier[i] == top.code
+                            and value[i] is not None and value[i] == value[i] and units.status[i] != NO_CASES])
         if len(u) < 2:
             continue
-        u = u.sort_values("value", kind="stable")
         target = ind.target_for_tier(top.code)
         n = len(out) + 1
         short = ind.short or ind.name
@@ -588,8 +589,8 @@ def charts(plan: Plan, registry: Registry, agg: Aggregation, points: Sequence[Ma
             caption += f" (chỉ tiêu {_lower_first(target.label)})"
         out.append({"kind": "bar_target", "title": short, "caption": caption, "point": point_of.get(ind.key, ""),
                     "number": n,
-                    "labels": [label_of(registry, c) for c in u["unit_code"]],
-                    "values": [round_half_up(float(v), 2) for v in u["value"]],   # as the text rounds them
+                    "labels": [label_of(registry, units.code[i]) for i in u],
+                    "values": [round_half_up(float(value[i]), 2) for i in u],   # as the text rounds them
                     "target": target.value if target else None, "unit": "%"})
     return out
 
@@ -620,16 +621,14 @@ def _adjustment_notes(plan: Plan, agg: Aggregation, inds: Sequence[Indicator]) -
 
 
 def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str, office: Mapping[str, Any],
-             issue_date: date | None = None) -> dict[str, Any]:
+             issue_date: date | None = None, units: _Units | None = None) -> dict[str, Any]:
     # Indicators given to whole tiers; those of one or two named agencies are in Bảng 1 already.
     inds = [i for i in plan.indicators if i.kind in ("rate", "percent") and any(a in plan.tiers for a in i.applies_to)]
     columns = ["STT", "Đơn vị", *[f"CT {_printed(i)}" for i in inds]]
-    u = agg.units
     # column lists, not itertuples (which boxes each value of a string column: 60,000 rows nationally)
-    adjusted = u["adjusted"].tolist() if "adjusted" in u.columns else [False] * len(u)
-    values = {(code, key): (status, value, adj) for code, key, status, value, adj in zip(
-        u["unit_code"].tolist(), u["indicator"].tolist(), u["status"].tolist(), u["value"].tolist(), adjusted,
-        strict=True)}
+    u = units or _Units(agg.units)
+    values = {(u.code[i], key): (u.status[i], u.value[i], u.adjusted[i]) for key, rows in u.rows.items()
+              for i in rows}
     groups = []
     used = {"no_cases": False, "adjusted": False}
     numbers: dict[Any, str] = {}
@@ -898,7 +897,8 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
     # appendix is "Phụ lục"; two are numbered, and the text refers to each by its number.
     numbered = followup is not None
     unit_ref, followup_ref = ("Phụ lục I", "Phụ lục II") if numbered else ("Phụ lục", None)
-    points = indicator_points(plan, registry, agg, unit_ref)
+    units = _Units(agg.units)   # the per-unit columns as lists, once for the points, charts and appendix
+    points = indicator_points(plan, registry, agg, unit_ref, units)
     tasks = tasks_part(registry, agg, overdue, followup_ref)
     n = len(points)
     labels: dict[str, str] = {}
@@ -907,7 +907,7 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             continue
         labels[key] = point_label(n)
         n += 1
-    chart_specs = charts(plan, registry, agg, points)
+    chart_specs = charts(plan, registry, agg, points, units=units)
     for pt in points:
         refs = [f"Biểu đồ {c['number']}" for c in chart_specs if c["point"] == pt["label"]]
         if refs:
@@ -943,7 +943,7 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
         },
         "sections_after": after_sections(plan, registry, agg, labels, report_cfg.get("sections_after")),
         "charts": chart_specs,
-        "appendix": appendix(plan, registry, agg, period.label, office, issue_date),
+        "appendix": appendix(plan, registry, agg, period.label, office, issue_date, units),
     }
     if followup is not None:
         context["appendix"]["number"] = "I"
