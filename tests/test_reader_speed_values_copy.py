@@ -100,3 +100,20 @@ def test_the_names_of_one_workbook_part_are_resolved_once_and_read_only(form: by
         first.names["X"] = ("s", 0, 0, 0, 0)  # type: ignore[index]
     insp = S.inspect(Path("a.xlsx"), form)
     assert dict(first.names) == {k: S.parse_ref(v) for k, v in insp.defined_names.items() if S.parse_ref(v)}
+
+
+def test_a_part_listed_as_a_remembered_one_but_with_other_bytes_is_inflated_and_checked(form: bytes) -> None:
+    """The guard looks a remembered part up by its directory entry (name, method, sizes, CRC) and then compares
+    the bytes: a part whose entry is the same but whose compressed bytes were altered is not taken from memory."""
+    for _ in range(3):
+        assert not S.inspect(Path("f.xlsx"), form).fatal
+    with zipfile.ZipFile(io.BytesIO(form)) as z:
+        info = z.getinfo("xl/styles.xml")
+    data = bytearray(form)
+    n_name, n_extra = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    middle = info.header_offset + 30 + n_name + n_extra + info.compress_size // 2
+    data[middle] ^= 0xFF   # the directory and the local header left as they were
+    insp = S.inspect(Path("f.xlsx"), bytes(data))
+    assert [p.code for p in insp.problems] == ["file-unreadable"]
+    assert not S.inspect(Path("f.xlsx"), form).fatal   # the remembered part is still right

@@ -443,10 +443,13 @@ def _scan_whole(name: str, buf: bytes, total: int, limits: Limits) -> _PartScan:
 # Parts met before, byte for byte: forms of one shape share most of their parts (theme, styles, workbook,
 # relations, the guide sheet...: 10 of 16, a third of the inflated bytes). A part whose compressed bytes,
 # method, declared size and CRC equal one already inflated and scanned inflates to the same bytes, so its
-# verdict is the same: it is taken from here instead of inflated and scanned again. Only parts seen twice are
-# kept (`_SIGHTED` holds the hashes of those seen once), at most `_SEEN_MAX` of at most `_SEEN_PART_MAX` bytes,
-# the least recently used dropped first.
-_SEEN: dict[tuple[Any, ...], tuple[bytes, _PartScan]] = {}
+# verdict is the same: it is taken from here instead of inflated and scanned again. A part is looked up by
+# what the directory says of it (name, method, sizes, CRC) and the limits the scan depends on; a hit counts
+# only when its compressed bytes are the same too, compared (not hashed into the key: measured, hashing every
+# part's bytes was a visible share of the guard, for the filled sheets, met once, to no use). Only parts seen
+# twice are kept (`_SIGHTED` holds the hashes of the keys seen once), at most `_SEEN_MAX` of at most
+# `_SEEN_PART_MAX` bytes, the least recently used dropped first.
+_SEEN: dict[tuple[Any, ...], tuple[bytes, bytes, _PartScan]] = {}   # key -> (compressed, inflated, scan)
 _SIGHTED: set[int] = set()
 _SEEN_MAX, _SIGHTED_MAX, _SEEN_PART_MAX = 64, 4096, 64 * 1024
 
@@ -455,25 +458,28 @@ def _small_part(data: bytes, info: zipfile.ZipInfo, total: int, limits: Limits) 
     """A part of at most `_OUT_CHUNK` bytes inflated (`_inflate_whole`) and scanned (`_scan_whole`), or what
     the same part gave when met before. Raises _Refused as they do (a refused part is never remembered)."""
     # `_scan_whole` depends on the total only through its number of digits, on the limits only through two.
-    key = (info.filename, info.compress_type, info.file_size, info.CRC, len(str(total)),
-           limits.max_sheet_rows, limits.max_sheet_cells, bytes(_compressed(data, info)))
-    known = _SEEN.pop(key, None)
-    if known is not None:
+    key = (info.filename, info.compress_type, info.compress_size, info.file_size, info.CRC, len(str(total)),
+           limits.max_sheet_rows, limits.max_sheet_cells)
+    comp = _compressed(data, info)
+    known = _SEEN.get(key)
+    if known is not None and known[0] == comp:
+        del _SEEN[key]
         _SEEN[key] = known   # the most recently used last: the least recently used goes first
-        return known
+        return known[1], known[2]
     whole = _inflate_whole(data, info)
-    known = (whole, _scan_whole(info.filename, whole, total, limits))
+    scan = _scan_whole(info.filename, whole, total, limits)
     if info.file_size <= _SEEN_PART_MAX:
         sighted = hash(key)
         if sighted in _SIGHTED:
+            _SEEN.pop(key, None)   # the same key with other bytes: the latest is kept
             if len(_SEEN) >= _SEEN_MAX:
                 del _SEEN[next(iter(_SEEN))]
-            _SEEN[key] = known
+            _SEEN[key] = (bytes(comp), whole, scan)
         else:
             if len(_SIGHTED) >= _SIGHTED_MAX:
                 _SIGHTED.clear()
             _SIGHTED.add(sighted)
-    return known
+    return whole, scan
 
 
 def inspect(path: Path, data: bytes | None = None, *, limits: Limits | None = None) -> Inspection:
