@@ -55,6 +55,9 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
         frames = aggregation_frames(store, value_months=codes, case_months=case_months, months=months,
                                     lean_history=True)
         frames, registry = restate_history(ws, frames)
+        # The store's ids are not read by the aggregation (nor shown): their column goes before it runs, the
+        # other columns shared, not copied (4 MB of a year of history at national scale).
+        frames["values"] = frames["values"].drop(columns=["submission_id"], errors="ignore")
         return aggregate(ws.plan, registry, period, today=today, **frames)
     finally:
         if own:
@@ -192,16 +195,17 @@ def long_lived_frozen() -> Iterator[None]:
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,
                    issue_date: date | None, pdf: bool, template: Path | None, agg: Aggregation | None,
                    final: bool) -> ReportFiles:
-    from ..documents.report import render_report, to_pdf  # the docx stack is only needed here
-
     agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
-    followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False)
+    followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False, agg=agg)
     # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
     registry = agg.registry or ws.registry
     # the summary reads neither the long table nor the year-to-date units: not pickled to the child
     summary.start(replace(agg, long=agg.long.iloc[:0], units_ytd=agg.units_ytd.iloc[:0]), ws.plan, registry,
                   summary_tmp, followup=followup.table)
+    # the docx stack is only needed from here: imported once the summary's job is on its way
+    from ..documents.report import render_report, to_pdf
+
     context = build_context(ws.plan, registry, agg, report_cfg=ws.report,
                             issue_date=issue_date or default_issue_date(ws, period),
                             followup=appendix_part(followup.table),
