@@ -8,10 +8,12 @@ One bad file never stops the batch; every file is archived, accepted or not.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import multiprocessing
 import os
 import signal
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -25,7 +27,7 @@ from ..core.problems import Refusal, problem, wording
 from ..core.vntext import format_number, format_short_date, parse_date
 from ..workbook.readback import ReadContext, Submission, read_workbook
 from ..workbook.safety import Limits
-from .store import ImportOutcome, Store, clean_partial_files
+from .store import ImportOutcome, Store, clean_partial_files, name_suffix
 from .workspace import Workspace
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -50,10 +52,24 @@ def _walk(folder: Path, found: FileList) -> None:
         found.unreadable.append((folder, exc))
         return
     for entry in entries:
-        if entry.is_dir():
+        mode = _mode(entry)   # one stat per entry (is_dir then is_file were two per file)
+        if stat.S_ISDIR(mode):
             _walk(entry, found)
-        elif entry.is_file() and entry.suffix.lower() in SUFFIXES and not entry.name.startswith(("~$", ".~lock")):
+        elif (stat.S_ISREG(mode) and name_suffix(entry.name).lower() in SUFFIXES
+              and not entry.name.startswith(("~$", ".~lock"))):
             found.append(entry)
+
+
+def _mode(path: Path) -> int:
+    """The file mode of `path`, links followed; 0 (neither a folder nor a file) for the errors that make
+    Path.is_dir/is_file answer False (a broken or looping link, an entry gone meanwhile); any other error
+    raised as they raise it."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return 0
+        raise
 
 
 def collect_files(paths: Iterable[Path]) -> FileList:
@@ -63,7 +79,7 @@ def collect_files(paths: Iterable[Path]) -> FileList:
     in `unreadable`."""
     out = FileList()
     for p in paths:
-        p = Path(p)
+        p = p if isinstance(p, Path) else Path(p)
         if p.is_dir():
             sub = FileList()
             _walk(p, sub)
@@ -289,10 +305,12 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
     try:
         with _reading(files, ctx, default_workers() if workers is None else workers) as results:
             for path, data, sub in results:
-                folder = path.parent
-                if folder not in receipts:
-                    receipts[folder] = read_receipts(folder)
-                when = received_at or receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
+                when = received_at
+                if when is None:   # the office's register is read only when no arrival time is given
+                    folder = path.parent
+                    if folder not in receipts:
+                        receipts[folder] = read_receipts(folder)
+                    when = receipts[folder].get(path.name) or datetime.now().replace(microsecond=0)
                 if batch and (sub.period_code != batch[0][1].period_code or len(batch) >= limit
                               or time.monotonic() - started > BATCH_SECONDS):
                     yield from flush()

@@ -437,7 +437,7 @@ def clean_partial_files(archive_dir: Path, *, max_age: float = 3600.0) -> list[P
     return removed
 
 
-def _suffix(name: str) -> str:
+def name_suffix(name: str) -> str:
     """`PurePath(name).suffix`, without building a path for a plain file name (the usual case)."""
     if "/" in name or os.sep in name or (os.altsep and os.altsep in name):
         return Path(name).suffix
@@ -494,7 +494,7 @@ class Store:
     def _archive_target(self, sha: str, name: str) -> tuple[str, str]:
         """(path relative to the archive, absolute path) of a file's copy; its folder made once. String
         work only (asked twice per file: pathlib objects were a visible share of the import's process)."""
-        ext = _archive_extension(_suffix(name))
+        ext = _archive_extension(name_suffix(name))
         folder = self._dirs.get(sha[:2])
         if folder is None:
             folder = os.path.join(os.fspath(self.archive_dir), sha[:2])
