@@ -25,6 +25,7 @@ documented in `docs/report-template.md`.
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import re
 import tempfile
@@ -658,6 +659,43 @@ def _make_env() -> jinja2.Environment:
     return jinja2.Environment(autoescape=True)
 
 
+class _CompiledOnce(jinja2.Environment):
+    """The rendering environment, whose `from_string` (docxtpl's way in: one template per part of the
+    document) keeps each part's compiled code in jinja's own bytecode cache (`FileSystemBytecodeCache`: a
+    folder of this user's in the system's temporary folder, written atomically), keyed by the part's source.
+    A part's source is the template's, never the data's, so every report from one template after the first
+    skips the compiling (~0.06 s of CPU for the default template, most of docxtpl's rendering at 200 units).
+    Without a usable cache folder it compiles as jinja does."""
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:  # noqa: A002
+        cache = self.bytecode_cache
+        if cache is None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        cls = template_class or self.template_class
+        # the environment's options shape the compiled code: they are part of the key
+        key = hashlib.sha1(f"cchc-report|autoescape={self.autoescape}|{source}".encode()).hexdigest()
+        try:
+            bucket = cache.get_bucket(self, key, None, source)
+        except OSError:
+            return super().from_string(source, globals, template_class)
+        if bucket.code is None:
+            bucket.code = self.compile(source)
+            try:
+                cache.set_bucket(bucket)
+            except OSError:   # a full or read-only disk: this report is rendered all the same
+                pass
+        return cls.from_code(self, bucket.code, self.make_globals(globals), None)
+
+
+def _render_env() -> jinja2.Environment:
+    """The autoescaping environment of `_make_env`, with its compiled parts cached (`_CompiledOnce`)."""
+    try:
+        cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):   # no safe temporary folder (jinja refuses one it does not own alone)
+        cache = None
+    return _CompiledOnce(autoescape=True, bytecode_cache=cache)
+
+
 def render_report(
     context: Mapping[str, Any],
     out: Path,
@@ -690,7 +728,7 @@ def render_report(
         if charts_dir is None:
             charts_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc_charts_")))
         ctx["rendered"] = _rendered(tpl, ctx, Path(charts_dir), page)
-        tpl.render(ctx, jinja_env=_make_env(), autoescape=True)
+        tpl.render(ctx, jinja_env=_render_env(), autoescape=True)
         _keep_page_setup(tpl.docx, template_sections)
         _fit_case_figures(tpl.docx)
         out.parent.mkdir(parents=True, exist_ok=True)
