@@ -462,7 +462,7 @@ def _small_part(data: bytes, info: zipfile.ZipInfo, total: int, limits: Limits) 
            limits.max_sheet_rows, limits.max_sheet_cells)
     comp = _compressed(data, info)
     known = _SEEN.get(key)
-    if known is not None and known[0] == comp:
+    if known is not None and known[0] == bytes(comp):   # memcmp (a memoryview compares byte by byte)
         del _SEEN[key]
         _SEEN[key] = known   # the most recently used last: the least recently used goes first
         return known[1], known[2]
