@@ -497,10 +497,11 @@ class _Locator:
             v = rows[r1][col] if r1 < n and col < len(rows[r1]) else None
             return [(sheet, r1, col, None if v == "" else v)]
         if r1 >= 0:   # a column: the rows the sheet has, then empty cells past its end
-            last = min(r2 + 1, n)
-            values = [line[col] if col < len(line) else None for line in rows[r1:last]]
-            out = [(sheet, r, col, None if v == "" else v) for r, v in enumerate(values, r1)]
-            out.extend((sheet, r, col, None) for r in range(max(r1, n), r2 + 1))
+            # One pass building the cells (two, through a list of values, was measured twice as long).
+            out = [(sheet, r, col, None if (v := line[col]) == "" else v) if col < len(line) else (sheet, r, col, None)
+                   for r, line in enumerate(rows[r1:min(r2 + 1, n)], r1)]
+            if r2 >= n:
+                out.extend((sheet, r, col, None) for r in range(max(r1, n), r2 + 1))
             return out
         out = []
         for r in range(r1, r2 + 1):   # a reference to row 0 ("A0:A9"): as the rows' list indexes it
