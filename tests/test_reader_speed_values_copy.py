@@ -5,6 +5,7 @@ reads the same values, and the same Submission, as from the whole file."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -117,3 +118,22 @@ def test_a_part_listed_as_a_remembered_one_but_with_other_bytes_is_inflated_and_
     insp = S.inspect(Path("f.xlsx"), bytes(data))
     assert [p.code for p in insp.problems] == ["file-unreadable"]
     assert not S.inspect(Path("f.xlsx"), form).fatal   # the remembered part is still right
+
+
+def test_a_sheet_kept_where_the_values_copy_leaves_parts_out_is_still_read(form: bytes) -> None:
+    """An odd file whose sheet lives under docProps/: the trimmed copy cannot read it, the whole one can."""
+    moved = _rezip(form, lambda part, body: re.sub(rb'Target="[^"]*worksheets/sheet2.xml"', b'Target="/docProps/sheet2.xml"',
+                                                   body) if part == "xl/_rels/workbook.xml.rels" else body)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(moved)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            name = "docProps/sheet2.xml" if info.filename == "xl/worksheets/sheet2.xml" else info.filename
+            dst.writestr(name, src.read(info.filename))
+    odd = out.getvalue()
+    with pytest.raises(Exception):   # noqa: B017 (calamine's own error types)
+        R._read_sheets(S.inspect(Path("f.xlsx"), odd).values_copy() or b"", S.Limits())
+    raw = R.read_raw(Path("f.xlsx"), odd, S.Limits())
+    assert not raw.inspection.problems
+    whole = R._read_sheets(form, S.Limits())
+    assert {k: v for k, v in raw.sheets.items() if k != L.SHEET_GUIDE} == {
+        k: v for k, v in whole.items() if k != L.SHEET_GUIDE}

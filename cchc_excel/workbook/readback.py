@@ -196,15 +196,19 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         status, payload = run_isolated(_read_sheets, (data, limits), timeout_s=limits.parse_timeout_s,
                                        memory_bytes=limits.parse_memory_bytes)
     else:
+        # calamine reads the parts inspect() inflated and checked, stored: it does not inflate them again,
+        # and only what holds values (`Inspection.values_copy`); should that copy fail to read (an odd file
+        # keeping a sheet where the copy leaves parts out), the whole stored copy is read, as before. The guide
+        # sheet holds no input and no locked cell: it is not parsed unless a defined name points into it.
+        guide = L.SHEET_GUIDE
+        skip = () if any(guide in ref for ref in insp.defined_names.values()) else (guide,)
         try:
-            # calamine reads the parts inspect() inflated and checked, stored: it does not inflate them again,
-            # and only what holds values (`Inspection.values_copy`). The guide sheet holds no input and no
-            # locked cell: it is not parsed unless a defined name points into it.
-            guide = L.SHEET_GUIDE
-            skip = () if any(guide in ref for ref in insp.defined_names.values()) else (guide,)
             status, payload = "ok", _read_sheets(insp.values_copy() or data, limits, skip)
-        except Exception as exc:  # calamine raises its own error types for corrupt content
-            status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
+        except Exception:
+            try:
+                status, payload = "ok", _read_sheets(insp.stored_copy() or data, limits, skip)
+            except Exception as exc:  # calamine raises its own error types for corrupt content
+                status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
     if status == "timeout":
         insp.problems.append(problem("file-too-slow", file=str(path), detail=wording("read-timeout", seconds=limits.parse_timeout_s)))
         return raw
