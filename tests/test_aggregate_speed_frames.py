@@ -12,6 +12,8 @@ from cchc_excel.archive import frames as F
 from cchc_excel.archive.store import Store, values
 from cchc_excel.archive.workspace import Workspace
 from cchc_excel.core import aggregate as A
+from cchc_excel.core.period import Period
+from cchc_excel.core.plan import Plan
 from cchc_excel.core.units import Registry
 
 COLUMNS = {"n": ("int", [[1, 2], [None, 4], [5]]), "k": ("int", [[1, 2], [3, 4], [5]]),
@@ -91,3 +93,22 @@ def test_units_frame_is_kept_for_the_last_registry_and_handed_out_as_a_copy(smal
     again = A.units_frame(small_registry)
     assert again.loc[0, "unit_name"] != "changed"
     pd.testing.assert_frame_equal(again, A._units_frame(small_registry), check_exact=True)
+
+
+def test_jump_flags_name_the_robust_z_of_each_value(small_plan: Plan) -> None:
+    """The jump check, vectorised: a flat history (MAD 0) flags any value 5 points away as z=∞, either way;
+    a spread history flags by `robust_z`; a value within the spread is not flagged."""
+    march = Period.parse("2025-03")
+    rows = []
+    for unit, past, now in (("FLATUP", [50, 50, 50], 70), ("FLATDOWN", [50, 50, 50], 30), ("SPREAD", [50, 52, 48, 51], 90),
+                            ("CALM", [50, 52, 48, 51], 51), ("SAME", [50, 50, 50], 50)):
+        for i, v in enumerate([*past, now]):
+            code = march.code if i == len(past) else f"2024-{i + 1:02d}"
+            rows.append({"unit_code": unit, "period_code": code, "indicator": "1", "numerator": None,
+                         "denominator": None, "value": float(v), "weight": None, "answer": None,
+                         "file_name": f"{unit}.xlsx", "sheet": None, "cell": "E9"})
+    flags = A.quality_flags(small_plan, pd.DataFrame(rows), pd.DataFrame(), march).set_index("unit_code")
+    assert set(flags.index) == {"FLATUP", "FLATDOWN", "SPREAD"}
+    assert flags.loc["FLATUP", "detail"] == flags.loc["FLATDOWN", "detail"] == "z=∞"
+    assert flags.loc["SPREAD", "detail"] == f"z={A.robust_z([50, 52, 48, 51], 90):.1f}"
+    assert flags.loc["SPREAD", "reference"] == 50.5 and flags.loc["SPREAD", "file_name"] == "SPREAD.xlsx"

@@ -909,14 +909,17 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
         joined = joined[joined["count"] >= 3]
         value = joined["value"].astype(float)
         diff = value - joined["median"]
-        z = (0.6745 * diff / joined["mad"].where(joined["mad"] > 0)).where(
-            joined["mad"] > 0, diff.map(lambda d: float("inf") if d > 0 else float("-inf") if d < 0 else float("nan")))
+        # no spread (MAD 0): infinitely far when the value differs from the median, either way
+        flat = pd.Series(float("nan"), index=diff.index).mask(diff > 0, float("inf")).mask(diff < 0, float("-inf"))
+        z = (0.6745 * diff / joined["mad"].where(joined["mad"] > 0)).where(joined["mad"] > 0, flat)
         hits = joined[(z.abs() > z_limit) & (diff.abs() >= 5)]
-        for r, zv in zip(hits.itertuples(index=False), z[hits.index], strict=True):
-            rows.append({"unit_code": r.unit_code, "indicator": r.indicator, "kind": "jump",
-                         "value": float(r.value), "reference": float(r.median),
-                         "detail": f"z={zv:.1f}" if abs(zv) != float("inf") else "z=∞",
-                         "file_name": r.file_name, "cell": r.cell})
+        # columns as lists (a year of history flags thousands of values: not a row object each)
+        for unit, ind, v, ref, file_name, cell, zv in zip(
+                *(hits[c].tolist() for c in ("unit_code", "indicator", "value", "median", "file_name", "cell")),
+                z[hits.index].tolist(), strict=True):
+            rows.append({"unit_code": unit, "indicator": ind, "kind": "jump", "value": float(v),
+                         "reference": float(ref), "detail": f"z={zv:.1f}" if abs(zv) != float("inf") else "z=∞",
+                         "file_name": file_name, "cell": cell})
     tied = [i for i in plan.indicators if i.denominator_equals]
     if tied and not cases.empty:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
