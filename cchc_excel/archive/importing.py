@@ -207,6 +207,7 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
 # archive checks and the store's writes stay in this process, in file order, one transaction per batch.
 _WORKER_CTX: ReadContext | None = None
 PARALLEL_MIN_FILES = 16
+READ_CHUNK = 8        # files per task sent to a worker (and per result message sent back)
 BATCH_SECONDS = 1.0   # longest wait before a batch is recorded (progress, Ctrl-C)
 
 
@@ -265,7 +266,7 @@ def _reading(files: list[Path], ctx: ReadContext,
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_reader, initargs=(ctx,))
     try:
-        yield pool.map(_read_one, files, chunksize=8)
+        yield pool.map(_read_one, files, chunksize=READ_CHUNK)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
