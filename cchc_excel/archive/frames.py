@@ -9,7 +9,9 @@ pointer per row to a shared string. SQLAlchemy Core only: the same path on SQLit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -179,8 +181,9 @@ def read_frame(conn: Connection, query: Select, *, parts: Sequence[Select] | Non
     counted = sum(conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
                   for q in statements)
     builders = [_Column(_kind(c), counted) for c in query.selected_columns]
-    for q in statements:
-        _read_into(conn, q, dict(zip(names, builders, strict=True)))
+    with _collector_paused():
+        for q in statements:
+            _read_into(conn, q, dict(zip(names, builders, strict=True)))
     if not builders or not builders[0].rows:
         return pd.DataFrame([], columns=names)
     data = {}
@@ -189,6 +192,21 @@ def read_frame(conn: Connection, query: Select, *, parts: Sequence[Select] | Non
         b.parts.clear()   # each column's chunks (bool, datetime) go as soon as it is joined
     # copy=False: the columns just built are the frame's own (a copy would double the peak at the end)
     return pd.DataFrame(data, columns=names, copy=False)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while rows are fetched: the driver's tuples (a year of history: half a
+    million) started a collection every few hundred, and the older generations' passes walked every object
+    alive again (1 s of a 2.5 s read at 12 months, N=4,000). Tuples, numbers and strings make no cycles:
+    nothing is left uncollected; reference counting frees them as before."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _read_into(conn: Connection, query: Select, builders: dict[str, _Column]) -> None:
