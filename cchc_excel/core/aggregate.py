@@ -204,7 +204,12 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
     rows (`combine_groups`)."""
     # Positions among the rows summed (those `where` selects): whether a group's rows come in one run is judged
     # as if only they were there.
-    position = pd.RangeIndex(len(rows)).to_numpy() if where is None else pd.Series(where).cumsum().to_numpy() - 1
+    # (int32, counted in place: this runs at the aggregation's peak, over every row of a year of history)
+    if where is None:
+        position = pd.RangeIndex(len(rows)).to_numpy()
+    else:
+        position = pd.Series(where, copy=False).to_numpy(dtype=bool).cumsum(dtype="int32")
+        position -= 1
     figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
     parts, firsts, interleaved = [], [], False
     for chosen in _indicator_batches(rows["indicator"], where, codes=codes):
