@@ -64,13 +64,6 @@ def aggregate_period(ws: Workspace, period: Period, *, store: Store | None = Non
             store.close()
 
 
-def restated_periods(values: Any) -> list[str]:
-    """The month codes whose value rows were restated onto today's units (`unit_code_then` filled)."""
-    if values is None or "unit_code_then" not in values:
-        return []
-    return sorted(set(values.loc[values["unit_code_then"].notna(), "period_code"].astype(str)))
-
-
 def restate_history(ws: Workspace, frames: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     """Older periods' frames restated on today's units through the workspace's succession maps, and the
     registry that also knows the abolished tiers (core.succession; docs/history.md). Unchanged without history."""

@@ -973,12 +973,15 @@ def tier_heading(registry: Registry, tier: Tier) -> str:
 
 def units_by_tier(registry: Registry, codes: Sequence[str]) -> list[tuple[Tier, list[str]]]:
     """`codes` grouped by tier in the registry's tier order, keeping their order inside a tier."""
-    out = []
-    for tier in registry.tiers:
-        mine = [c for c in codes if (u := registry.get(c)) is not None and u.tier == tier.code]
-        if mine:
-            out.append((tier, mine))
-    unknown = [c for c in codes if registry.get(c) is None]
+    buckets: dict[str, list[str]] = {t.code: [] for t in registry.tiers}   # one lookup per code
+    unknown = []
+    for c in codes:
+        u = registry.get(c)
+        if u is None:
+            unknown.append(c)
+        elif (mine := buckets.get(u.tier)) is not None:
+            mine.append(c)
+    out = [(t, buckets[t.code]) for t in registry.tiers if buckets[t.code]]
     if unknown:
         out.append((Tier(code="?", name="Khác"), unknown))
     return out
