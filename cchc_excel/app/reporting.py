@@ -87,11 +87,11 @@ def require_data(ws: Workspace, period: Period, store: Store | None = None) -> N
     own = store is None
     store = store or Store(ws.store_url, ws.archive_dir)
     try:
-        subs = store.submissions_frame([m.code for m in period.months()])
+        accepted = store.has_accepted([m.code for m in period.months()])
     finally:
         if own:
             store.close()
-    if subs.empty or not (subs["status"] == "accepted").any():
+    if not accepted:
         raise Refusal(problem("period-no-data", value=period.label))
 
 

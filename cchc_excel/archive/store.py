@@ -50,6 +50,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    exists,
     func,
     inspect,
     select,
@@ -731,6 +732,13 @@ class Store:
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(q.order_by(submissions.c.id)).mappings().all(),
                                 columns=[c.name for c in q.selected_columns])
+
+    def has_accepted(self, period_codes: Sequence[str]) -> bool:
+        """Whether any file of these months was accepted (one EXISTS query, not every submission row)."""
+        q = select(exists().where(submissions.c.period_code.in_(list(period_codes)),
+                                  submissions.c.status == "accepted"))
+        with self.engine.connect() as conn:
+            return bool(conn.execute(q).scalar())
 
     def _current(self, table: Table, period_codes: Iterable[str]) -> pd.DataFrame:
         """The current submissions' rows of a child table with their unit, period and file (one query for it:
