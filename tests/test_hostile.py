@@ -580,7 +580,7 @@ def test_clerk_text_stays_text_in_the_excel_summary(injected: Workspace, tmp_pat
 
 
 def test_clerk_text_stays_text_in_the_error_report(injected: Workspace, tmp_path: Path, good_bytes: bytes) -> None:
-    from cchc_excel.documents.summary import write_error_report
+    from cchc_excel.documents.errorbook import write_error_report
 
     outs = run(injected, [tmp_path / REJECTED_NAME])      # re-import: the stored outcome
     strings = _xlsx_strings(write_error_report(outs, tmp_path / "loi.xlsx", injected.registry))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -22,10 +22,7 @@ from ..core.plan import Indicator, Plan
 from ..core.units import Registry
 from .xlsxprint import FONT, Book
 
-if TYPE_CHECKING:   # imported when first used (`__getattr__` below)
-    from .errorbook import write_error_report, write_error_reports_per_unit
-
-__all__ = ["write_summary", "write_error_report", "write_error_reports_per_unit", "chart_title"]
+__all__ = ["write_summary", "chart_title"]
 
 NO_CASES: str = getattr(aggregate, "NO_CASES", "Không phát sinh")
 NOT_REPORTED: str = getattr(aggregate, "NOT_REPORTED", "Chưa báo cáo")
@@ -33,18 +30,7 @@ STATUS_COLOURS = ((MET, "green"), (NOT_MET, "red"), (NO_CASES, "grey"))
 LEGEND = (f"“{NO_CASES}”: đơn vị có gửi báo cáo nhưng không có hồ sơ (hoặc lượt đánh giá) nào cho chỉ tiêu "
           f"trong kỳ; không tính vào số đơn vị “{NOT_MET}”.")
 CHART_TITLE_MAX = 48
-_FROM_ERRORBOOK = frozenset({"write_error_report", "write_error_reports_per_unit"})
 
-
-def __getattr__(name: str) -> Any:
-    """The error workbook's writers (`errorbook`), re-exported here, are imported when first asked for: the
-    report's second process imports this module for `write_summary` alone, and `errorbook` brings the store,
-    SQLAlchemy and the reader with it (~0.35 s of CPU)."""
-    if name in _FROM_ERRORBOOK:
-        from . import errorbook
-
-        return getattr(errorbook, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # The warnings sheet's "Loại" for each kind of `Aggregation.flags` row.
 FLAG_KINDS = {"jump": "Biến động lớn", "case-mismatch": "Lệch bảng giải quyết",
