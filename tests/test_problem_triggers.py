@@ -92,3 +92,18 @@ def test_final_report_with_sections_left_is_refused(workspace: Workspace, tmp_pa
     monkeypatch.setattr(reporting, "write_reports", left)
     got, payload = _json("report", "-w", workspace.root, "-p", "2025-03", "-o", tmp_path / "bc", "--final")
     assert (got, _codes(payload)) == (1, ["report-not-final"])
+
+
+def test_jump_is_measured_from_the_latest_current_month(workspace: Workspace, tmp_path: Path) -> None:
+    """January 80%, February sent at 80% then again at 10% (the current one), March 10%: no jump, since the
+    latest current value (February's second file) is March's; an older month or a replaced file would make one."""
+    values = good_values_phuoc_hoa()
+    feb, jan = MARCH.previous(), MARCH.previous().previous()
+    low = values | {"CT_1_TU": 5}
+    for n, (period, vals, day) in enumerate([(jan, values, 10), (feb, values, 10), (feb, low, 12)]):
+        path = ws_form(workspace, PHUOC_HOA, tmp_path / f"f{n}", vals, period=period)
+        list(import_files(workspace, [path], period=period, received_at=datetime(2025, 3 if period == feb else 2, day)))
+    mar = ws_form(workspace, PHUOC_HOA, tmp_path / "mar", low)
+    [(_, outcome)] = list(import_files(workspace, [mar], period=MARCH, received_at=datetime(2025, 3, 10)))
+    assert outcome.status == "accepted"
+    assert [p["name"] for p in outcome.problems if p["code"] == "big-jump"] == []

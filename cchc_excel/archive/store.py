@@ -47,6 +47,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     bindparam,
     create_engine,
     event,
@@ -789,17 +790,22 @@ class Store:
 
     def latest_values(self, before_period: str, since_period: str) -> dict[tuple[str, str], float]:
         """(unit, indicator) -> the unit's latest current value in [since_period, before_period): the jump
-        check of a whole batch in one query. Streamed; only the latest value per key is kept."""
-        q = (select(submissions.c.unit_code, values.c.indicator, values.c.value)
-             .join(submissions, submissions.c.id == values.c.submission_id)
-             .where(submissions.c.is_current.is_(True), submissions.c.period_code < before_period,
-                    submissions.c.period_code >= since_period, values.c.value.is_not(None))
-             .order_by(submissions.c.period_code.desc()))
-        out: dict[tuple[str, str], float] = {}
+        check of a whole batch in one query. The database picks each key's latest month (a year of history is
+        ~11 rows a key: fetching them all to keep one cost ~1.3 s at 4,000 units); a unit has one current
+        submission a month, so (unit, indicator, month) is one row."""
+        window = (submissions.c.is_current.is_(True), submissions.c.period_code < before_period,
+                  submissions.c.period_code >= since_period, values.c.value.is_not(None))
+        joined = values.join(submissions, submissions.c.id == values.c.submission_id)
+        latest = (select(submissions.c.unit_code.label("unit"), values.c.indicator.label("indicator"),
+                         func.max(submissions.c.period_code).label("period"))
+                  .select_from(joined).where(*window)
+                  .group_by(submissions.c.unit_code, values.c.indicator).subquery())
+        q = (select(submissions.c.unit_code, values.c.indicator, values.c.value).select_from(joined)
+             .join(latest, and_(latest.c.unit == submissions.c.unit_code, latest.c.indicator == values.c.indicator,
+                                latest.c.period == submissions.c.period_code))
+             .where(*window))
         with self.engine.connect() as conn:
-            for unit, indicator, value in conn.execute(q):
-                out.setdefault((unit, indicator), float(value))
-        return out
+            return {(unit, indicator): float(value) for unit, indicator, value in conn.execute(q)}
 
     def file_bytes(self, archived_path: str) -> bytes:
         return (self.archive_dir / archived_path).read_bytes()
