@@ -62,3 +62,15 @@ def test_words_fill_from_named_fields() -> None:
 def test_problems_md_lists_every_code() -> None:
     doc = problems.markdown()
     assert all(f"`{code}`" in doc for code in MESSAGES)
+
+
+def test_problem_to_dict_holds_every_field_as_asdict_would() -> None:
+    from dataclasses import asdict, fields
+
+    from cchc_excel.core.problems import Problem, problem
+
+    found = problem("big-jump", file="a.xlsx", sheet="Chỉ tiêu", cell="E12", name="CT1", value="70,5", detail="x")
+    assert list(found.to_dict()) == [f.name for f in fields(Problem)], "a field of Problem is missing from to_dict"
+    assert found.to_dict() == asdict(found)
+    odd = Problem("big-jump", "warning", "m", value=(1, 2))
+    assert odd.to_dict()["value"] == "(1, 2)", "a value that is not a plain scalar is kept as its text"

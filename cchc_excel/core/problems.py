@@ -7,7 +7,7 @@ writes message text. Checks yield problems; they never raise for bad input.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -388,10 +388,13 @@ class Problem:
     value: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if data["value"] is not None and not isinstance(data["value"], (int, float, str, bool)):
-            data["value"] = str(data["value"])
-        return data
+        # Field by field, not dataclasses.asdict (a deep copy of each field: ~8x slower, and an import with
+        # history can store tens of thousands of findings); `value` is the only field that is not a str.
+        value = self.value
+        if value is not None and not isinstance(value, (int, float, str, bool)):
+            value = str(value)
+        return {"code": self.code, "severity": self.severity, "message": self.message, "file": self.file,
+                "sheet": self.sheet, "cell": self.cell, "name": self.name, "value": value}
 
 
 class _Blank(dict):
