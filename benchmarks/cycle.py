@@ -140,18 +140,21 @@ def workspace(root: Path, plan: Plan, registry: Registry) -> Workspace:
 # ------------------------------------------------------------------------------------------------
 # The clerks' values (seeded) and the fill by patching the sheet XML
 
-def unit_values(lay: L.Layout, rng: random.Random, fields: tuple[str, ...]) -> dict[str, Any]:
+def unit_values(lay: L.Layout, rng: random.Random, fields: tuple[str, ...],
+                pending_at_end: list[tuple[str, int]] | None = None) -> dict[str, Any]:
     """Consistent values for one form: indicator 3's denominator is the received total, 4's and 10's the
-    resolved total (the plan's denominator_equals), every numerator ≤ its denominator."""
-    n_rows = rng.randint(1, 4)
+    resolved total (the plan's denominator_equals), every numerator ≤ its denominator. `pending_at_end`
+    ((field, cases), the next month's carried-over column): the case rows are those fields, each ending the
+    month with that many pending, as an office's own previous report does."""
     cols: dict[str, list[Any]] = {k: [] for k in ("GQ_LINH_VUC", "GQ_TRUC_TUYEN", "GQ_TRUC_TIEP", "GQ_KY_TRUOC",
                                                   "GQ_TRUOC_HAN", "GQ_DUNG_HAN", "GQ_QUA_HAN",
                                                   "GQ_DANG_TRONG_HAN", "GQ_DANG_QUA_HAN")}
     totals = {"received": 0, "resolved": 0, "pending": 0}
-    for field in rng.sample(fields, n_rows):
-        online, direct, carried = rng.randint(0, 400), rng.randint(0, 150), rng.randint(0, 30)
+    rows = pending_at_end if pending_at_end is not None else [(f, None) for f in rng.sample(fields, rng.randint(1, 4))]
+    for field, left in rows:
+        online, direct, carried = rng.randint(left or 0, 400 + (left or 0)), rng.randint(0, 150), rng.randint(0, 30)
         received = online + direct + carried
-        resolved = rng.randint(received * 6 // 10, received)
+        resolved = rng.randint(received * 6 // 10, received) if left is None else received - left
         late = rng.randint(0, resolved // 20)
         before = rng.randint(0, resolved - late)
         pending = received - resolved
@@ -254,14 +257,23 @@ def _fill_chunk(jobs: list[tuple[str, str, int]]) -> int:
 # History: earlier months inserted straight into the store's tables
 
 
-def synthesise_history(ws: Workspace, months: int, seed: int) -> int:
-    """Accepted, current submissions of every unit for the `months` periods before PERIOD."""
+def synthesise_history(ws: Workspace, months: int, seed: int, jobs: list[tuple[str, str, int]]) -> int:
+    """Accepted, current submissions of every unit for the `months` periods before PERIOD. The last of them
+    ends with the cases pending that the clerks' forms of PERIOD carry over (`jobs`' seeds give the fill's
+    values): a real office's carried-over column is its previous report's pending, so the import's carried-over
+    check finds what it finds in practice (next to nothing), not a warning on nearly every case row."""
     plan, registry = ws.plan, ws.registry
     periods = []
     p = PERIOD
     for _ in range(months):
         p = p.previous()
         periods.append(p)
+    carried_now: dict[str, list[tuple[str, int]]] = {}
+    for code, _, job_seed in jobs:
+        unit = registry.get(code)
+        now = unit_values(L.build_layout(plan, unit, registry.tier(unit.tier), PERIOD), random.Random(job_seed),
+                          plan.case_fields)
+        carried_now[code] = list(zip(now["GQ_LINH_VUC"], now["GQ_KY_TRUOC"], strict=True))
     store = S.Store(ws.store_url, ws.archive_dir)
     rng = random.Random(seed)
     n = 0
@@ -272,7 +284,8 @@ def synthesise_history(ws: Workspace, months: int, seed: int) -> int:
                 base_id = n
                 for i, unit in enumerate(registry.units):
                     lay = L.build_layout(plan, unit, registry.tier(unit.tier), period)
-                    v = unit_values(lay, rng, plan.case_fields)
+                    v = unit_values(lay, rng, plan.case_fields,
+                                    carried_now[unit.code] if period == periods[0] else None)
                     sid = base_id + i + 1
                     sha = f"{sid:064x}"
                     files.append({"id": sid, "sha256": sha, "size": 1, "first_name": f"{period.code}_{unit.code}.xlsx",
@@ -427,7 +440,7 @@ class Ctx:
 
 def stage_history(c: Ctx, a: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
-    rows = synthesise_history(c.ws, a.months - 1, c.seed + 1)
+    rows = synthesise_history(c.ws, a.months - 1, c.seed + 1, c.jobs)
     return {"seconds": time.perf_counter() - t0, "units": rows}
 
 
