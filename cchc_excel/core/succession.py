@@ -495,9 +495,9 @@ def check_carried(rows: Iterable[tuple[str, str, int]], pending: Mapping[str, in
                   file: str | None = None, sheet: str | None = None) -> Iterator[Problem]:
     """A warning by cell where the carried-over column differs from what the unit reported pending at the end of the
     previous period. `rows`: (field, cell of its the carried-over column, value typed); `pending`: field -> pending."""
-    by_key = {match_key(f): n for f, n in pending.items()}
+    by_key = {_match_key(f): n for f, n in pending.items()}   # field names repeat across units: cached keys
     for field_name, cell, carried in rows:
-        expected = by_key.get(match_key(field_name), 0)
+        expected = by_key.get(_match_key(field_name), 0)
         if int(carried or 0) != expected:
             yield problem("carried-mismatch", file=file, sheet=sheet, cell=cell, value=int(carried or 0),
                           detail=previous_label, expected=expected, field=field_name)
