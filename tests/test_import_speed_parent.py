@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,10 +101,14 @@ def test_an_import_in_groups_archives_every_file_once(workspace: Workspace, tmp_
     assert counts(workspace)["submissions"] == len(paths)
 
 
-@pytest.mark.parametrize("name", ["a.xlsx", "a.b.XLSM", "a.", "...", ".xlsx", "..xlsx", "..", "", ".", "a",
-                                  "x/y.ods", "a..b", "tên tệp.xlsx", "a\\b.xls", "bao-cao.tar.gz"])
-def test_name_suffix_is_the_path_suffix(name: str) -> None:
-    assert name_suffix(name) == PurePath(name).suffix
+# Fixed answers, not PurePath(name).suffix: Python 3.14's pathlib answers "." for "a.", which an archived
+# copy's extension must not follow (Windows drops a trailing dot).
+@pytest.mark.parametrize(("name", "suffix"), [
+    ("a.xlsx", ".xlsx"), ("a.b.XLSM", ".XLSM"), ("a.", ""), ("...", ""), (".xlsx", ""), ("..xlsx", ".xlsx"),
+    ("..", ""), ("", ""), (".", ""), ("a", ""), ("x/y.ods", ".ods"), ("x/a.b.XLSX", ".XLSX"), ("x/a.", ""),
+    ("x/.xlsx", ""), ("a..b", ".b"), ("tên tệp.xlsx", ".xlsx"), ("a\\b.xls", ".xls"), ("bao-cao.tar.gz", ".gz")])
+def test_name_suffix_is_the_last_parts_suffix(name: str, suffix: str) -> None:
+    assert name_suffix(name) == suffix
 
 
 def test_a_folder_is_listed_with_one_stat_per_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,3 +131,23 @@ def test_a_folder_is_listed_with_one_stat_per_entry(tmp_path: Path, monkeypatch:
     assert [p.relative_to(inbox).as_posix() for p in found] == [
         "a.XLSM", "b.xlsx", "c.ods", "con/e.xls", "con.xlsx/f.ods", "lien-ket.xlsx"]
     assert len(calls) == len(set(calls)) and not found.unreadable
+
+
+def test_an_entry_that_cannot_be_stated_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A looping link or a junction to a removed drive in the clerks' folder: that entry is left out, as
+    # Path.is_dir/is_file leave it out, rather than aborting the whole import.
+    inbox = tmp_path / "nhan"
+    inbox.mkdir()
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        (inbox / name).write_bytes(b"x")
+    real_stat = os.stat
+
+    def refusing(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if os.fspath(path).endswith("b.xlsx"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        if os.fspath(path).endswith("c.xlsx"):
+            raise ValueError("embedded null byte")
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(importing.os, "stat", refusing)
+    assert [p.name for p in collect_files([inbox])] == ["a.xlsx"]

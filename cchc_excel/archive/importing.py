@@ -8,7 +8,6 @@ One bad file never stops the batch; every file is archived, accepted or not.
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import multiprocessing
 import os
@@ -61,15 +60,14 @@ def _walk(folder: Path, found: FileList) -> None:
 
 
 def _mode(path: Path) -> int:
-    """The file mode of `path`, links followed; 0 (neither a folder nor a file) for the errors that make
-    Path.is_dir/is_file answer False (a broken or looping link, an entry gone meanwhile); any other error
-    raised as they raise it."""
+    """The file mode of `path`, links followed; 0 (neither a folder nor a file) when it cannot be stat'ed
+    at all, as os.path.isdir/isfile answer False (a broken or looping link, an entry gone meanwhile, a
+    junction to a removed drive, a name the system refuses): one such entry in the clerks' folder must not
+    abort the whole import. Copying pathlib's private list of ignored errors missed the Windows ones."""
     try:
         return os.stat(path).st_mode
-    except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
-            return 0
-        raise
+    except (OSError, ValueError):
+        return 0
 
 
 def collect_files(paths: Iterable[Path]) -> FileList:

@@ -440,11 +440,12 @@ def clean_partial_files(archive_dir: Path, *, max_age: float = 3600.0) -> list[P
 
 
 def name_suffix(name: str) -> str:
-    """`PurePath(name).suffix`, without building a path for a plain file name (the usual case)."""
-    if "/" in name or os.sep in name or (os.altsep and os.altsep in name):
-        return Path(name).suffix
-    i = name.rfind(".")
-    return name[i:] if 0 < i < len(name) - 1 else ""
+    """The suffix of a file name's last part (".xlsx"), as PurePath(name).suffix gave before Python 3.14:
+    none for a leading dot only (".xlsx") or a trailing dot ("a."; Windows drops it, and 3.14's pathlib
+    would answer "."). One rule for every name, without building a path (the usual case is a plain name)."""
+    base = os.path.basename(name)
+    i = base.rfind(".")
+    return base[i:] if 0 < i < len(base) - 1 else ""
 
 
 @functools.lru_cache(maxsize=64)
