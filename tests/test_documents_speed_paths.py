@@ -121,3 +121,41 @@ def test_long_lived_frozen_freezes_for_the_block_only() -> None:
     with pytest.raises(ValueError), long_lived_frozen():
         raise ValueError("x")
     assert gc.get_freeze_count() == 0
+
+
+def test_cached_environment_compiles_over_a_broken_cache_file(tmp_path: Path) -> None:
+    """A cache file cut short or written by something else is not an error: the part is compiled as jinja does."""
+    cache = jinja2.FileSystemBytecodeCache(str(tmp_path))
+    data = {"units": ["a"], "note": "<b>"}
+    plain = jinja2.Environment(autoescape=True).from_string(SOURCE).render(data)
+    assert report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE).render(data) == plain
+    [made] = list(tmp_path.iterdir())
+    header = made.read_bytes()[:len(jinja2.bccache.bc_magic)]
+    made.write_bytes(header + b"\x80\xff not a pickle")
+    assert report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE).render(data) == plain
+
+
+def test_cache_key_changes_with_jinja_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = jinja2.FileSystemBytecodeCache(str(tmp_path))
+    report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE)
+    monkeypatch.setattr(jinja2, "__version__", "99.0.0")
+    report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE)
+    assert len(list(tmp_path.iterdir())) == 2, "code compiled by another jinja release was taken from the cache"
+
+
+def test_cache_folder_on_windows_is_the_users_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report.os, "name", "nt")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
+    assert report._cache_folder() == str(tmp_path / "cchc" / "jinja") and (tmp_path / "cchc" / "jinja").is_dir()
+    monkeypatch.delenv("LOCALAPPDATA")
+    with pytest.raises(RuntimeError):
+        report._cache_folder()
+    monkeypatch.setattr(report.os, "name", "posix")
+    assert report._cache_folder() is None, "POSIX: jinja's own per-user folder (mode 0700, checked by jinja)"
+
+
+def test_clean_gives_a_subclass_of_str_back_as_plain_text() -> None:
+    from markupsafe import Markup
+
+    cleaned = report._clean({"a": Markup("<b>x</b>"), "b": "y\x07"})
+    assert type(cleaned["a"]) is str and cleaned["a"] == "<b>x</b>" and cleaned["b"] == "y"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import os
 import re
 import tempfile
 import zipfile
@@ -58,6 +59,7 @@ from cchc_excel.documents.docx_tables import (
     set_table_borders,
     text_width_mm,
 )
+from cchc_excel.documents.xlsxprint import ZIP_LEVEL
 
 __all__ = ["PlaceholdersLeft", "check_template", "default_template", "iter_template_problems", "keep_words",
            "placeholders_left", "render_report", "to_pdf"]
@@ -153,8 +155,10 @@ def _clean(value: Any) -> Any:
     "\\a" and "\\f" into paragraph and page breaks)."""
     if type(value) in _ATOMS:
         return value
-    if isinstance(value, str):
+    if type(value) is str:
         return _XML_INVALID.sub("", value) if _XML_INVALID.search(value) else value
+    if isinstance(value, str):   # a subclass (markupsafe.Markup would skip autoescaping): a plain str of it
+        return _XML_INVALID.sub("", str(value))
     if isinstance(value, Mapping):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -317,9 +321,8 @@ def _align_for(text: str, column: str, j: int) -> str:
 
 
 _MARK = "\ue000"   # a private-use character standing for a cell's text while its XML is prepared
-# Deflate level of a report with code-built tables. The 4,000-unit appendix is ~20 MB of XML: zlib's default
-# (6) took 0.14 s of CPU, level 3 0.04 s, for a file of 0.68 MB instead of 0.54 MB; the parts are the same.
-ZIP_LEVEL = 3
+# A report with code-built tables is deflated at the summary's level (xlsxprint.ZIP_LEVEL): the 4,000-unit
+# appendix is ~20 MB of XML, 0.14 s of CPU at zlib's default, 0.04 s at 3, for 0.68 MB instead of 0.54 MB.
 
 
 class BodyXml:
@@ -655,8 +658,11 @@ def default_template() -> Path:
     return bundled.template_file("report", "bao-cao-thang.docx")
 
 
+_ENV_OPTIONS: dict[str, Any] = {"autoescape": True}   # the report's jinja options, for every environment below
+
+
 def _make_env() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True)
+    return jinja2.Environment(**_ENV_OPTIONS)
 
 
 class _CompiledOnce(jinja2.Environment):
@@ -665,7 +671,8 @@ class _CompiledOnce(jinja2.Environment):
     folder of this user's in the system's temporary folder, written atomically), keyed by the part's source.
     A part's source is the template's, never the data's, so every report from one template after the first
     skips the compiling (~0.06 s of CPU for the default template, most of docxtpl's rendering at 200 units).
-    Without a usable cache folder it compiles as jinja does."""
+    The key holds the options and jinja's version (jinja's file header names only Python's); a cache file that
+    cannot be read, or no usable cache folder, and it compiles as jinja does."""
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:  # noqa: A002
         cache = self.bytecode_cache
@@ -673,10 +680,11 @@ class _CompiledOnce(jinja2.Environment):
             return super().from_string(source, globals, template_class)
         cls = template_class or self.template_class
         # the environment's options shape the compiled code: they are part of the key
-        key = hashlib.sha1(f"cchc-report|autoescape={self.autoescape}|{source}".encode()).hexdigest()
+        key = hashlib.sha1(f"cchc-report|jinja={jinja2.__version__}|autoescape={self.autoescape}|{source}"
+                           .encode()).hexdigest()
         try:
             bucket = cache.get_bucket(self, key, None, source)
-        except OSError:
+        except Exception:   # noqa: BLE001 -- unreadable, truncated or foreign cache file: compile as jinja does
             return super().from_string(source, globals, template_class)
         if bucket.code is None:
             bucket.code = self.compile(source)
@@ -687,13 +695,28 @@ class _CompiledOnce(jinja2.Environment):
         return cls.from_code(self, bucket.code, self.make_globals(globals), None)
 
 
+def _cache_folder() -> str | None:
+    """Where compiled parts may be kept: None for jinja's own folder in the temporary folder (POSIX: it makes
+    it this user's alone, mode 0700, and refuses one that is not). On Windows jinja uses the shared temporary
+    folder as it is (C:\\Windows\\Temp for a service, writable by every local user), so the cache goes under the
+    user's own LOCALAPPDATA, or nowhere."""
+    if os.name != "nt":
+        return None
+    base = os.environ.get("LOCALAPPDATA")
+    if not base:
+        raise RuntimeError("no per-user folder")
+    folder = os.path.join(base, "cchc", "jinja")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 def _render_env() -> jinja2.Environment:
-    """The autoescaping environment of `_make_env`, with its compiled parts cached (`_CompiledOnce`)."""
+    """The environment of `_make_env`, with its compiled parts cached (`_CompiledOnce`)."""
     try:
-        cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):   # no safe temporary folder (jinja refuses one it does not own alone)
+        cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache(_cache_folder())
+    except (OSError, RuntimeError):   # no safe folder (jinja refuses a temporary one it does not own alone)
         cache = None
-    return _CompiledOnce(autoescape=True, bytecode_cache=cache)
+    return _CompiledOnce(**_ENV_OPTIONS, bytecode_cache=cache)
 
 
 def render_report(
