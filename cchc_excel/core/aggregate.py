@@ -104,6 +104,20 @@ def _compact(codes: Any, n: int) -> Any:
     return codes
 
 
+def _coded(column: pd.Series, codes: Any = None) -> tuple[Any, Any]:
+    """`column` as (codes, labels): `_factorize(column)` (or `codes`, when the caller has them) and the value of
+    each code (`labels[code]`). Grouping many times on the codes hashes integers, not the strings again."""
+    codes = _factorize(column) if codes is None else codes
+    first = pd.Series(codes, copy=False)
+    first = first[first >= 0].drop_duplicates().sort_values()   # each code's first row, in the codes' order
+    return codes, column.iloc[first.index.to_numpy()].array
+
+
+def _coded_rows(coded: Mapping[str, tuple[Any, Any]] | None, rows: Any) -> Mapping[str, tuple[Any, Any]] | None:
+    """`coded` for the rows a boolean mask selects."""
+    return None if coded is None else {c: (codes[rows], labels) for c, (codes, labels) in coded.items()}
+
+
 def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = None) -> list[Any]:
     """Masks over `indicators` (and `rows`, a boolean array, when given) each selecting whole indicators, about
     `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none.
@@ -125,14 +139,17 @@ def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = 
 
 
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str], *,
-                   where: Any = None, codes: Any = None) -> pd.DataFrame:
+                   where: Any = None, codes: Any = None,
+                   coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """Combine units' figures per (keys..., indicator) by each indicator's rule, vectorised:
     pooled = sum of numerators / sum of denominators (pairs with both present); weighted = sum(value x weight)
     / sum(weight); mean = plain mean. Columns: keys, indicator, value, numerator, denominator, n.
 
     `where` (a boolean mask over `rows`): only those rows, as `combine_groups(rules, rows[where], keys)` gives
     them, without that copy when they are many (a year to date of history: the batches are copied from
-    `rows` one at a time). `codes`: `_factorize(rows["indicator"])`, when the caller has it."""
+    `rows` one at a time). `codes`: `_factorize(rows["indicator"])`, when the caller has it. `coded`: every
+    key and the indicator as `_coded` gives them over `rows`, when the caller has them (the rows are then
+    grouped on those integers: a year of history's unit codes hashed once, not by every grouping)."""
     cols = [*keys, "indicator"]
     if where is not None:
         where = pd.Series(where, copy=False).to_numpy(dtype=bool)
@@ -140,11 +157,11 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
             where = None
         elif where.sum() < BATCH_ROWS:   # the figures of those rows copied (not the file names and cells)
             kept = [c for c in rows.columns if c in (*cols, "numerator", "denominator", "value", "weight")]
-            rows, where, codes = rows.loc[where, kept], None, None
+            rows, where, codes, coded = rows.loc[where, kept], None, None, _coded_rows(coded, where)
     if rows.empty or (where is not None and not where.any()):
         return pd.DataFrame(columns=[*cols, *COMBINED_COLUMNS])
-    g = _sums_by_indicator(rows, cols, where, codes) if where is not None or len(rows) >= BATCH_ROWS \
-        else _sums(rows, cols)[0]
+    g = _sums_by_indicator(rows, cols, where, codes, coded) if where is not None or len(rows) >= BATCH_ROWS \
+        else _sums(rows, cols, coded=coded)[0]
     rule = g["indicator"].map(rules).fillna("mean")
     pooled, weighted = rule.eq("pooled"), rule.eq("weighted")
     nan = float("nan")
@@ -159,7 +176,8 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
     return out
 
 
-def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[pd.DataFrame, Any]:
+def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
+          coded: Mapping[str, tuple[Any, Any]] | None = None) -> tuple[pd.DataFrame, Any]:
     """Per group of `cols` (in order of first appearance): the sums `combine_groups` combines.
 
     `batch` (the rows of one indicator, `_sums_by_indicator`): the floats are summed as one grouping of all the
@@ -167,12 +185,19 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[
     per group, positions in `rows`. pandas sums the groups of a grouping whose rows come group after group
     with numpy's pairwise `reduceat`, others with its compensated (Kahan) loop: one indicator's rows may come
     group after group when all the rows do not. A row without a group at the end (left out by the grouping)
-    keeps the batch on the compensated loop."""
+    keeps the batch on the compensated loop.
+
+    `coded` (`combine_groups`): the rows are grouped on the codes of `cols` (-1: no group), in the same order
+    and with the same sums as on the values themselves (a code per value), and the values put back."""
     if batch:
         blank = rows.iloc[:1].copy()
         for c in cols:
-            blank[c] = blank[c].where(pd.Series(False, index=blank.index))
+            if c in blank:
+                blank[c] = blank[c].where(pd.Series(False, index=blank.index))
         rows = pd.concat([rows, blank], ignore_index=True)
+        if coded is not None:
+            coded = {c: (pd.concat([pd.Series(codes, copy=False), pd.Series([-1], dtype=codes.dtype)],
+                                   ignore_index=True).to_numpy(), labels) for c, (codes, labels) in coded.items()}
     num, den, val = _numbers(rows["numerator"]), _numbers(rows["denominator"]), _numbers(rows["value"])
     wgt = _numbers(rows["weight"]) if "weight" in rows else pd.Series(float("nan"), rows.index)
     pair = num.notna() & den.notna()
@@ -184,8 +209,13 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[
     work = pd.DataFrame({"_num": num.where(pair, 0.0), "_den": den.where(pair, 0.0), "_n_pair": pair,
                          "_vw": val.fillna(0.0) * used_weight, "_w": used_weight,
                          "_v": val.where(has_value, 0.0), "_n_val": has_value}, copy=False)
-    grouped = work.groupby([rows[c] for c in cols], sort=False)
+    by = [rows[c] for c in cols] if coded is None else [
+        pd.Series(pd.arrays.IntegerArray(coded[c][0], coded[c][0] < 0), index=rows.index, name=c) for c in cols]
+    grouped = work.groupby(by, sort=False)
     sums = grouped.sum(numeric_only=True).reset_index()
+    if coded is not None:
+        for c in cols:
+            sums[c] = coded[c][1].take(sums[c].to_numpy(dtype="int64"))
     if not batch:
         return sums, None
     number = pd.Series(grouped.ngroup().to_numpy())   # groups are numbered in the order they first appear
@@ -195,13 +225,14 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False) -> tuple[
     return sums, (first, last, number.value_counts().sort_index().to_numpy())
 
 
-def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, codes: Any = None) -> pd.DataFrame:
+def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, codes: Any = None,
+                       coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """`_sums` of many rows, an indicator at a time. Every group has one indicator, so it is summed from the
     same rows in the same order; the groups are then put back in the order they first appear in `rows`, as
     one grouping gives them. The same floats as one grouping: each batch is summed by the compensated loop,
     which one grouping uses whenever a group of three rows or more is not in one run (its rows interleave
     with others'); otherwise (rows sorted by group) the rows are summed in one grouping. `where`: only those
-    rows (`combine_groups`)."""
+    rows (`combine_groups`); `coded`: their keys' codes (`_sums`)."""
     # Positions among the rows summed (those `where` selects): whether a group's rows come in one run is judged
     # as if only they were there.
     # (int32, counted in place: this runs at the aggregation's peak, over every row of a year of history)
@@ -210,17 +241,21 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
     else:
         position = pd.Series(where, copy=False).to_numpy(dtype=bool).cumsum(dtype="int32")
         position -= 1
-    figures = [c for c in (*cols, "numerator", "denominator", "value", "weight") if c in rows.columns]
+    # (grouped on codes: the key columns are not copied)
+    figures = [c for c in (*(cols if coded is None else ()), "numerator", "denominator", "value", "weight")
+               if c in rows.columns]
     parts, firsts, interleaved = [], [], False
     for chosen in _indicator_batches(rows["indicator"], where, codes=codes):
-        sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
+        sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True,
+                                           coded=_coded_rows(coded, chosen))
         if len(sums):
             mine = position[chosen]
             parts.append(sums)
             firsts.append(mine[first])
             interleaved = interleaved or bool(((mine[last] - mine[first] + 1 > count) & (count >= 3)).any())
     if not parts or not interleaved:
-        return _sums(rows if where is None else rows.loc[where, figures], cols)[0]
+        return _sums(rows if where is None else rows.loc[where, figures], cols,
+                     coded=coded if where is None else _coded_rows(coded, where))[0]
     order = pd.concat([pd.Series(f) for f in firsts], ignore_index=True).argsort(kind="stable")
     return pd.concat(parts, ignore_index=True).take(order.to_numpy()).reset_index(drop=True)
 
@@ -476,10 +511,11 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series
     return keep
 
 
-def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, codes: Any = None
-                 ) -> pd.DataFrame:
+def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, codes: Any = None,
+                 coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
-    indicator: its latest month). `codes`: `_factorize(values["indicator"])`, when the caller has it."""
+    indicator: its latest month). `codes`: `_factorize(values["indicator"])`, when the caller has it; `coded`:
+    the unit codes and indicators as `_coded` gives them (`combine_groups`)."""
     months = {p.code for p in period.year_to_date()}
     if values.empty:
         v = values.reindex(columns=VALUE_COLUMNS)
@@ -497,7 +533,8 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
         v = values
         inside = _latest_rows(plan, values, pd.Series(inside, index=values.index))
-    out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside, codes=codes)
+    out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside, codes=codes,
+                         coded=None if values.empty else coded)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
@@ -610,7 +647,7 @@ class Aggregation:
 
 
 def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, has_districts: bool,
-                codes: Any = None) -> pd.DataFrame:
+                codes: Any = None, coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
@@ -627,17 +664,31 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     levels.append(("province", None))
     parts = []
     for level, key in levels:
-        group = pd.Series("*", index=values.index) if key is None else values["unit_code"].map(info[key])
-        frame = pd.DataFrame({"group_code": group, **figures}, copy=False)
-        chosen = ytd if key is None else ytd & group.notna()
-        comb = combine_groups(rules_of(plan), frame, ["group_code"], where=chosen, codes=codes).assign(level=level)
+        if coded is None:
+            group = pd.Series("*", index=values.index) if key is None else values["unit_code"].map(info[key])
+            chosen = ytd if key is None else ytd & group.notna()
+            by_group = None
+        else:
+            # Each unit's group looked up once (not once per row), the rows' groups as codes (`combine_groups`).
+            unit_codes, unit_labels = coded["unit_code"]
+            unit_labels = pd.Series(unit_labels)
+            of_unit, labels = pd.factorize(pd.Series("*", index=unit_labels.index) if key is None
+                                           else unit_labels.map(info[key]))
+            of_unit = pd.Series([*of_unit, -1], dtype="int64").to_numpy()   # a row without a unit: -1 (last)
+            group_codes = _compact(of_unit[unit_codes], len(labels))
+            chosen = ytd & pd.Series(group_codes >= 0, index=values.index)
+            by_group = {"group_code": (group_codes, labels.array), "indicator": coded["indicator"]}
+        # (grouped on the codes: no column of the groups' codes as text)
+        frame = pd.DataFrame({**({"group_code": group} if by_group is None else {}), **figures}, copy=False)
+        comb = combine_groups(rules_of(plan), frame, ["group_code"], where=chosen, codes=codes,
+                              coded=by_group).assign(level=level)
         parts.append(comb[keys + ["value"]].rename(columns={"value": "value_ytd"}))
     return pd.concat(parts, ignore_index=True)
 
 
 def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
-                  base: pd.DataFrame | None = None, units: pd.DataFrame | None = None, codes: Any = None
-                  ) -> pd.DataFrame:
+                  base: pd.DataFrame | None = None, units: pd.DataFrame | None = None, codes: Any = None,
+                  coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """Per group: the period's figures (`units`: its `per_unit`, when already computed), the previous period's,
     the same period's last year and the year to date, the change, the group's target and status."""
     has_districts = any(u.parent for u in registry.units)
@@ -661,8 +712,8 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
 
     out = now.merge(values_for(period.previous(), "prev"), on=keys, how="left")
     out = out.merge(values_for(period.same_period_last_year(), "last_year"), on=keys, how="left")
-    out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts, codes=codes), on=keys,
-                    how="left")
+    out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts, codes=codes,
+                                coded=coded), on=keys, how="left")
     out["change_prev"] = out["value"] - out["value_prev"]
     out["change_last_year"] = out["value"] - out["value_last_year"]
     # Target of the group: the tier's base target (province level: only when every tier has the same).
@@ -1104,6 +1155,10 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
     # The history's indicators factorized once for every grouping done an indicator at a time (the year to
     # date per unit and per group, the jump check), not once by each.
     codes = _factorize(values["indicator"]) if len(values) >= BATCH_ROWS else None
+    # The same for the units and the indicators' values: the year to date per unit and per group is grouped on
+    # integers (each grouping hashed the half a million unit codes and indicators again).
+    coded = {"unit_code": _coded(values["unit_code"]), "indicator": _coded(values["indicator"], codes)} \
+        if codes is not None else None
     base = unit_base(plan, registry, values)
     units = per_unit(plan, registry, values, period, base=base)
     registry = period_registry(plan, registry, units)
@@ -1116,8 +1171,9 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
         flags = pd.concat(found, ignore_index=True) if found else quality_flags(plan, values.iloc[0:0], cases, period)
     return Aggregation(
         period=period, units=units,
-        groups=_timed_groups(plan, registry, values, period, base=base, units=units, codes=codes),
-        units_ytd=ytd_per_unit(plan, registry, values, period, codes=codes), completeness=completeness(registry, status),
+        groups=_timed_groups(plan, registry, values, period, base=base, units=units, codes=codes, coded=coded),
+        units_ytd=ytd_per_unit(plan, registry, values, period, codes=codes, coded=coded),
+        completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
         cases=case_summary(registry, cases, period), flags=flags,
