@@ -63,16 +63,18 @@ def test_units_by_value_order_is_pandas_stable_sort_order() -> None:
     values = [3.5, float("nan"), 1.0, -0.0, 0.0, 3.5, None, 1.0, -2.25, float("nan"), 100.0]
     frame = pd.DataFrame({"unit_code": [f"U{i:02d}" for i in range(len(values))], "indicator": "ct1",
                           "status": "Chưa đạt", "tier": "xa", "value": values, "target_label": "tối thiểu 50%"})
-    units = N._Units(frame)
+    units = N.UnitRows(frame)
     by_pandas = frame.sort_values("value", kind="stable")["unit_code"].tolist()
     assert [units.code[i] for i in units.by_value(units.rows["ct1"])] == by_pandas
     assert units.adjusted == [False] * len(values), "no adjusted column: none adjusted"
 
 
-def test_tier_index_keeps_the_first_row_of_a_pair_and_only_tier_rows() -> None:
+def test_group_rows_keep_every_level_in_frame_order_and_tier_rows_keep_the_first_of_a_pair() -> None:
     groups = pd.DataFrame({"level": ["province", "tier", "tier", "tier"], "group_code": ["*", "xa", "xa", "tinh"],
                            "indicator": ["1", "1", "1", "2"], "value": [1.0, 2.0, 3.0, 4.0]})
-    index = N._tier_index(groups)
-    assert index["1"]["xa"]["value"] == 2.0 and "*" not in index["1"]
-    assert index["2"]["tinh"] == groups.iloc[3].to_dict()
-    assert N._tier_index(groups.iloc[:0]) == {}
+    by_indicator = N.group_rows(groups)
+    assert [r["value"] for r in by_indicator["1"]] == [1.0, 2.0, 3.0], "every level, frame order"
+    assert by_indicator["2"] == [groups.iloc[3].to_dict()]
+    tiers = N._tier_rows(by_indicator["1"])
+    assert tiers["xa"]["value"] == 2.0 and "*" not in tiers
+    assert N.group_rows(groups.iloc[:0]) == {}

@@ -44,7 +44,7 @@ from .aggregate import (
     units_by_tier,
 )
 from .layout import STATUSES
-from .narrative import count_with_rate, nb
+from .narrative import UnitRows, count_with_rate, group_rows, nb
 from .period import Period
 from .plan import Indicator, Plan, Task, unit_matches
 from .units import Registry, Tier
@@ -263,47 +263,17 @@ def _records(frame: pd.DataFrame) -> list[Any]:
 # ----------------------------------------------------------------------------------------------
 # Notes
 
-
-class _UnitRows:
-    """The per-unit frame's columns the notes read, as lists, with each indicator's row positions (in frame
-    order): one pass over a national frame (60,000 rows) instead of a string comparison per indicator and per
-    status over pandas columns."""
-
-    def __init__(self, units: pd.DataFrame) -> None:
-        self.code: list[Any] = units["unit_code"].tolist()
-        self.status: list[Any] = units["status"].tolist()
-        self.value: list[Any] = units["value"].tolist()
-        self.tier: list[Any] = units["tier"].tolist()
-        self.rows: dict[Any, list[int]] = {}
-        for i, key in enumerate(units["indicator"].tolist()):
-            self.rows.setdefault(key, []).append(i)
-
-    def by_value(self, positions: list[int]) -> list[int]:
-        """`positions` by value, smallest first, missing values last (pandas' stable `sort_values`)."""
-        value = self.value
-
-        def key(i: int) -> tuple[bool, float]:
-            v = value[i]
-            missing = v is None or v != v
-            return missing, 0.0 if missing else v
-
-        return sorted(positions, key=key)
-
-
-def _group_rows(groups: pd.DataFrame) -> dict[Any, list[dict[str, Any]]]:
-    """The per-group frame's rows as dicts by indicator (frame order): one pass instead of a pandas mask per
-    indicator and per level (~50-100 µs each)."""
-    out: dict[Any, list[dict[str, Any]]] = {}
-    for row in groups.to_dict("records") if not groups.empty else []:
-        out.setdefault(row["indicator"], []).append(row)
-    return out
+# The notes read the per-unit and per-group frames through narrative's `UnitRows` and `group_rows` (one
+# definition each). This name stays only because tests/test_report_speed_paths.py (not this change's file)
+# imports it; drop it once that test imports `narrative.UnitRows`.
+_UnitRows = UnitRows
 
 
 def _tiers_with_value(g: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in g if r["level"] == "tier" and not pd.isna(r["value"])]
 
 
-def _indicator_row(plan: Plan, registry: Registry, ind: Indicator, units: _UnitRows,
+def _indicator_row(plan: Plan, registry: Registry, ind: Indicator, units: UnitRows,
                    g: Sequence[dict[str, Any]], as_of: date, ref: str) -> FollowupRow:
     mine = units.rows.get(ind.key, [])
     code, status_of = units.code, units.status
@@ -534,8 +504,8 @@ def build_followup(plan: Plan, registry: Registry, period: Period, *, values: pd
         units = per_unit(plan, registry, pd.DataFrame(columns=VALUE_COLUMNS), period.last_month, base=base_frame)
         groups = pd.DataFrame()
     latest = _latest_tasks(tasks, months)
-    unit_rows = _UnitRows(units)
-    group_rows = _group_rows(groups)
+    unit_rows = UnitRows(units)
+    rows_by_indicator = group_rows(groups)
     rows: list[FollowupRow] = []
     sections = plan_sections(plan)
     letters = "ABCDEFGHIK"
@@ -544,8 +514,8 @@ def build_followup(plan: Plan, registry: Registry, period: Period, *, values: pd
             rows.append(FollowupRow(kind="heading", key=f"#{n}", number=letters[n % len(letters)], content=title))
         for item in items:
             if isinstance(item, Indicator):
-                rows.append(_indicator_row(plan, registry, item, unit_rows, group_rows.get(item.key, []), as_of,
-                                           detail_ref))
+                rows.append(_indicator_row(plan, registry, item, unit_rows, rows_by_indicator.get(item.key, []),
+                                           as_of, detail_ref))
             else:
                 rows.append(_task_row(plan, registry, item, latest, as_of))
     return FollowupTable(plan_id=plan.id, title=_title(plan, period), period=period, data_to=data_to,

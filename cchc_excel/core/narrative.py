@@ -185,10 +185,11 @@ def _tier_sentence(row: Mapping[str, Any] | None, tier_name: str, previous_word:
     return text + (f"; {units}" if units else "")
 
 
-class _Units:
-    """The per-unit frame's columns the sentences read, as lists, with each indicator's row positions (frame
-    order): one pass over the frame instead of a pandas mask per indicator and per tier (~50-100 µs each,
-    most of these computations at 200 units; a copy of 60,000 rows each nationally)."""
+class UnitRows:
+    """The per-unit frame's columns the sentences and the follow-up notes read, as lists, with each
+    indicator's row positions (frame order): one pass over the frame instead of a pandas mask per indicator
+    and per tier or status (~50-100 µs each, most of these computations at 200 units; a copy of 60,000 rows
+    each nationally). A column the frame lacks reads as its default, so a narrower frame still builds."""
 
     def __init__(self, units: pd.DataFrame) -> None:
         n = len(units)
@@ -218,18 +219,29 @@ class _Units:
         return sorted(positions, key=key)
 
 
-def _tier_index(groups: pd.DataFrame) -> dict[Any, dict[Any, dict[str, Any]]]:
-    """The groups' tier rows as dicts, by indicator then tier code (the first row of a pair, in frame order):
-    one selection instead of two masks per indicator and tier."""
-    out: dict[Any, dict[Any, dict[str, Any]]] = {}
-    if groups.empty:
-        return out
-    for row in groups[groups["level"] == "tier"].to_dict("records"):
-        out.setdefault(row["indicator"], {}).setdefault(row["group_code"], row)
+GroupRows = dict[Any, list[dict[str, Any]]]
+
+
+def group_rows(groups: pd.DataFrame) -> GroupRows:
+    """The per-group frame's rows (every level) as dicts by indicator, in frame order: one pass that the
+    points, Bảng 1, Mục II-III and the follow-up notes all filter, instead of a pandas mask per indicator,
+    level and status (~50-100 µs each) or a conversion of the frame per reader."""
+    out: GroupRows = {}
+    for row in groups.to_dict("records") if not groups.empty else []:
+        out.setdefault(row["indicator"], []).append(row)
     return out
 
 
-def _missed_text(registry: Registry, units: _Units, positions: Sequence[int], appendix_ref: str = "Phụ lục") -> str:
+def _tier_rows(rows: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """An indicator's tier rows (of `group_rows`) by tier code; the first row of a pair, in frame order."""
+    out: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        if row["level"] == "tier":
+            out.setdefault(row["group_code"], row)
+    return out
+
+
+def _missed_text(registry: Registry, units: UnitRows, positions: Sequence[int], appendix_ref: str = "Phụ lục") -> str:
     """Units under their own target, grouped by tier as an official lists them, each with its rate (and its
     own target when the plan adjusted it): "Các đơn vị chưa đạt: Sở, ban, ngành (02 đơn vị): Sở Tư pháp:
     27,74%, Sở Y tế: 40,12%; UBND cấp xã (01 đơn vị): UBND xã Phước Hòa: 20,00% (chỉ tiêu riêng tối thiểu
@@ -264,19 +276,20 @@ def _no_cases_names(registry: Registry, codes: Sequence[str]) -> str:
 
 
 def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_ref: str = "Phụ lục",
-                     units: _Units | None = None) -> list[dict[str, Any]]:
+                     units: UnitRows | None = None, groups: GroupRows | None = None) -> list[dict[str, Any]]:
     """One point per rate/percent indicator: a sentence per tier, then the units that missed their target
-    (beyond a dozen a tier, counted with a pointer to `appendix_ref`, the appendix of every unit's result)."""
+    (beyond a dozen a tier, counted with a pointer to `appendix_ref`, the appendix of every unit's result).
+    `units`, `groups`: `UnitRows` and `group_rows` of `agg`, when the caller has them already."""
     points: list[dict[str, Any]] = []
     previous_word = _previous_word(agg)
     # Year to date is worth its own words when the period does not start in January (Q2, 6 tháng cuối năm).
     with_ytd = agg.period.kind != "month" and agg.period.first_month.index > 1
-    tier_rows = _tier_index(agg.groups)
-    units = units or _Units(agg.units)
+    groups = group_rows(agg.groups) if groups is None else groups
+    units = units or UnitRows(agg.units)
     for ind in plan.indicators:
         if ind.kind not in ("rate", "percent"):
             continue
-        g = tier_rows.get(ind.key)
+        g = _tier_rows(groups.get(ind.key, []))
         if not g:
             continue
         mine = units.rows.get(ind.key, [])
@@ -296,17 +309,19 @@ def indicator_points(plan: Plan, registry: Registry, agg: Aggregation, appendix_
     return points
 
 
-def indicator_table(plan: Plan, registry: Registry, agg: Aggregation) -> dict[str, Any]:
+def indicator_table(plan: Plan, registry: Registry, agg: Aggregation,
+                    groups: GroupRows | None = None) -> dict[str, Any]:
     """Bảng 1: one row per (indicator, tier). "Đạt/có phát sinh" counts the units judged against their target;
-    a "Không phát sinh" column appears when some unit had nothing to count."""
+    a "Không phát sinh" column appears when some unit had nothing to count. `groups`: `group_rows(agg.groups)`
+    when the caller has it already."""
     rows = []
     any_no_cases = False
     g_all = agg.groups
     any_last_year = (not g_all.empty and "value_last_year" in g_all
                      and bool(g_all.loc[g_all["level"] == "tier", "value_last_year"].notna().any()))
-    tier_rows = _tier_index(g_all)
+    groups = group_rows(g_all) if groups is None else groups
     for ind in plan.indicators:
-        g = tier_rows.get(ind.key, {})
+        g = _tier_rows(groups.get(ind.key, []))
         first = True
         for tier in registry.tiers:
             r = g.get(tier.code)
@@ -565,10 +580,10 @@ def _completeness_sentence(total: Mapping[str, Any], named: Any) -> str:
 
 
 def charts(plan: Plan, registry: Registry, agg: Aggregation, points: Sequence[Mapping[str, Any]] = (),
-           limit: int = 2, units: _Units | None = None) -> list[dict[str, Any]]:
+           limit: int = 2, units: UnitRows | None = None) -> list[dict[str, Any]]:
     """Rate by agency of the first tier against the target line, for the first rate indicators; each chart is
     attached to the point it illustrates (`point`: the point's label) and placed under it."""
-    units = units or _Units(agg.units)
+    units = units or UnitRows(agg.units)
     out: list[dict[str, Any]] = []
     top = registry.tiers[0]
     point_of = {p.get("key"): p.get("label") for p in points}
@@ -621,12 +636,12 @@ def _adjustment_notes(plan: Plan, agg: Aggregation, inds: Sequence[Indicator]) -
 
 
 def appendix(plan: Plan, registry: Registry, agg: Aggregation, period_label: str, office: Mapping[str, Any],
-             issue_date: date | None = None, units: _Units | None = None) -> dict[str, Any]:
+             issue_date: date | None = None, units: UnitRows | None = None) -> dict[str, Any]:
     # Indicators given to whole tiers; those of one or two named agencies are in Bảng 1 already.
     inds = [i for i in plan.indicators if i.kind in ("rate", "percent") and any(a in plan.tiers for a in i.applies_to)]
     columns = ["STT", "Đơn vị", *[f"CT {_printed(i)}" for i in inds]]
     # column lists, not itertuples (which boxes each value of a string column: 60,000 rows nationally)
-    u = units or _Units(agg.units)
+    u = units or UnitRows(agg.units)
     values = {(u.code[i], key): (u.status[i], u.value[i], u.adjusted[i]) for key, rows in u.rows.items()
               for i in rows}
     groups = []
@@ -679,35 +694,27 @@ def _printed(ind: Indicator) -> str:
     return f"{ind.group} {ind.id}" if ind.group else ind.id
 
 
-def _missed_tiers(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]:
-    g = agg.groups
-    if g.empty:
-        return []
-    rows = g[(g["level"] == "tier") & (g["status"] == NOT_MET)]
-    by_indicator: dict[Any, list[Any]] = {}   # one pass, not a mask per indicator
-    for key, code in zip(rows["indicator"].tolist(), rows["group_code"].tolist(), strict=True):
-        by_indicator.setdefault(key, []).append(code)
+def _missed_tiers(plan: Plan, registry: Registry, groups: GroupRows) -> list[str]:
+    """The indicators some tier missed, with those tiers; `groups`: `group_rows(agg.groups)`."""
     out = []
     for ind in plan.indicators:
-        tiers = [registry.tier(c).name for c in by_indicator.get(ind.key, []) if c in registry.tier_codes]
+        tiers = [registry.tier(r["group_code"]).name for r in groups.get(ind.key, [])
+                 if r["level"] == "tier" and r["status"] == NOT_MET and r["group_code"] in registry.tier_codes]
         if tiers:
             out.append(f"{_lower_first(ind.short or ind.name)} ({', '.join(_lower_first(t) for t in tiers)})")
     return out
 
 
-def year_target_sentences(plan: Plan, registry: Registry, agg: Aggregation) -> list[str]:
+def year_target_sentences(plan: Plan, registry: Registry, agg: Aggregation,
+                          groups: GroupRows | None = None) -> list[str]:
     """A year report: each indicator's pooled result per tier against the plan's year target, met ones and
-    not-met ones listed apart ("Đạt chỉ tiêu năm: Tỷ lệ hồ sơ trực tuyến (cấp tỉnh 78,45%/tối thiểu 75%)")."""
-    g = agg.groups
-    if g.empty:
-        return []
-    by_indicator: dict[Any, list[dict[str, Any]]] = {}   # one pass, not a mask per indicator and status
-    for r in g[(g["level"] == "tier") & g["status"].notna()].to_dict("records"):
-        by_indicator.setdefault(r["indicator"], []).append(r)
+    not-met ones listed apart ("Đạt chỉ tiêu năm: Tỷ lệ hồ sơ trực tuyến (cấp tỉnh 78,45%/tối thiểu 75%)").
+    `groups`: `group_rows(agg.groups)` when the caller has it already."""
+    groups = group_rows(agg.groups) if groups is None else groups
     met: list[str] = []
     missed: list[str] = []
     for ind in plan.indicators:
-        mine = by_indicator.get(ind.key, [])
+        mine = [r for r in groups.get(ind.key, []) if r["level"] == "tier"]
         for status, bucket in ((MET, met), (NOT_MET, missed)):
             part = [r for r in mine if r["status"] == status]
             if not part:
@@ -727,18 +734,21 @@ def year_target_sentences(plan: Plan, registry: Registry, agg: Aggregation) -> l
 
 
 def after_sections(plan: Plan, registry: Registry, agg: Aggregation, labels: Mapping[str, str] | None = None,
-                   configured: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+                   configured: Mapping[str, Any] | None = None,
+                   groups: GroupRows | None = None) -> list[dict[str, Any]]:
     """Mục II–IV. Figures the data states are plain paragraphs; what only the office can write is `todo`.
-    `configured` ({"II": text or [texts], …}, from report config `sections_after`) replaces the `todo`."""
+    `configured` ({"II": text or [texts], …}, from report config `sections_after`) replaces the `todo`;
+    `groups`: `group_rows(agg.groups)` when the caller has it already."""
     g = agg.groups
     tier_rows = g[(g["level"] == "tier") & g["status"].notna()] if not g.empty else g
     met = int((tier_rows["status"] == MET).sum()) if not tier_rows.empty else 0
     assessed = len(tier_rows)
     general = [f"Trong kỳ, {met}/{assessed} lượt chỉ tiêu theo cấp đạt chỉ tiêu giao (tính theo tỷ lệ gộp của "
                "từng cấp)."] if assessed else []
+    groups = group_rows(g) if groups is None else groups
     if agg.period.kind == "year":
-        general += year_target_sentences(plan, registry, agg)
-    missed = _missed_tiers(plan, registry, agg)
+        general += year_target_sentences(plan, registry, agg, groups)
+    missed = _missed_tiers(plan, registry, groups)
     focus = ("; tập trung các chỉ tiêu chưa đạt: " + "; ".join(missed)) if missed else ""
     status = agg.unit_status
     chase = "; đôn đốc các đơn vị chưa gửi báo cáo" if (status["status"] == "Chưa nộp").any() else ""
@@ -897,8 +907,9 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
     # appendix is "Phụ lục"; two are numbered, and the text refers to each by its number.
     numbered = followup is not None
     unit_ref, followup_ref = ("Phụ lục I", "Phụ lục II") if numbered else ("Phụ lục", None)
-    units = _Units(agg.units)   # the per-unit columns as lists, once for the points, charts and appendix
-    points = indicator_points(plan, registry, agg, unit_ref, units)
+    units = UnitRows(agg.units)   # the per-unit columns as lists, once for the points, charts and appendix
+    groups = group_rows(agg.groups)   # the per-group rows by indicator, once for the points, Bảng 1, Mục II-III
+    points = indicator_points(plan, registry, agg, unit_ref, units, groups)
     tasks = tasks_part(registry, agg, overdue, followup_ref)
     n = len(points)
     labels: dict[str, str] = {}
@@ -933,7 +944,7 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             "indicator_lead": ("Kết quả thực hiện các chỉ tiêu theo từng cấp tổng hợp tại Bảng 1, kết quả của "
                                f"từng đơn vị tại {unit_ref if numbered else 'Phụ lục kèm theo'}; cụ thể như sau:"),
             "indicator_points": points,
-            "indicator_table": indicator_table(plan, registry, agg),
+            "indicator_table": indicator_table(plan, registry, agg, groups),
             "case_lead": case_sentence(agg),
             "case_table": case_table(agg),
             "tasks": tasks,
@@ -941,7 +952,7 @@ def build_context(plan: Plan, registry: Registry, agg: Aggregation, *, report_cf
             "difficulties": texts_part(agg, "difficulty"),
             "proposals": texts_part(agg, "proposal"),
         },
-        "sections_after": after_sections(plan, registry, agg, labels, report_cfg.get("sections_after")),
+        "sections_after": after_sections(plan, registry, agg, labels, report_cfg.get("sections_after"), groups),
         "charts": chart_specs,
         "appendix": appendix(plan, registry, agg, period.label, office, issue_date, units),
     }
