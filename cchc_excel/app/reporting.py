@@ -163,6 +163,7 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     handle, name = tempfile.mkstemp(prefix="cchc-tong-hop-", suffix=".xlsx")
     os.close(handle)
     try:
+        agg = agg or aggregate_period(ws, period)   # before the freeze: its frames are what is kept out of passes
         with long_lived_frozen():
             return _write_reports(ws, period, out_dir, summary, Path(name), issue_date=issue_date, pdf=pdf,
                                   template=template, agg=agg, final=final)
@@ -186,9 +187,8 @@ def long_lived_frozen() -> Iterator[None]:
 
 
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,
-                   issue_date: date | None, pdf: bool, template: Path | None, agg: Aggregation | None,
+                   issue_date: date | None, pdf: bool, template: Path | None, agg: Aggregation,
                    final: bool) -> ReportFiles:
-    agg = agg or aggregate_period(ws, period)
     # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
     followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False, agg=agg)
     # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
@@ -261,10 +261,17 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
         month_codes = [m.code for m in (period.year_to_date() if period.kind == "month" else period.months())]
         # a month's table uses its own figures and tasks (core.aggregate.data_months): not the year's months
         table_codes = [period.code] if period.kind == "month" else month_codes
-        subs = store.submissions_frame(table_codes)
-        accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
-        if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
-            raise Refusal(problem("period-no-data", value=period.label))
+        if agg is not None and agg.period == period:
+            # the aggregation read the submissions: its months with data; the store asked only for the refusal
+            if not store.has_accepted(table_codes):
+                raise Refusal(problem("period-no-data", value=period.label))
+            data = [m.code for m in agg.months]
+        else:
+            subs = store.submissions_frame(table_codes)
+            accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
+            if accepted.empty or (period.kind == "month" and period.code not in set(accepted["period_code"])):
+                raise Refusal(problem("period-no-data", value=period.label))
+            data = list(accepted["period_code"])
         values = _values_of(ws, period, agg, table_codes)
         if values is None:
             values = store.values_frame(table_codes)
@@ -274,7 +281,7 @@ def build_followup_for(ws: Workspace, period: Period, *, store: Store | None = N
             store.close()
     table = build_followup(ws.plan, ws.registry, period, values=values, tasks=tasks, as_of=as_of,
                            **({"detail_ref": detail_ref} if detail_ref else {}))
-    months = period.year_to_date() if period.kind == "month" else data_months(period, list(accepted["period_code"]))
+    months = period.year_to_date() if period.kind == "month" else data_months(period, data)
     return Followup(table=table, progress=task_progress(ws.plan, ws.registry, tasks, months) if progress else None,
                     months=months)
 
