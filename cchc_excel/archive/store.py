@@ -465,9 +465,9 @@ class Store:
         self._dirs: dict[str, str] = {}   # sha[:2] -> its folder of the archive, made
         self._pool: Any = None   # the archive's writing threads, started by the first batch
         # `archive_ahead`: target -> (temporary, future of its group, index in the group); the copies not
-        # handed to the threads yet, (temporary, bytes, target), go in groups of WRITE_GROUP files.
+        # handed to the threads yet, (temporary, bytes, unless, target), go in groups of WRITE_GROUP files.
         self._ahead: dict[str, tuple[str, Any, int]] = {}
-        self._group: list[tuple[str, bytes, str | None]] = []
+        self._group: list[tuple[str, bytes, str | None, str]] = []
         try:
             self.engine = make_engine(url)
             if check_schema:
@@ -519,16 +519,25 @@ class Store:
             self._pool = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="cchc-archive")
         return self._pool
 
-    def _submit(self, group: list[tuple[str, bytes, str | None]]) -> Any:
-        """Hand a group of copies to one writing thread; the future of their results, in order."""
-        return self._threads().submit(_write_files_synced, group)
+    def _submit_copies(self, copies: Sequence[tuple[str, bytes, str | None, str]]
+                       ) -> list[tuple[str, str, Any, int]]:
+        """Hand (temporary, bytes, unless, target) copies to the writing threads, WRITE_GROUP to a task
+        (one thread's wake-up per group rather than per file); (temporary, target, future of its group,
+        index in the group) of each copy, in order. `unless`: a path whose existence means the copy is
+        archived already (the thread asks, see `archive_ahead`), or None when the caller has asked."""
+        jobs: list[tuple[str, str, Any, int]] = []
+        for start in range(0, len(copies), WRITE_GROUP):
+            group = copies[start:start + WRITE_GROUP]
+            future = self._threads().submit(_write_files_synced,
+                                            [(tmp, data, unless) for tmp, data, unless, _target in group])
+            jobs += [(tmp, target, future, i) for i, (tmp, _data, _unless, target) in enumerate(group)]
+        return jobs
 
     def _submit_group(self) -> None:
         if self._group:
             group, self._group = self._group, []
-            future = self._submit(group)
-            for i, (tmp, _data, target) in enumerate(group):
-                self._ahead[target] = (tmp, future, i)   # type: ignore[index]
+            for tmp, target, future, i in self._submit_copies(group):
+                self._ahead[target] = (tmp, future, i)
 
     def archive_ahead(self, sha: str, data: bytes, name: str) -> None:
         """Start writing and syncing the copy of a file that `record_many` will record next, in the store's
@@ -538,11 +547,11 @@ class Store:
         WRITE_GROUP at a time (one task, one thread's wake-up per group rather than per file), the last
         group of a batch when `record_many` asks for it."""
         _rel, target = self._archive_target(sha, name)
-        if target in self._ahead or any(t == target for _tmp, _data, t in self._group):
+        if target in self._ahead or any(t == target for _tmp, _data, _unless, t in self._group):
             return
         # Whether the copy exists already is asked in the thread as well: a stat in a folder where another
         # thread is creating a file waits for it (measured 0.2 ms a call).
-        self._group.append((self._temporary(target, sha), data, target))
+        self._group.append((self._temporary(target, sha), data, target, target))
         if len(self._group) >= WRITE_GROUP:
             self._submit_group()
 
@@ -564,8 +573,7 @@ class Store:
         out: list[str] = []
         # (temporary, target, future of its group or None when written here, index in the group)
         jobs: list[tuple[str, str, Any, int]] = []
-        new: list[tuple[str, bytes, str | None]] = []     # (temporary, bytes, None) to write here
-        targets: list[str] = []
+        new: list[tuple[str, bytes, str | None, str]] = []     # (temporary, bytes, None, target) to write here
         seen: set[str] = set()
         renamed: set[str] = set()
         try:
@@ -580,16 +588,13 @@ class Store:
                 if ahead is not None:
                     jobs.append((ahead[0], target, ahead[1], ahead[2]))
                 elif not os.path.exists(target):
-                    new.append((self._temporary(target, sha), data, None))
-                    targets.append(target)
+                    new.append((self._temporary(target, sha), data, None, target))
             if len(new) == 1 and not jobs:   # one file: no thread for it
-                _write_file_synced(new[0][0], new[0][1])
-                jobs.append((new[0][0], targets[0], None, 0))
+                tmp, data, _none, target = new[0]
+                _write_file_synced(tmp, data)
+                jobs.append((tmp, target, None, 0))
             else:
-                for start in range(0, len(new), WRITE_GROUP):
-                    group = new[start:start + WRITE_GROUP]
-                    future = self._submit(group)
-                    jobs += [(tmp, targets[start + i], future, i) for i, (tmp, _data, _none) in enumerate(group)]
+                jobs += self._submit_copies(new)
             failures = [exc for _tmp, _target, future, i in jobs
                         if future is not None and isinstance(exc := future.result()[i], BaseException)]
             if failures:   # every write has finished: none is left writing a file removed below
