@@ -250,8 +250,9 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
 
     `detail` = (months, columns): rows outside those months carry only those columns, the others NULL
     (None / NaN): the history behind a period's comparisons is summed, never shown, and a string fetched
-    per row is most of the cost of reading it. One statement still, so the rows come in the same order
-    (float sums in the same order) as without it."""
+    per row is most of the cost of reading it. The older months are read by a statement of their own,
+    before the months shown (the detail months must be the latest), so the rows come in the same order
+    (float sums in the same order) as one statement gives them without `detail`."""
     codes = list(period_codes)
 
     def current(columns: Sequence[Any], among: list[str]) -> Select:
@@ -260,6 +261,8 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
 
     query = current(list(table.columns), codes)
     parts = None
+    own: list[str] = []
+    older: list[str] = []
     if detail is not None:
         months, kept = set(detail[0]), set(detail[1])
         own, older = [c for c in codes if c in months], [c for c in codes if c not in months]
@@ -281,8 +284,6 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
     owners_q = select(submissions.c.id, *(submissions.c[n] for n in OWNER_COLUMNS))
     owner_parts = None
     if lean_file:
-        months = set(detail[0])
-        own, older = [c for c in codes if c in months], [c for c in codes if c not in months]
         owner_parts = [*([owners_q.where(submissions.c.period_code.in_(own))] if own else []),
                        *([select(submissions.c.id, submissions.c.unit_code, submissions.c.period_code)
                           .where(submissions.c.period_code.in_(older))] if older else [])]
@@ -302,8 +303,10 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
             whole = taken.isna().all()
         else:   # None only
             taken, whole = owners[n].to_numpy(dtype=object, na_value=None).take(pos), True
-        if lean_file and n == "file_name" and (~owners["period_code"].isin(set(detail[0])).to_numpy()[pos]).any():
-            # rows of older months (their file not read): a string column with NaN, as the other detail columns
+        if lean_file and n == "file_name" and older:
+            # rows of older months (their file not read): a string column with NaN, as the other detail columns.
+            # When no row is of an older month, every row's file was read (never NULL): a string column
+            # without NaN, `taken` either way.
             data[n] = taken if column.dtype == _STR else _strings(taken)
         else:   # typed as pandas types the same values row by row (None only: object None)
             data[n] = _array([None] * len(pos), "object") if whole else taken
