@@ -16,8 +16,11 @@ from cchc_excel.core.period import Period
 from cchc_excel.core.plan import Plan
 from cchc_excel.core.units import Registry
 
+# "s": the two "ax" built at run time, two objects (literals, or 1-character strings, would be one object
+# already), so that the interning check below can fail.
 COLUMNS = {"n": ("int", [[1, 2], [None, 4], [5]]), "k": ("int", [[1, 2], [3, 4], [5]]),
-           "x": ("float", [[None, None], [None, None], [None]]), "s": ("str", [["a", None], ["a", "b"], ["c"]]),
+           "x": ("float", [[None, None], [None, None], [None]]),
+           "s": ("str", [["".join(["a", "x"]), None], ["".join(["a", "x"]), "b"], ["c"]]),
            "t": ("str", [[None, None], [None, None], [None]]), "f": ("float", [[1.5, None], [2.0, 3.0], [4.25]])}
 
 
@@ -32,7 +35,9 @@ def test_columns_are_built_as_pandas_builds_rows_whatever_the_count(capacity: in
     frame = pd.DataFrame(built)
     rows = pd.DataFrame({name: [v for chunk in chunks for v in chunk] for name, (_, chunks) in COLUMNS.items()})
     pd.testing.assert_frame_equal(frame, rows, check_exact=True)
-    assert frame["s"].array[0] is frame["s"].array[2]   # one string object per distinct value
+    s_chunks = COLUMNS["s"][1]
+    assert s_chunks[0][0] is not s_chunks[1][0]   # two objects given ...
+    assert frame["s"].array[0] is frame["s"].array[2]   # ... one string object per distinct value kept
 
 
 @pytest.mark.parametrize("kind", ["int", "float", "str", "bool"])
