@@ -279,12 +279,15 @@ _UNITS_FRAME: list[tuple[Registry, pd.DataFrame]] = []   # the last registry's f
 
 def units_frame(registry: Registry) -> pd.DataFrame:
     """One row per unit: its name, tier and district. The last registry's frame is kept (a registry is
-    immutable) and handed out as a shallow copy (copy-on-write: a caller's change stays its own)."""
-    if _UNITS_FRAME and _UNITS_FRAME[0][0] is registry:
-        return _UNITS_FRAME[0][1].copy(deep=False)
+    immutable) and handed out as a copy (a caller's change stays its own under pandas 2 as well; the object
+    columns' pointers are copied, not the strings). The entry is read once: another thread (the web page's
+    jobs) may replace it meanwhile, never half of it."""
+    entry = _UNITS_FRAME[0] if _UNITS_FRAME else None
+    if entry is not None and entry[0] is registry:
+        return entry[1].copy()
     out = _units_frame(registry)
     _UNITS_FRAME[:] = [(registry, out)]
-    return out.copy(deep=False)
+    return out.copy()
 
 
 def _units_frame(registry: Registry) -> pd.DataFrame:
