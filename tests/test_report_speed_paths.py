@@ -10,22 +10,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from cchc_excel.core.followup import _UnitRows
 from cchc_excel.documents import report
 from cchc_excel.documents.xlsxprint import Book
-
-
-def test_missed_units_are_ordered_as_pandas_stable_sort_orders_them() -> None:
-    values = [3.5, float("nan"), 1.0, -0.0, 0.0, 3.5, None, 1.0, -2.25, float("nan"), 100.0]
-    frame = pd.DataFrame({"unit_code": [f"U{i:02d}" for i in range(len(values))], "indicator": "ct1",
-                          "status": "Chưa đạt", "tier": "xa", "value": values})
-    rows = _UnitRows(frame)
-    positions = rows.rows["ct1"]
-    by_pandas = frame.sort_values("value", kind="stable")["unit_code"].tolist()
-    assert [rows.code[i] for i in rows.by_value(positions)] == by_pandas
 
 
 def _reference_font(columns: list[str], rows: list[list[str]], total_mm: float, base_pt: float) -> float:

@@ -264,9 +264,7 @@ def _records(frame: pd.DataFrame) -> list[Any]:
 # Notes
 
 # The notes read the per-unit and per-group frames through narrative's `UnitRows` and `group_rows` (one
-# definition each). This name stays only because tests/test_report_speed_paths.py (not this change's file)
-# imports it; drop it once that test imports `narrative.UnitRows`.
-_UnitRows = UnitRows
+# definition each).
 
 
 def _tiers_with_value(g: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
