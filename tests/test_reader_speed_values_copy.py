@@ -137,3 +137,45 @@ def test_a_sheet_kept_where_the_values_copy_leaves_parts_out_is_still_read(form:
     whole = R._read_sheets(form, S.Limits())
     assert {k: v for k, v in raw.sheets.items() if k != L.SHEET_GUIDE} == {
         k: v for k, v in whole.items() if k != L.SHEET_GUIDE}
+
+
+def test_one_workbook_part_is_one_shared_entry(form: bytes) -> None:
+    """The sheets, the names, their resolution, the guide sheet's question and the part cut of its names all
+    hang on one `WorkbookPart` per workbook part, shared by the files carrying it."""
+    first, again = S.inspect(Path("a.xlsx"), form), S.inspect(Path("b.xlsx"), form)
+    part = first.workbook
+    assert part is not None and again.workbook is part
+    assert S._WORKBOOKS_SEEN[first.parts["xl/workbook.xml"]] is part
+    assert list(part.sheets) == first.sheets and dict(part.names) == first.defined_names
+    first.defined_names["X"] = "'s'!$A$1"   # the inspection's copy, not the shared part
+    assert "X" not in part.names
+    assert R.read_raw(Path("a.xlsx"), form, S.Limits()).names is part.resolved_names
+    assert not part.names_point_into(L.SHEET_GUIDE) and part.names_point_into(S.parse_ref(next(iter(part.names.values())))[0])
+    assert first.values_copy() == again.values_copy()
+    assert part.without_names(first.crcs["xl/workbook.xml"]) is part.without_names(0)   # cut once
+
+
+def test_a_file_without_a_trimmed_copy_is_parsed_once_when_it_fails(form: bytes, monkeypatch: pytest.MonkeyPatch
+                                                                     ) -> None:
+    """No values copy (a part not held inflated): calamine reads the file itself, and when that fails it is not
+    read again (the stored copy would be missing too); with a values copy the stored one is still tried."""
+    calls: list[bytes] = []
+
+    def failing(data: bytes, limits: S.Limits, skip: object = ()) -> dict[str, list[list[object]]]:
+        calls.append(data)
+        raise ValueError("broken")
+
+    monkeypatch.setattr(R, "_read_sheets", failing)
+    monkeypatch.setattr(S.Inspection, "values_copy", lambda self: None)
+    monkeypatch.setattr(S.Inspection, "stored_copy", lambda self: None)
+    raw = R.read_raw(Path("f.xlsx"), form, S.Limits())
+    assert calls == [form]
+    assert [p.code for p in raw.inspection.problems] == ["file-unreadable"]
+    assert "ValueError: broken" in raw.inspection.problems[0].message
+    monkeypatch.undo()
+    monkeypatch.setattr(R, "_read_sheets", failing)
+    calls.clear()
+    raw = R.read_raw(Path("f.xlsx"), form, S.Limits())
+    insp = S.inspect(Path("f.xlsx"), form)
+    assert calls == [insp.values_copy(), insp.stored_copy()]
+    assert [p.code for p in raw.inspection.problems] == ["file-unreadable"]

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
@@ -201,14 +200,19 @@ def read_raw(path: Path, data: bytes, limits: Limits) -> RawWorkbook:
         # keeping a sheet where the copy leaves parts out), the whole stored copy is read, as before. The guide
         # sheet holds no input and no locked cell: it is not parsed unless a defined name points into it.
         guide = L.SHEET_GUIDE
-        skip = () if any(guide in ref for ref in insp.defined_names.values()) else (guide,)
+        skip = () if insp.workbook is not None and insp.workbook.names_point_into(guide) else (guide,)
+        trimmed = insp.values_copy()
         try:
-            status, payload = "ok", _read_sheets(insp.values_copy() or data, limits, skip)
-        except Exception:
-            try:
-                status, payload = "ok", _read_sheets(insp.stored_copy() or data, limits, skip)
-            except Exception as exc:  # calamine raises its own error types for corrupt content
-                status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
+            status, payload = "ok", _read_sheets(trimmed or data, limits, skip)
+        except Exception as exc:  # calamine raises its own error types for corrupt content
+            status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
+            # Without a trimmed copy the file itself was read, and so would be the second time (no stored
+            # copy either: both need every part held): a broken file is not parsed twice.
+            if trimmed is not None:
+                try:
+                    status, payload = "ok", _read_sheets(insp.stored_copy() or data, limits, skip)
+                except Exception as exc:
+                    status, payload = "error", f"{type(exc).__name__}: {exc}"[:300]
     if status == "timeout":
         insp.problems.append(problem("file-too-slow", file=str(path), detail=wording("read-timeout", seconds=limits.parse_timeout_s)))
         return raw
@@ -391,25 +395,14 @@ def format_meaning(code: str) -> str:
     return ""
 
 
-_NAMES_SEEN: dict[bytes, Mapping[str, tuple[str, int, int, int, int]]] = {}
-
-
 def _names_of(insp: Inspection) -> Mapping[str, tuple[str, int, int, int, int]]:
     """The defined names that are plain ranges, resolved (`parse_ref`). The names come from the workbook part
     alone, and forms of one shape carry it byte for byte: resolved once per process for those bytes and
-    shared, read-only, by the files of that shape (a dict lookup per slot instead of a Python call). A
-    workbook part not held inflated gets its names parsed when first asked for (`_Names`)."""
-    xml = insp.parts.get("xl/workbook.xml")
-    if xml is None:
+    shared, read-only, by the files of that shape (`safety.WorkbookPart.resolved_names`). A workbook part
+    not held inflated (over 1 MB), or none (.xls, .ods), gets its names parsed when first asked for (`_Names`)."""
+    if insp.workbook is None or "xl/workbook.xml" not in insp.parts:
         return _Names(insp.defined_names)
-    known = _NAMES_SEEN.get(xml)
-    if known is None:
-        resolved = {name: parse_ref(ref) if ref else None for name, ref in insp.defined_names.items()}
-        known = MappingProxyType({name: pos for name, pos in resolved.items() if pos is not None})
-        if len(_NAMES_SEEN) >= 32:
-            _NAMES_SEEN.clear()
-        _NAMES_SEEN[xml] = known
-    return known
+    return insp.workbook.resolved_names
 
 
 class _Names(dict):

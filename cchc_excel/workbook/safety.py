@@ -29,9 +29,10 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
@@ -81,6 +82,8 @@ class Inspection:
     # and the workbook part from here instead of inflating them again.
     parts: dict[str, bytes] = field(default_factory=dict, repr=False)
     crcs: dict[str, int] = field(default_factory=dict, repr=False)   # each part's CRC-32, in the file's order
+    # What the workbook part says, shared by every file carrying the part byte for byte (`WorkbookPart`).
+    workbook: WorkbookPart | None = field(default=None, repr=False, compare=False)
 
     @property
     def fatal(self) -> bool:
@@ -109,7 +112,7 @@ class Inspection:
                 continue
             body = self.parts[name]
             if name == "xl/workbook.xml":
-                body, crc = _without_names(body, crc)
+                body, crc = self.workbook.without_names(crc) if self.workbook else _without_names(body, crc)
             entries.append((name, body, crc))
         return _stored_zip(entries)
 
@@ -259,25 +262,15 @@ def _plain_markup(xml: bytes) -> bool:
     return b"<!" not in xml and xml.find(b"<?", 1) < 0
 
 
-_WITHOUT_NAMES: dict[bytes, tuple[bytes, int]] = {}
-
-
 def _without_names(xml: bytes, crc: int) -> tuple[bytes, int]:
-    """The workbook part without its `definedNames` element, and its CRC-32. Forms of one shape carry the
-    part byte for byte: cut once per process (keyed by the bytes themselves)."""
-    known = _WITHOUT_NAMES.get(xml)
-    if known is None:
-        start, end = xml.find(_NAMES_OPEN), xml.find(_NAMES_CLOSE)
-        if (0 <= start < end and xml.count(_NAMES_OPEN) == 1 and xml.count(_NAMES_CLOSE) == 1
-                and _plain_markup(xml)):
-            cut = xml[:start] + xml[end + len(_NAMES_CLOSE):]
-            known = (cut, zlib.crc32(cut))
-        else:
-            known = (xml, crc)
-        if len(_WITHOUT_NAMES) >= 32:
-            _WITHOUT_NAMES.clear()
-        _WITHOUT_NAMES[xml] = known
-    return known
+    """The workbook part without its `definedNames` element, and its CRC-32 (`crc`, the part's own, when it
+    is left whole). Remembered per workbook part by `WorkbookPart.without_names`."""
+    start, end = xml.find(_NAMES_OPEN), xml.find(_NAMES_CLOSE)
+    if (0 <= start < end and xml.count(_NAMES_OPEN) == 1 and xml.count(_NAMES_CLOSE) == 1
+            and _plain_markup(xml)):
+        cut = xml[:start] + xml[end + len(_NAMES_CLOSE):]
+        return cut, zlib.crc32(cut)
+    return xml, crc
 
 
 # ------------------------------------------------------------------------------------------------
@@ -569,7 +562,9 @@ def _inspect_zip(name: str, data: bytes, zf: zipfile.ZipFile, infos: list[zipfil
     if out.external_links:
         out.problems.append(problem("file-external-links", file=name))
     try:
-        out.sheets, out.defined_names = _workbook_xml(out_parts.get("xl/workbook.xml") or zf.read("xl/workbook.xml"))
+        out.workbook = _workbook_part(out_parts.get("xl/workbook.xml") or zf.read("xl/workbook.xml"))
+        # Copies: a caller may change its inspection's lists without touching the shared part.
+        out.sheets, out.defined_names = list(out.workbook.sheets), dict(out.workbook.names)
     except SafeET.ParseError as exc:
         out.problems.append(problem("file-unreadable", file=name, detail=wording("xml-broken", error=exc)))
         return out
@@ -643,19 +638,61 @@ def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: fl
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
-_WORKBOOKS_SEEN: dict[bytes, tuple[list[str], dict[str, str]]] = {}
+Position = tuple[str, int, int, int, int]   # `parse_ref`: (sheet, row0, col0, last_row0, last_col0)
 
 
-def _workbook_xml(xml: bytes) -> tuple[list[str], dict[str, str]]:
-    """Sheet names and workbook-scoped defined names (copies), parsed with defusedxml once per process for
-    the same bytes: forms of one shape share the part, and its ~200 names took a millisecond to parse."""
+@dataclass(eq=False)
+class WorkbookPart:
+    """What one `xl/workbook.xml` says, worked out once per process for its bytes and shared, read-only, by
+    every file carrying it (forms of one shape carry it byte for byte; its ~200 names took a millisecond
+    to parse, a few hundred microseconds to resolve or scan). The derived facts are worked out when first
+    asked for: a caller that never needs one never pays for it."""
+
+    xml: bytes = field(repr=False)
+    sheets: tuple[str, ...]               # in workbook order
+    names: Mapping[str, str]              # workbook-scoped defined name -> reference text (read-only)
+    _resolved: Mapping[str, Position] | None = field(default=None, repr=False)
+    _into_sheet: dict[str, bool] = field(default_factory=dict, repr=False)
+    _cut: tuple[bytes, int] | None = field(default=None, repr=False)
+
+    @property
+    def resolved_names(self) -> Mapping[str, Position]:
+        """The names that are plain ranges, resolved (`parse_ref`), as a read-only mapping: a dict lookup per
+        slot for the reader instead of a Python call."""
+        if self._resolved is None:
+            resolved = {name: parse_ref(ref) if ref else None for name, ref in self.names.items()}
+            self._resolved = MappingProxyType({name: pos for name, pos in resolved.items() if pos is not None})
+        return self._resolved
+
+    def names_point_into(self, sheet: str) -> bool:
+        """Whether some defined name's reference text mentions `sheet` (the reader parses the guide sheet only
+        then). The sheet is an argument: this layer knows no sheet of the layout."""
+        known = self._into_sheet.get(sheet)
+        if known is None:
+            known = self._into_sheet[sheet] = any(sheet in ref for ref in self.names.values())
+        return known
+
+    def without_names(self, crc: int) -> tuple[bytes, int]:
+        """The part without its `definedNames` element and its CRC-32 (`_without_names`; `crc`: the part's)."""
+        if self._cut is None:
+            self._cut = _without_names(self.xml, crc)
+        return self._cut
+
+
+# One entry per workbook part met, by its bytes; cleared when full (a run meets a handful of shapes).
+_WORKBOOKS_SEEN: dict[bytes, WorkbookPart] = {}
+
+
+def _workbook_part(xml: bytes) -> WorkbookPart:
+    """The `WorkbookPart` of these bytes, parsed with defusedxml the first time they are met in the process."""
     known = _WORKBOOKS_SEEN.get(xml)
     if known is None:
-        known = _parse_workbook_xml(xml)
+        sheets, names = _parse_workbook_xml(xml)
+        known = WorkbookPart(xml, tuple(sheets), MappingProxyType(names))
         if len(_WORKBOOKS_SEEN) >= 32:
             _WORKBOOKS_SEEN.clear()
         _WORKBOOKS_SEEN[xml] = known
-    return list(known[0]), dict(known[1])
+    return known
 
 
 def _parse_workbook_xml(xml: bytes) -> tuple[list[str], dict[str, str]]:
