@@ -133,9 +133,10 @@ def test_a_folder_is_listed_with_one_stat_per_entry(tmp_path: Path, monkeypatch:
     assert len(calls) == len(set(calls)) and not found.unreadable
 
 
-def test_an_entry_that_cannot_be_stated_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A looping link or a junction to a removed drive in the clerks' folder: that entry is left out, as
-    # Path.is_dir/is_file leave it out, rather than aborting the whole import.
+def test_a_workbook_that_cannot_be_examined_is_listed_to_be_reported(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # No permission, a looping link, a junction to a removed drive: the entry is listed (its read fails and the
+    # import reports it unreadable) rather than left out without a word or aborting the whole import.
     inbox = tmp_path / "nhan"
     inbox.mkdir()
     for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
@@ -150,4 +151,14 @@ def test_an_entry_that_cannot_be_stated_is_skipped(tmp_path: Path, monkeypatch: 
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(importing.os, "stat", refusing)
-    assert [p.name for p in collect_files([inbox])] == ["a.xlsx"]
+    assert [p.name for p in collect_files([inbox])] == ["a.xlsx", "b.xlsx", "c.xlsx"]
+
+
+def test_a_file_that_cannot_be_read_is_a_rejected_entry_named_by_its_error(tmp_path: Path) -> None:
+    from cchc_excel.workbook.readback import ReadContext
+
+    ctx = ReadContext(plan=None, registry=None, secret="s")   # type: ignore[arg-type]  # not reached
+    for path in (tmp_path / "khong-co.xlsx", tmp_path / "a\x00.xlsx"):   # gone; a name the system refuses
+        got_path, data, sub = importing._read_one(path, ctx)
+        assert got_path == path and data is None
+        assert [p.code for p in sub.report.problems] == ["file-unreadable"], sub.report.problems

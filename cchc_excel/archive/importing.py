@@ -52,22 +52,25 @@ def _walk(folder: Path, found: FileList) -> None:
         return
     for entry in entries:
         mode = _mode(entry)   # one stat per entry (is_dir then is_file were two per file)
-        if stat.S_ISDIR(mode):
+        if mode is not None and stat.S_ISDIR(mode):
             _walk(entry, found)
-        elif (stat.S_ISREG(mode) and name_suffix(entry.name).lower() in SUFFIXES
+        elif ((mode is None or stat.S_ISREG(mode)) and name_suffix(entry.name).lower() in SUFFIXES
               and not entry.name.startswith(("~$", ".~lock"))):
-            found.append(entry)
+            found.append(entry)   # one that cannot be examined is listed: its read fails and is reported
 
 
-def _mode(path: Path) -> int:
-    """The file mode of `path`, links followed; 0 (neither a folder nor a file) when it cannot be stat'ed
-    at all, as os.path.isdir/isfile answer False (a broken or looping link, an entry gone meanwhile, a
-    junction to a removed drive, a name the system refuses): one such entry in the clerks' folder must not
-    abort the whole import. Copying pathlib's private list of ignored errors missed the Windows ones."""
+def _mode(path: Path) -> int | None:
+    """The file mode of `path`, links followed; 0 when nothing is there (a broken link, an entry removed
+    meanwhile), skipped as Path.is_file skips it; None when something is there that cannot be examined (no
+    permission, a looping link, a junction to a removed drive, a name the system refuses): a workbook among
+    those is listed, so that the import reports it unreadable instead of leaving it out without a word or
+    stopping the whole import."""
     try:
         return os.stat(path).st_mode
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return 0
+    except (OSError, ValueError):
+        return None
 
 
 def collect_files(paths: Iterable[Path]) -> FileList:
@@ -243,7 +246,7 @@ def _read_one(path: Path, ctx: ReadContext | None = None) -> tuple[Path, bytes |
     assert ctx is not None
     try:
         data = path.read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:   # ValueError: a name the system refuses
         sub = Submission(file=path.name, sha256="0" * 64)
         sub.report.add(problem("file-unreadable", file=path.name, detail=str(exc)))
         return path, None, sub
