@@ -117,7 +117,7 @@ def test_a_folder_is_listed_with_one_stat_per_entry(tmp_path: Path, monkeypatch:
     (inbox / "con.xlsx").mkdir()
     for name in ("b.xlsx", "a.XLSM", "c.ods", "d.pdf", "~$b.xlsx", ".~lock.b.xlsx#", "con/e.xls", "con.xlsx/f.ods"):
         (inbox / name).write_bytes(b"x")
-    (inbox / "hong.xlsx").symlink_to(inbox / "khong-co.xlsx")   # a broken link: skipped, as before
+    (inbox / "hong.xlsx").symlink_to(inbox / "khong-co.xlsx")   # a broken link: listed, its read reported
     (inbox / "lien-ket.xlsx").symlink_to(inbox / "b.xlsx")      # a link to a file: followed, as before
     calls: list[str] = []
     real_stat = os.stat
@@ -129,7 +129,7 @@ def test_a_folder_is_listed_with_one_stat_per_entry(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(importing.os, "stat", counted)
     found = collect_files([inbox])
     assert [p.relative_to(inbox).as_posix() for p in found] == [
-        "a.XLSM", "b.xlsx", "c.ods", "con/e.xls", "con.xlsx/f.ods", "lien-ket.xlsx"]
+        "a.XLSM", "b.xlsx", "c.ods", "con/e.xls", "con.xlsx/f.ods", "hong.xlsx", "lien-ket.xlsx"]
     assert len(calls) == len(set(calls)) and not found.unreadable
 
 
@@ -162,3 +162,19 @@ def test_a_file_that_cannot_be_read_is_a_rejected_entry_named_by_its_error(tmp_p
         got_path, data, sub = importing._read_one(path, ctx)
         assert got_path == path and data is None
         assert [p.code for p in sub.report.problems] == ["file-unreadable"], sub.report.problems
+
+
+def test_links_to_what_is_gone_and_unreadable_folders_are_reported(tmp_path: Path) -> None:
+    """A workbook link whose target is gone (a removed drive) is listed, so its read is reported; a folder behind
+    a looping link is reported unreadable; neither is left out without a word."""
+    inbox = tmp_path / "nhan"
+    inbox.mkdir()
+    (inbox / "a.xlsx").write_bytes(b"x")
+    try:
+        (inbox / "b.xlsx").symlink_to(tmp_path / "o-dia-da-rut" / "b.xlsx")
+        (inbox / "vong").symlink_to(inbox / "vong")
+    except OSError:
+        pytest.skip("links cannot be made here")
+    found = collect_files([inbox])
+    assert [p.name for p in found] == ["a.xlsx", "b.xlsx"]
+    assert [p.name for p, _ in found.unreadable] == ["vong"]

@@ -47,6 +47,8 @@ class FileList(list):
 def _walk(folder: Path, found: FileList) -> None:
     try:
         entries = sorted(folder.iterdir())
+    except NotADirectoryError:   # an entry that could not be examined and is a file after all
+        return
     except OSError as exc:
         found.unreadable.append((folder, exc))
         return
@@ -57,18 +59,20 @@ def _walk(folder: Path, found: FileList) -> None:
         elif ((mode is None or stat.S_ISREG(mode)) and name_suffix(entry.name).lower() in SUFFIXES
               and not entry.name.startswith(("~$", ".~lock"))):
             found.append(entry)   # one that cannot be examined is listed: its read fails and is reported
+        elif mode is None:
+            _walk(entry, found)   # perhaps a folder: one that cannot be read is reported (`unreadable`)
 
 
 def _mode(path: Path) -> int | None:
-    """The file mode of `path`, links followed; 0 when nothing is there (a broken link, an entry removed
-    meanwhile), skipped as Path.is_file skips it; None when something is there that cannot be examined (no
-    permission, a looping link, a junction to a removed drive, a name the system refuses): a workbook among
-    those is listed, so that the import reports it unreadable instead of leaving it out without a word or
+    """The file mode of `path`, links followed; 0 when nothing is there (an entry removed meanwhile); None
+    when something is there that cannot be examined (no permission, a looping link, a link to a removed
+    drive or a missing file, a name the system refuses): a workbook among those is listed and a folder
+    walked, so that the import reports what it cannot read instead of leaving it out without a word or
     stopping the whole import."""
     try:
         return os.stat(path).st_mode
-    except FileNotFoundError:
-        return 0
+    except FileNotFoundError:   # a link is there but not what it points to (a removed drive): not nothing
+        return None if os.path.lexists(path) else 0
     except (OSError, ValueError):
         return None
 
