@@ -131,8 +131,10 @@ def test_cached_environment_compiles_over_a_broken_cache_file(tmp_path: Path) ->
     assert report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE).render(data) == plain
     [made] = list(tmp_path.iterdir())
     header = made.read_bytes()[:len(jinja2.bccache.bc_magic)]
-    made.write_bytes(header + b"\x80\xff not a pickle")
+    broken = header + b"\x80\xff not a pickle"
+    made.write_bytes(broken)
     assert report._CompiledOnce(autoescape=True, bytecode_cache=cache).from_string(SOURCE).render(data) == plain
+    assert made.read_bytes() != broken, "the broken cache file was left to fail every later report"
 
 
 def test_cache_key_changes_with_jinja_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
