@@ -14,7 +14,9 @@ from cchc_excel.archive.workspace import Workspace
 from cchc_excel.core import aggregate as A
 from cchc_excel.core.period import Period
 from cchc_excel.core.plan import Plan
+from cchc_excel.core.problems import wording
 from cchc_excel.core.units import Registry
+from cchc_excel.core.vntext import format_number
 
 # "s": the two "ax" built at run time, two objects (literals, or 1-character strings, would be one object
 # already), so that the interning check below can fail.
@@ -114,6 +116,20 @@ def test_jump_flags_name_the_robust_z_of_each_value(small_plan: Plan) -> None:
                          "file_name": f"{unit}.xlsx", "sheet": None, "cell": "E9"})
     flags = A.quality_flags(small_plan, pd.DataFrame(rows), pd.DataFrame(), march).set_index("unit_code")
     assert set(flags.index) == {"FLATUP", "FLATDOWN", "SPREAD"}
-    assert flags.loc["FLATUP", "detail"] == flags.loc["FLATDOWN", "detail"] == "z=∞"
-    assert flags.loc["SPREAD", "detail"] == f"z={A.robust_z([50, 52, 48, 51], 90):.1f}"
+    assert flags.loc["FLATUP", "detail"] == flags.loc["FLATDOWN", "detail"] == wording("jump-flat-detail")
+    z = format_number(A.robust_z([50, 52, 48, 51], 90), 1)
+    assert "," in z and flags.loc["SPREAD", "detail"] == f"lệch chuẩn hóa z = {z} so với trung vị các tháng trước"
     assert flags.loc["SPREAD", "reference"] == 50.5 and flags.loc["SPREAD", "file_name"] == "SPREAD.xlsx"
+
+
+def test_case_mismatch_flag_names_the_case_table_total_in_vietnamese(small_plan: Plan) -> None:
+    march = Period.parse("2025-03")
+    values_rows = [{"unit_code": "U1", "period_code": march.code, "indicator": "3", "numerator": 10.0,
+                    "denominator": 40.0, "value": 25.0, "weight": None, "answer": None, "file_name": "u1.xlsx",
+                    "sheet": None, "cell": "F9"}]
+    counts = {k: 0 for k in A.CASE_INPUT_KEYS}
+    cases = pd.DataFrame([{"unit_code": "U1", "period_code": march.code, "field": "Hộ tịch", "file_name": "u1.xlsx",
+                           "row": 10, **counts, "online": 20, "direct": 10}])   # received 30, not 40
+    flags = A.quality_flags(small_plan, pd.DataFrame(values_rows), cases, march)
+    [detail] = flags.loc[flags["kind"] == "case-mismatch", "detail"].tolist()
+    assert detail == "mẫu số khác “Số hồ sơ nhận giải quyết” của bảng giải quyết TTHC", detail

@@ -38,9 +38,10 @@ from .plan import (
     indicators_for,
     tasks_for,
 )
+from .problems import wording
 from .succession import carried_mismatches
 from .units import Registry, Tier, Unit
-from .vntext import clean_text, match_key
+from .vntext import clean_text, format_number, match_key
 
 NOT_REPORTED = "Chưa báo cáo"
 NO_CASES = "Không phát sinh"
@@ -977,9 +978,12 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
                 *(hits[c].tolist() for c in ("unit_code", "indicator", "value", "median", "file_name", "cell")),
                 z[hits.index].tolist(), strict=True):
             rows.append({"unit_code": unit, "indicator": ind, "kind": "jump", "value": float(v),
-                         "reference": float(ref), "detail": f"z={zv:.1f}" if abs(zv) != float("inf") else "z=∞",
+                         "reference": float(ref),
+                         "detail": wording("jump-detail", z=format_number(zv, 1)) if abs(zv) != float("inf")
+                         else wording("jump-flat-detail"),
                          "file_name": file_name, "cell": cell})
     tied = [i for i in plan.indicators if i.denominator_equals]
+    totals_named = {c.key: c.group for c in CASE_COLUMNS if c.is_total}   # "received" -> "Số hồ sơ nhận giải quyết"
     if tied and not cases.empty:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
         totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
@@ -990,7 +994,8 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
             for r in vi[vi["denominator"].astype(int) != vi["expected"].astype(int)].itertuples(index=False):
                 rows.append({"unit_code": r.unit_code, "indicator": ind.key, "kind": "case-mismatch",
                              "value": float(r.denominator), "reference": float(r.expected),
-                             "detail": ind.denominator_equals, "file_name": r.file_name, "cell": r.cell})
+                             "detail": wording("case-mismatch-detail", total=totals_named[ind.denominator_equals]),
+                             "file_name": r.file_name, "cell": r.cell})
     # Carried-over cases that differ from the unit's pending at the end of the previous period (issue 13).
     carried = next(c for c in CASE_COLUMNS if c.key == "carried")
     carried_col = col_letter(carried.col)
