@@ -118,7 +118,7 @@ def test_jump_flags_name_the_robust_z_of_each_value(small_plan: Plan) -> None:
     assert set(flags.index) == {"FLATUP", "FLATDOWN", "SPREAD"}
     assert flags.loc["FLATUP", "detail"] == flags.loc["FLATDOWN", "detail"] == wording("jump-flat-detail")
     z = format_number(A.robust_z([50, 52, 48, 51], 90), 1)
-    assert "," in z and flags.loc["SPREAD", "detail"] == f"lệch chuẩn hóa z = {z} so với trung vị các tháng trước"
+    assert "," in z and flags.loc["SPREAD", "detail"] == f"Lệch chuẩn hóa z = {z} so với trung vị các tháng trước"
     assert flags.loc["SPREAD", "reference"] == 50.5 and flags.loc["SPREAD", "file_name"] == "SPREAD.xlsx"
 
 
@@ -132,4 +132,4 @@ def test_case_mismatch_flag_names_the_case_table_total_in_vietnamese(small_plan:
                            "row": 10, **counts, "online": 20, "direct": 10}])   # received 30, not 40
     flags = A.quality_flags(small_plan, pd.DataFrame(values_rows), cases, march)
     [detail] = flags.loc[flags["kind"] == "case-mismatch", "detail"].tolist()
-    assert detail == "mẫu số khác “Số hồ sơ nhận giải quyết” của bảng giải quyết TTHC", detail
+    assert detail == "Mẫu số khác “Số hồ sơ nhận giải quyết” của bảng giải quyết TTHC", detail

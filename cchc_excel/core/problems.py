@@ -358,9 +358,9 @@ WORDS: dict[str, str] = {
     "part-extent": "phần {part} trải trên {rows} dòng x {cols} cột",
     "xml-broken": "XML hỏng ({error})",
     # details of the summary's data-quality warnings (core.aggregate.quality_flags)
-    "jump-detail": "lệch chuẩn hóa z = {z} so với trung vị các tháng trước",
-    "jump-flat-detail": "các tháng trước không đổi; tháng này lệch từ 5 điểm",
-    "case-mismatch-detail": "mẫu số khác “{total}” của bảng giải quyết TTHC",
+    "jump-detail": "Lệch chuẩn hóa z = {z} so với trung vị các tháng trước",
+    "jump-flat-detail": "Các tháng trước không đổi; tháng này lệch từ 5 điểm",
+    "case-mismatch-detail": "Mẫu số khác “{total}” của bảng giải quyết TTHC",
 }
 
 
