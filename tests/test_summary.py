@@ -116,3 +116,25 @@ def test_warnings_sheet_names_each_kind_of_flag(cycle: tuple[Workspace, list[Imp
     wb = openpyxl.load_workbook(write_summary(flagged, ws.plan, ws.registry, tmp_path / "tong-hop.xlsx"))
     kinds = [row[2] for row in wb["Cảnh báo số liệu"].iter_rows(min_row=4, values_only=True) if row[2]]
     assert kinds == ["Biến động lớn", "Lệch bảng giải quyết", "Lệch số từ kỳ trước"]
+
+
+def _units_header(path: Path) -> list[str]:
+    sheet = openpyxl.load_workbook(path)["Đơn vị"]
+    return next([str(c) for c in row if c] for row in sheet.iter_rows(values_only=True) if "Mã đơn vị" in row)
+
+
+def test_units_sheet_shows_the_district_column_only_where_units_have_one(
+        cycle: tuple[Workspace, list[ImportOutcome]], agg: Aggregation, tmp_path: Path) -> None:  # noqa: F811
+    ws = cycle[0]
+    units = agg.units.assign(district_name="Huyện Ninh Hải")
+    with_district = write_summary(dataclasses.replace(agg, units=units), ws.plan, ws.registry, tmp_path / "a.xlsx")
+    header = _units_header(with_district)
+    assert "Huyện" in header and header.index("Đánh giá") == 10
+    two_tier = write_summary(dataclasses.replace(agg, units=units.assign(district_name=None)), ws.plan, ws.registry,
+                             tmp_path / "b.xlsx")
+    header = _units_header(two_tier)
+    assert "Huyện" not in header, "an empty district column is printed for a two-tier province"
+    sheet = openpyxl.load_workbook(two_tier)["Đơn vị"]
+    status_col = header.index("Đánh giá") + 1
+    statuses = {sheet.cell(row=r, column=status_col).value for r in range(1, sheet.max_row + 1)}
+    assert statuses & {aggregate.MET, aggregate.NOT_MET}, "the status column moved with the header"
