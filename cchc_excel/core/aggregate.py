@@ -983,7 +983,7 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
                          else wording("jump-flat-detail"),
                          "file_name": file_name, "cell": cell})
     tied = [i for i in plan.indicators if i.denominator_equals]
-    totals_named = {c.key: c.group for c in CASE_COLUMNS if c.is_total}   # "received" -> "Số hồ sơ nhận giải quyết"
+    totals_named = {c.key: c.group for c in CASE_COLUMNS if c.is_total}   # a total's key -> its heading group
     if tied and not cases.empty:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
         totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
