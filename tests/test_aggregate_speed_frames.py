@@ -26,11 +26,12 @@ COLUMNS = {"n": ("int", [[1, 2], [None, 4], [5]]), "k": ("int", [[1, 2], [3, 4],
            "t": ("str", [[None, None], [None, None], [None]]), "f": ("float", [[1.5, None], [2.0, 3.0], [4.25]])}
 
 
-@pytest.mark.parametrize("capacity", [0, 1, 5, 9])   # fewer rows counted than read, exactly, more
-def test_columns_are_built_as_pandas_builds_rows_whatever_the_count(capacity: int) -> None:
+@pytest.mark.parametrize("capacity", [None, 0, 1, 5, 9])   # not counted; fewer rows than read, exactly, more
+def test_columns_are_built_as_pandas_builds_rows_whatever_the_count(capacity: int | None) -> None:
+    """The column builder alone, chunk by chunk, against pandas' inference on the same Python values."""
     built = {}
     for name, (kind, chunks) in COLUMNS.items():
-        col = F._Column(kind, capacity)
+        col = F._Column(kind) if capacity is None else F._Column(kind, capacity)
         for chunk in chunks:
             col.add(chunk)
         built[name] = col.finish()

@@ -113,23 +113,6 @@ def test_column_kinds_follow_pandas_inference(imported: Workspace) -> None:
     assert frame["unit_code"].isna().any()   # the unreadable file has no unit
 
 
-def test_columns_are_built_as_pandas_builds_rows() -> None:
-    """The column builder alone, chunk by chunk, against pandas' inference on the same Python values."""
-    cols = {"n": ("int", [[1, 2], [None, 4]]), "k": ("int", [[1, 2], [3, 4]]), "x": ("float", [[None, None], [None, None]]),
-            "s": ("str", [["a", None], ["a", "b"]]), "t": ("str", [[None, None], [None, None]]),
-            "f": ("float", [[1.5, None], [2.0, 3.0]])}
-    built = {}
-    for name, (kind, chunks) in cols.items():
-        col = F._Column(kind)
-        for chunk in chunks:
-            col.add(chunk)
-        built[name] = col.finish()
-    frame = pd.DataFrame(built)
-    rows = pd.DataFrame({name: [v for chunk in chunks for v in chunk] for name, (_, chunks) in cols.items()})
-    pd.testing.assert_frame_equal(frame, rows, check_exact=True)
-    assert frame["s"].array[0] is frame["s"].array[2]   # one string object per distinct value
-
-
 def test_lean_history_keeps_the_rows_and_their_order_and_blanks_only_the_detail_of_older_months(
         imported: Workspace) -> None:
     """`lean_history`: the same rows in the same order; rows outside the period's months keep only
