@@ -163,26 +163,26 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
             book.status_format(sh.ws, first, sh.row - 1, len(cols) - 1, STATUS_COLOURS)
             sh.ws.autofilter(sh.header_row, 0, sh.row - 1, len(cols) - 1)
 
-        # Sheet 2: every unit.
-        # The district column only where units have one (none since the two-tier reorganisation of 07/2025).
-        with_district = "district_name" in agg.units and bool(agg.units["district_name"].notna().any())
-        district_col = [("Huyện", 13)] if with_district else []
-        cols = [("Mã đơn vị", 7.5), ("Đơn vị", 24), ("Cấp", 8), *district_col, ("Mã CT", 5), ("Chỉ tiêu", 27),
+        # Sheet 2: every unit. The district column only where units have one (none since the two-tier
+        # reorganisation of 07/2025): the columns kept are picked once, for the headings, the rows and the kinds.
+        cols = [("Mã đơn vị", 7.5), ("Đơn vị", 24), ("Cấp", 8), ("Huyện", 13), ("Mã CT", 5), ("Chỉ tiêu", 27),
                 ("Chỉ tiêu giao", 10), ("Tử số", 9), ("Mẫu số", 9), ("Kết quả (%)", 8), ("Đánh giá", 11),
                 ("Ô", 5)]
+        kinds = ("text", "text", "text", "text", "center", "text", "text", "count", "count", "pct", "text", "center")
+        with_district = "district_name" in agg.units and bool(agg.units["district_name"].notna().any())
+        keep = [i for i, (head, _) in enumerate(cols) if with_district or head != "Huyện"]
+        cols = [cols[i] for i in keep]
         sh = book.sheet("Đơn vị", f"KẾT QUẢ TỪNG ĐƠN VỊ {label.upper()}", cols,
                         subtitle=[LEGEND + " Tệp của từng đơn vị: xem trang “Nộp báo cáo”."])
         first = sh.row
         name_of = _Names(registry)
-        sh.write_rows(([code, name_of(code, unit_name), tier_names.get(tier), *([district] if with_district else []),
-                        printed_id, names.get(indicator), target_label or None, numerator, denominator, value, status,
-                        cell]
-                       for (code, unit_name, tier, district, printed_id, indicator, target_label, numerator,
-                            denominator, value, status, cell)
-                       in _rows(agg.units, "unit_code", "unit_name", "tier", "district_name", "printed_id",
-                                "indicator", "target_label", "numerator", "denominator", "value", "status", "cell")),
-                      ("text", "text", "text", *(["text"] if with_district else []), "center", "text", "text",
-                       "count", "count", "pct", "text", "center"))
+        rows = ((code, name_of(code, unit_name), tier_names.get(tier), district, printed_id, names.get(indicator),
+                 target_label or None, numerator, denominator, value, status, cell)
+                for (code, unit_name, tier, district, printed_id, indicator, target_label, numerator, denominator,
+                     value, status, cell)
+                in _rows(agg.units, "unit_code", "unit_name", "tier", "district_name", "printed_id", "indicator",
+                         "target_label", "numerator", "denominator", "value", "status", "cell"))
+        sh.write_rows(([row[i] for i in keep] for row in rows), tuple(kinds[i] for i in keep))
         if agg.units.empty:
             sh.empty("Không có đơn vị nào phải báo cáo trong kỳ.")
         else:
