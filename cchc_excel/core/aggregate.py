@@ -17,7 +17,8 @@ the same period last year are pooled the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -103,6 +104,36 @@ def _compact(codes: Any, n: int) -> Any:
         if n <= top:
             return codes.astype(dtype)
     return codes
+
+
+# The last large period column's codes: (a weak reference to its array, its codes, each code's label). An
+# aggregation tests the period of a year of history's rows a dozen times (this period, the previous one, the
+# year to date, the months before...): each test of half a million strings cost ~35 ms, one of a few labels
+# and a take of their codes ~1 ms. Weak: the rows' memory goes with the frame. `aggregate` empties it when it
+# ends: a column changed in place afterwards is never judged by its old codes.
+_PERIOD_CODES: list[tuple[Any, Any, Any]] = []
+
+
+def _period_coded(column: pd.Series) -> tuple[Any, list[Any]]:
+    """The column's (codes, labels) as `pd.factorize` gives them (-1: missing), kept for a large column."""
+    arr = column.array
+    entry = _PERIOD_CODES[0] if _PERIOD_CODES else None   # read once: another thread may replace it
+    if entry is not None and entry[0]() is arr:
+        return entry[1], entry[2]
+    codes, labels = pd.factorize(arr)
+    codes, labels = _compact(codes, len(labels)), list(labels)
+    if len(codes) >= BATCH_ROWS:
+        _PERIOD_CODES[:] = [(weakref.ref(arr), codes, labels)]
+    return codes, labels
+
+
+def _period_mask(column: pd.Series, keep: Callable[[str], bool]) -> pd.Series:
+    """Rows whose period code `keep` accepts (a missing code: False), as a boolean Series over `column`'s index:
+    what `column == code`, `column.isin(codes)` or `column < code` give, the labels tested once each."""
+    codes, labels = _period_coded(column)
+    kept = pd.Series([*(bool(keep(label)) for label in labels), False], dtype="bool").to_numpy()
+    return pd.Series(kept[codes], index=column.index, copy=False)
+
 
 
 def _coded(column: pd.Series, codes: Any = None) -> tuple[Any, Any]:
@@ -421,7 +452,7 @@ def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Perio
              base: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each expected (unit, indicator) for the period: figures, target, met / not met / not reported."""
     exp = base if base is not None else unit_base(plan, registry)
-    cur = values[values["period_code"] == period.code] if not values.empty else values
+    cur = values[_period_mask(values["period_code"], lambda c: c == period.code)] if not values.empty else values
     cur = cur.reindex(columns=VALUE_COLUMNS)
     out = exp.merge(cur.drop(columns=["period_code"]), on=["unit_code", "indicator"], how="left")
     kind = out["indicator"].map({i.key: i.kind for i in plan.indicators})
@@ -527,7 +558,7 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
     else:
         # How many months each (unit, indicator) has, stocks included (a few indicators at a time when the
         # year is many rows: each (unit, indicator) lies in one batch, and the counts are merged on their keys).
-        inside = values["period_code"].isin(months).to_numpy()
+        inside = _period_mask(values["period_code"], lambda c: c in months).to_numpy()
         batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside,
                                                                                  codes=codes)
         counted = [values["period_code"][chosen].groupby(
@@ -655,7 +686,8 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd = _latest_rows(plan, values, values["period_code"].isin(months)) if not values.empty else None
+    ytd = _latest_rows(plan, values, _period_mask(values["period_code"], lambda c: c in months)) \
+        if not values.empty else None
     if ytd is None or not ytd.any():
         return pd.DataFrame(columns=[*keys, "value_ytd"])
     # Each row's group looked up by unit (the rows' order kept, as a left merge keeps it); the figures are not
@@ -702,7 +734,7 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
     if now.empty:
         return now
     keys = ["level", "group_code", "indicator"]
-    present = set(values["period_code"].unique()) if not values.empty else set()
+    present = set(_period_coded(values["period_code"])[1]) if not values.empty else set()
 
     def values_for(p: Period, suffix: str) -> pd.DataFrame:
         if p.code not in present:
@@ -961,9 +993,10 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     rows = []
     if values.empty:
         return pd.DataFrame(rows, columns=columns)
-    cur = values[(values["period_code"] == period.code) & values["value"].notna()]
+    this = _period_mask(values["period_code"], lambda c: c == period.code)
+    cur = values[this & values["value"].notna()]
     keys = ["unit_code", "indicator"]
-    before = ((values["period_code"] < period.code) & values["value"].notna()).to_numpy()
+    before = (_period_mask(values["period_code"], lambda c: c < period.code) & values["value"].notna()).to_numpy()
     if not cur.empty and before.any():
         joined = cur.join(_history_spread(values, before, codes), on=keys)
         joined = joined[joined["count"] >= 3]
@@ -987,7 +1020,7 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     if tied and not cases.empty:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
         totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
-        cur_all = values[values["period_code"] == period.code]
+        cur_all = values[this]
         for ind in tied:
             vi = cur_all[(cur_all["indicator"] == ind.key) & cur_all["denominator"].notna()]
             vi = vi.join(totals[ind.denominator_equals].rename("expected"), on="unit_code", how="inner")
@@ -1142,7 +1175,7 @@ def long_rows(values: pd.DataFrame, period: Period) -> pd.DataFrame:
     """The month rows of `period`'s own months, without the store's internal ids: what long-<period>.csv
     gives a reader (the months before, read for the comparisons, are left out)."""
     codes = {m.code for m in period.months()}
-    rows = values[values["period_code"].isin(codes)] if not values.empty else values
+    rows = values[_period_mask(values["period_code"], lambda c: c in codes)] if not values.empty else values
     return rows.drop(columns=[c for c in LONG_DROPPED if c in rows.columns]).reset_index(drop=True)
 
 
@@ -1150,6 +1183,15 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
               cases: pd.DataFrame, tasks: pd.DataFrame, texts: pd.DataFrame, today: date | None = None
               ) -> Aggregation:
     """Everything the report needs for one period, from what the store returns."""
+    try:
+        return _aggregate(plan, registry, period, values=values, subs=subs, cases=cases, tasks=tasks, texts=texts,
+                          today=today)
+    finally:
+        _PERIOD_CODES.clear()   # (`_period_coded`: the codes of this aggregation's rows, not kept past it)
+
+
+def _aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.DataFrame, subs: pd.DataFrame,
+               cases: pd.DataFrame, tasks: pd.DataFrame, texts: pd.DataFrame, today: date | None) -> Aggregation:
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
     long = long_rows(values, period)
     restated = restated_periods(values)
