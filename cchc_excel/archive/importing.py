@@ -136,7 +136,10 @@ class ArchiveIndex:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._latest: dict[str, dict[tuple[str, str], float]] = {}  # period -> (unit, indicator) -> value
+        # period -> (the units with history, (unit, indicator) -> value, the units whose every key is known):
+        # first each unit's latest month only (`Store.latest_reported`); a unit whose file has a value for a
+        # key that month left empty is completed from the whole window (`Store.latest_values`), once.
+        self._latest: dict[str, tuple[set[str], dict[tuple[str, str], float], set[str]]] = {}
         self._pending: dict[str, dict[str, dict[str, int]]] = {}     # period -> unit -> field -> pending before
         self._due: dict[str, date] = {}
 
@@ -148,15 +151,42 @@ class ArchiveIndex:
             self._pending[period.code] = pending_before(self.store, ws.history, period)
         return self._pending[period.code]
 
-    def latest(self, period: Period) -> dict[tuple[str, str], float]:
-        """(unit, indicator) -> the unit's latest value over the 12 months before `period`."""
+    def _since(self, period: Period) -> str:
+        since = period
+        for _ in range(self.HISTORY_MONTHS):
+            since = since.previous()
+        return since.code
+
+    def latest(self, period: Period, subs: Iterable[Submission] = ()) -> dict[tuple[str, str], float]:
+        """(unit, indicator) -> the unit's latest value over the 12 months before `period`: right for every
+        key that a file of `subs` (files of that period) has a value for; other keys may be missing."""
         code = period.code
-        if code not in self._latest:
-            since = period
-            for _ in range(self.HISTORY_MONTHS):
-                since = since.previous()
-            self._latest[code] = self.store.latest_values(code, since.code)
-        return self._latest[code]
+        state = self._latest.get(code)
+        if state is None:
+            units, found = self.store.latest_reported(code, self._since(period))
+            state = self._latest[code] = (units, found, set())
+        units, found, complete = state
+        missing = sorted({sub.unit_code for sub in subs
+                          if sub.unit_code in units and sub.unit_code not in complete
+                          and any(iv.value is not None and (sub.unit_code, key) not in found
+                                  for key, iv in sub.indicators.items())})
+        if missing:
+            found.update(self.store.latest_values(code, self._since(period), units=missing))
+            complete.update(missing)
+        return found
+
+    def prepare(self, subs: Iterable[Submission]) -> None:
+        """Read at once what the jump checks of these files need (`latest`), one query for the lot."""
+        by_period: dict[str, list[Submission]] = {}
+        for sub in subs:
+            if sub.period_code and sub.unit_code and sub.accepted:
+                by_period.setdefault(sub.period_code, []).append(sub)
+        for code, some in by_period.items():
+            try:
+                period = Period.parse(code)
+            except ValueError:
+                continue
+            self.latest(period, some)
 
     def due(self, period: Period, ws: Workspace) -> date:
         """The period's due date under the workspace's plan, once per period."""
@@ -191,7 +221,7 @@ def check_against_archive(sub: Submission, store: Store, ws: Workspace, received
         sub.report.add(problem("late-submission", file=sub.file, value=format_short_date(received_at.date()),
                                detail=format_short_date(due)))
     limit = ws.plan.reporting.large_change_points
-    latest = index.latest(period)
+    latest = index.latest(period, [sub])
     unit = sub.unit_code
     for key, iv in sub.indicators.items():
         if iv.value is None:
@@ -301,6 +331,11 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
 
     def flush() -> Iterator[tuple[Path, ImportOutcome]]:
         nonlocal limit
+        # The archive checks of the batch's files, before their rows go in: what they need is read for the
+        # whole batch at once (`ArchiveIndex.prepare`).
+        index.prepare(sub for _, sub, _, _ in batch)
+        for _, sub, _, when in batch:
+            check_against_archive(sub, store, ws, when, index)
         outcomes = store.record_many([(sub, data, when) for _, sub, data, when in batch])
         limit = min(2 * limit, store.BATCH_FILES)
         for (path, sub, _, _), outcome in zip(batch, outcomes, strict=True):
@@ -324,7 +359,6 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
                     yield path, ImportOutcome(path.name, 0, "rejected", False, False, 0, None, None, 1, 0,
                                               sub.report.to_list())
                     continue
-                check_against_archive(sub, store, ws, when, index)
                 if not batch:
                     started = time.monotonic()
                 # The archived copy is written and synced in the store's threads while the next files are
