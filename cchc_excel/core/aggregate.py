@@ -120,8 +120,9 @@ def _period_coded(column: pd.Series) -> tuple[Any, list[Any]]:
     entry = _PERIOD_CODES[0] if _PERIOD_CODES else None   # read once: another thread may replace it
     if entry is not None and entry[0]() is arr:
         return entry[1], entry[2]
-    codes, labels = pd.factorize(arr)
-    codes, labels = _compact(codes, len(labels)), list(labels)
+    # (by slices: one factorize of half a million rows sized its hash table for all of them, +32 MB at once)
+    codes, labels = _coded(column)
+    labels = list(labels)
     if len(codes) >= BATCH_ROWS:
         _PERIOD_CODES[:] = [(weakref.ref(arr), codes, labels)]
     return codes, labels
