@@ -8,8 +8,10 @@ the same exception here as it would have in this process (a `Refusal` keeps its 
 child that dies (killed, out of memory) is replaced by running the job here, so the user sees what a run in
 one process would have shown.
 
-As with any spawned process, the child imports the program's main module: the `cchc` command and `python -m
-cchc_excel` are safe; a script that calls the report must keep its work under `if __name__ == "__main__":`."""
+Unlike a plain spawned process, the child does not import the program's main module (`_start_without_main`):
+the job is a module-level function of the package, so nothing of `__main__` is needed, and a script calling the
+report (the benchmark imports openpyxl, SQLAlchemy and the import stack at its top) would otherwise make the
+child import all of it before it could take the job."""
 
 from __future__ import annotations
 
@@ -75,6 +77,28 @@ def _child(conn: Any, module: str) -> None:
         os._exit(0)
 
 
+def _start_without_main(process: Any) -> None:
+    """Start a spawned `process` without its child running the caller's main module first. multiprocessing
+    names the main module's file (or module) in what it hands the child, which runs it (as `__mp_main__`) so
+    that objects of `__main__` can be unpickled there; `_child` and its job come from the package, so the
+    main module is only a cost: up to ~0.8 s of imports on the child's critical path for a script such as
+    benchmarks/cycle.py (`cchc` itself imports little). The main module seen while the process starts is a
+    bare one, so nothing is named; a job that did refer to `__main__` would fail to load in the child, which
+    then ends without a reply and the job runs in this process (`Background.result`)."""
+    import sys
+    import types
+
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        process.start()
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+        else:
+            del sys.modules["__main__"]
+
+
 class Background:
     """`fn(*args, **kwargs)` in a second process from `start()`, its value from `result()`; in this process at
     `result()` when `parallel` is False or no second CPU is available. `close()` waits for the child to end
@@ -95,7 +119,7 @@ class Background:
             self._conn, theirs = ctx.Pipe()
             self._process = ctx.Process(target=_child, args=(theirs, fn.__module__), name="cchc-background",
                                         daemon=True)
-            self._process.start()
+            _start_without_main(self._process)
             theirs.close()
 
     def start(self, *args: Any, **kwargs: Any) -> None:

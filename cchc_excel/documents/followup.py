@@ -19,13 +19,6 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
 from ..core.followup import APPENDIX_COLUMNS, CHANGE_COLUMN, FollowupTable, agencies_lines, month_label
 from ..core.period import Period
@@ -50,7 +43,15 @@ def subtitle(province: str, year: int, *, doc_symbol: str = "BC-UBND", issuer_sh
             f"của {issuer_short} tỉnh {province})")
 
 
+# python-docx is imported by the Word functions alone: the summary workbook's process (documents.summary, which
+# adds the follow-up sheet) would otherwise import it, and lxml, on its critical path (~0.1 s).
+
+
 def _font(run: object, size: float, *, bold: bool = False, italic: bool = False) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
     run.font.name = FONT  # type: ignore[attr-defined]
     run.font.size = Pt(size)  # type: ignore[attr-defined]
     run.font.bold = bold  # type: ignore[attr-defined]
@@ -65,10 +66,14 @@ def _font(run: object, size: float, *, bold: bool = False, italic: bool = False)
 
 
 def _para(container: object, text: str, size: float = 13, *, bold: bool = False, italic: bool = False,
-          align: int | None = WD_ALIGN_PARAGRAPH.CENTER, after: float = 0) -> object:
+          align: str | None = "CENTER", after: float = 0) -> object:
+    """`align`: a name of python-docx's WD_ALIGN_PARAGRAPH ("CENTER", "JUSTIFY"), None to leave it."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     p = container.add_paragraph()  # type: ignore[attr-defined]
     if align is not None:
-        p.alignment = align
+        p.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
     p.paragraph_format.space_after = Pt(after)
     p.paragraph_format.space_before = Pt(0)
     _font(p.add_run(text), size, bold=bold, italic=italic)
@@ -76,18 +81,24 @@ def _para(container: object, text: str, size: float = 13, *, bold: bool = False,
 
 
 def _cell_text(cell: object, lines: Sequence[str], size: float = 11, *, bold: bool = False,
-               align: int = WD_ALIGN_PARAGRAPH.LEFT) -> None:
+               align: str = "LEFT") -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     first = True
     for line in lines or [""]:
         p = cell.paragraphs[0] if first else cell.add_paragraph()  # type: ignore[attr-defined]
         first = False
-        p.alignment = align
+        p.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
         p.paragraph_format.space_after = Pt(2)
         p.paragraph_format.space_before = Pt(0)
         _font(p.add_run(line), size, bold=bold)
 
 
 def _repeat_header(row: object) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     trpr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
@@ -98,6 +109,10 @@ def _repeat_header(row: object) -> None:
 
 def _page_number(section: object) -> None:
     """NĐ 30: the page number centred in the top margin."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     p = section.header.paragraphs[0]  # type: ignore[attr-defined]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = p.add_run()
@@ -117,6 +132,13 @@ def write_followup_docx(table: FollowupTable, path: Path, *, province: str, year
                         doc_symbol: str = "BC-UBND", issuer_short: str = "UBND", document: str = "Báo cáo",
                         number: str = "") -> Path:
     """The follow-up appendix as a Word file of its own (A4 landscape)."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = Document()
@@ -135,7 +157,7 @@ def write_followup_docx(table: FollowupTable, path: Path, *, province: str, year
     _para(doc, subtitle(province, year or table.period.year, doc_symbol=doc_symbol, issuer_short=issuer_short,
                         document=document), 14, italic=True)
     _para(doc, "______", 13, after=4)
-    _para(doc, table.data_note, 12, italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=6)
+    _para(doc, table.data_note, 12, italic=True, align="JUSTIFY", after=6)
     grid = doc.add_table(rows=1, cols=len(COLUMNS))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -149,21 +171,21 @@ def write_followup_docx(table: FollowupTable, path: Path, *, province: str, year
     _repeat_header(header)
     for cell, (label, width) in zip(header.cells, COLUMNS, strict=True):
         cell.width = Cm(width)
-        _cell_text(cell, [label], 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell_text(cell, [label], 12, bold=True, align="CENTER")
     for r in table.rows:
         cells = grid.add_row().cells
         for cell, (_, width) in zip(cells, COLUMNS, strict=True):
             cell.width = Cm(width)
         if r.kind == "heading":
-            _cell_text(cells[0], [r.number], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+            _cell_text(cells[0], [r.number], bold=True, align="CENTER")
             merged = cells[1].merge(cells[-1])
             _cell_text(merged, [r.content], bold=True)
             continue
-        _cell_text(cells[0], [r.number], align=WD_ALIGN_PARAGRAPH.CENTER)
-        _cell_text(cells[1], [r.content], align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+        _cell_text(cells[0], [r.number], align="CENTER")
+        _cell_text(cells[1], [r.content], align="JUSTIFY")
         _cell_text(cells[2], _split(r.host))
         _cell_text(cells[3], _split(r.coordinators))
-        _cell_text(cells[4], [r.deadline], align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell_text(cells[4], [r.deadline], align="CENTER")
         _cell_text(cells[5], list(r.notes))
     doc.save(str(path))
     return path
