@@ -560,12 +560,15 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
         # How many months each (unit, indicator) has, stocks included (a few indicators at a time when the
         # year is many rows: each (unit, indicator) lies in one batch, and the counts are merged on their keys).
         inside = _period_mask(values["period_code"], lambda c: c in months).to_numpy()
-        batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside,
-                                                                                 codes=codes)
-        counted = [values["period_code"][chosen].groupby(
-            [values["unit_code"][chosen], values["indicator"][chosen]], sort=False).nunique() for chosen in batches]
-        # (no batch: no row has an indicator, and no figure is combined, `out` below is empty)
-        months_n = (pd.concat(counted) if len(counted) > 1 else counted[0]).rename("months") if counted else None
+        months_n = _months_counted(values["period_code"], inside, coded) if coded is not None else None
+        if months_n is None:
+            batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside,
+                                                                                     codes=codes)
+            counted = [values["period_code"][chosen].groupby(
+                [values["unit_code"][chosen], values["indicator"][chosen]], sort=False).nunique()
+                for chosen in batches]
+            # (no batch: no row has an indicator, and no figure is combined, `out` below is empty)
+            months_n = (pd.concat(counted) if len(counted) > 1 else counted[0]).rename("months") if counted else None
         # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
         v = values
         inside = _latest_rows(plan, values, pd.Series(inside, index=values.index))
@@ -573,6 +576,36 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
                          coded=None if values.empty else coded)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
+
+
+def _months_counted(period_code: pd.Series, rows: Any, coded: Mapping[str, tuple[Any, Any]]) -> pd.Series | None:
+    """How many months each (unit, indicator) has among `rows` (a boolean array), as `ytd_per_unit` counts them
+    (the period codes' `nunique` per unit and indicator; a row without either is left out), on the codes of
+    `coded` and the period's: which (unit, indicator, month) occur is marked in a table of them all, instead of
+    hashing a year of history's unit codes and indicators again (and sizing the hash table for every row).
+    None when that table would be larger than the rows (the caller groups them)."""
+    unit_codes, unit_labels = coded["unit_code"]
+    ind_codes, ind_labels = coded["indicator"]
+    periods, period_labels = _period_coded(period_code)
+    pairs, width = len(unit_labels) * len(ind_labels), len(period_labels) + 1   # + a missing month (-1)
+    if pairs * width > max(len(period_code), 1_000_000):
+        return None
+    keep = rows & (unit_codes >= 0) & (ind_codes >= 0)
+    key = unit_codes[keep].astype("int64")
+    key *= len(ind_labels)
+    key += ind_codes[keep]                          # one integer per (unit, indicator)
+    key *= width
+    key += periods[keep]
+    key += 1                                        # ... and month (0: missing)
+    seen = pd.Series([False]).to_numpy().repeat(pairs * width)
+    seen[key] = True
+    del key
+    seen = seen.reshape(pairs, width)
+    counts = seen[:, 1:].sum(axis=1)                # the months, a missing one not counted (nunique)
+    at = seen.any(axis=1).nonzero()[0]              # the (unit, indicator) with a row
+    index = pd.MultiIndex.from_arrays([unit_labels.take(at // len(ind_labels)), ind_labels.take(at % len(ind_labels))],
+                                      names=["unit_code", "indicator"])
+    return pd.Series(counts[at].astype("int64"), index=index, name="months")
 
 
 def data_months(period: Period, codes: Sequence[str]) -> list[Period]:
