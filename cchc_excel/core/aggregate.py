@@ -995,16 +995,22 @@ def robust_z(history: Sequence[float], value: float) -> float | None:
     return 0.6745 * (value - med) / mad
 
 
-def _history_spread(values: pd.DataFrame, before: Any, codes: Any = None) -> pd.DataFrame:
+def _history_spread(values: pd.DataFrame, before: Any, codes: Any = None,
+                    coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """robust_z, vectorised: the median, MAD and count of each (unit, indicator)'s values in the rows `before`
     selects (its own history), an indicator at a time (a year of history is half a million rows; the median
-    and MAD do not depend on the order of the values)."""
+    and MAD do not depend on the order of the values, nor do they on the order of the groups: the caller
+    joins them on their keys). `coded`: the unit codes and indicators as `_coded` gives them, grouped on
+    (the rows' strings are not hashed again)."""
     keys = ["unit_code", "indicator"]
     batches = [before] if before.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], before,
                                                                              codes=codes)
     parts = []
     for chosen in batches:
         if not chosen.any():
+            continue
+        if coded is not None:
+            parts.append(_coded_spread(values["value"], chosen, coded))
             continue
         past = values.loc[chosen, [*keys, "value"]].astype({"value": float})
         # One grouping (the keys hashed once): the median, each value's distance to it, their median (MAD).
@@ -1018,11 +1024,34 @@ def _history_spread(values: pd.DataFrame, before: Any, codes: Any = None) -> pd.
                                                        index=pd.MultiIndex.from_tuples([], names=keys))
 
 
+def _coded_spread(value: pd.Series, chosen: Any, coded: Mapping[str, tuple[Any, Any]]) -> pd.DataFrame:
+    """`_history_spread` of the rows `chosen` selects, grouped on one integer per (unit, indicator) made of
+    their codes; the same medians, deviations and counts, indexed by the keys' values."""
+    unit_codes, unit_labels = coded["unit_code"]
+    ind_codes, ind_labels = coded["indicator"]
+    width = max(len(ind_labels), 1)
+    units, inds = unit_codes[chosen], ind_codes[chosen]
+    keyed = (units >= 0) & (inds >= 0)          # a row without either is in no group (as grouping drops it)
+    key = units[keyed].astype("int64") * width + inds[keyed]
+    past = pd.Series(value.to_numpy(dtype=float)[chosen][keyed], copy=False)
+    by_key = past.groupby(key)
+    median = by_key.median()
+    number = by_key.ngroup().to_numpy()         # the group's position in `median`'s order
+    dev = (past - median.to_numpy()[number]).abs()
+    at = median.index.to_numpy()
+    index = pd.MultiIndex.from_arrays([unit_labels.take(at // width), ind_labels.take(at % width)],
+                                      names=["unit_code", "indicator"])
+    return pd.DataFrame({"median": median.to_numpy(), "mad": dev.groupby(number).median().to_numpy(),
+                         "count": by_key.size().to_numpy()}, index=index)
+
+
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
-                  z_limit: float = 3.5, *, codes: Any = None) -> pd.DataFrame:
+                  z_limit: float = 3.5, *, codes: Any = None,
+                  coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
     """Values far from the unit's own history (robust z-score over its past months), and denominators that
     disagree with the case table. History is summarised once per (unit, indicator), not searched per value.
-    `codes`: `_factorize(values["indicator"])`, when the caller has it."""
+    `codes`: `_factorize(values["indicator"])`, `coded`: the unit codes and indicators as `_coded` gives them,
+    when the caller has them."""
     columns = ["unit_code", "indicator", "kind", "value", "reference", "detail", "file_name", "cell"]
     rows = []
     if values.empty:
@@ -1032,7 +1061,7 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
     keys = ["unit_code", "indicator"]
     before = (_period_mask(values["period_code"], lambda c: c < period.code) & values["value"].notna()).to_numpy()
     if not cur.empty and before.any():
-        joined = cur.join(_history_spread(values, before, codes), on=keys)
+        joined = cur.join(_history_spread(values, before, codes, coded), on=keys)
         joined = joined[joined["count"] >= 3]
         value = joined["value"].astype(float)
         diff = value - joined["median"]
@@ -1248,7 +1277,7 @@ def _aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Dat
     registry = period_registry(plan, registry, units)
     status = unit_status(plan, registry, subs, period, months)
     if period.kind == "month":
-        flags = quality_flags(plan, values, cases, period, codes=codes)
+        flags = quality_flags(plan, values, cases, period, codes=codes, coded=coded)
     else:
         month_codes = _factorize(month_values["indicator"]) if len(month_values) >= BATCH_ROWS else None
         found = [quality_flags(plan, month_values, month_cases, m, codes=month_codes) for m in months]
