@@ -8,6 +8,7 @@ One bad file never stops the batch; every file is archived, accepted or not.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import multiprocessing
 import os
@@ -343,6 +344,14 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
             yield path, outcome
         batch.clear()
 
+    # The objects alive now (modules, plan, registry) left out of the collector's full passes until the import
+    # ends: each file's results arrive as thousands of new objects, which started a full pass every few
+    # batches, each walking the whole heap again (measured ~0.9 s of the importing process at 4,000 files).
+    # Young objects are collected as usual. Not when the caller has frozen objects itself (unfreezing would
+    # hand back its own).
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
     try:
         with _reading(files, ctx, default_workers() if workers is None else workers) as results:
             for path, data, sub in results:
@@ -368,6 +377,8 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, period: Period | None 
             if batch:
                 yield from flush()
     finally:
+        if frozen:
+            gc.unfreeze()
         store.discard_ahead()   # copies of files not recorded (the import stopped half way)
         if own:
             store.close()
