@@ -16,6 +16,7 @@ the same period last year are pooled the same way.
 
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -242,11 +243,30 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
     work = pd.DataFrame({"_num": num.where(pair, 0.0), "_den": den.where(pair, 0.0), "_n_pair": pair,
                          "_vw": val.fillna(0.0) * used_weight, "_w": used_weight,
                          "_v": val.where(has_value, 0.0), "_n_val": has_value}, copy=False)
-    by = [rows[c] for c in cols] if coded is None else [
-        pd.Series(pd.arrays.IntegerArray(coded[c][0], coded[c][0] < 0), index=rows.index, name=c) for c in cols]
+    widths = [max(len(coded[c][1]), 1) for c in cols] if coded is not None else []
+    one_key = len(cols) > 1 and 0 < len(rows) and math.prod(widths) < 2 ** 62
+    if coded is None:
+        by = [rows[c] for c in cols]
+    elif one_key:
+        # One integer per combination of the keys' codes: grouped as on the keys themselves (the groups in the
+        # order they first appear, the same rows in each), one key factorized instead of several combined.
+        key, missing = None, None
+        for c, width in zip(cols, widths, strict=True):
+            code = coded[c][0]
+            key = code.astype("int64") if key is None else key * width + code
+            missing = code < 0 if missing is None else missing | (code < 0)
+        by = [pd.Series(pd.arrays.IntegerArray(key, missing), index=rows.index, name="_key")]
+    else:
+        by = [pd.Series(pd.arrays.IntegerArray(coded[c][0], coded[c][0] < 0), index=rows.index, name=c)
+              for c in cols]
     grouped = work.groupby(by, sort=False)
     sums = grouped.sum(numeric_only=True).reset_index()
-    if coded is not None:
+    if coded is not None and one_key:
+        key = sums.pop("_key").to_numpy(dtype="int64")
+        for c, width in reversed(list(zip(cols, widths, strict=True))):
+            sums.insert(0, c, coded[c][1].take(key % width))
+            key = key // width
+    elif coded is not None:
         for c in cols:
             sums[c] = coded[c][1].take(sums[c].to_numpy(dtype="int64"))
     if not batch:
@@ -527,13 +547,20 @@ def latest_of_stocks(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
     return values if keep is everything else values[keep]
 
 
-def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series) -> pd.Series:
+def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series,
+                 coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.Series:
     """`latest_of_stocks` as a mask: the `rows` (a mask over `values`) kept when only they are looked at. The
-    year to date is then copied once, from the whole frame, instead of its rows and again its kept rows."""
+    year to date is then copied once, from the whole frame, instead of its rows and again its kept rows.
+    `coded`: the indicators as `_coded` gives them (each label tested once, not every row's string)."""
     latest = {i.key for i in plan.indicators if i.over_months == "latest"}
     if not latest:
         return rows
-    stock = rows & values["indicator"].isin(latest)
+    if coded is None:
+        stock = rows & values["indicator"].isin(latest)
+    else:
+        ind_codes, ind_labels = coded["indicator"]
+        is_stock = pd.Series([*(label in latest for label in ind_labels), False], dtype="bool").to_numpy()
+        stock = rows & pd.Series(is_stock[ind_codes], index=values.index, copy=False)
     if not stock.any():
         return rows
     # The latest month per (unit, indicator), on the months' ranks (period codes sort as text): the max of
@@ -571,7 +598,7 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
             months_n = (pd.concat(counted) if len(counted) > 1 else counted[0]).rename("months") if counted else None
         # the figures of the rows kept, picked a batch at a time (`combine_groups`), not copied at once
         v = values
-        inside = _latest_rows(plan, values, pd.Series(inside, index=values.index))
+        inside = _latest_rows(plan, values, pd.Series(inside, index=values.index), coded)
     out = combine_groups(rules_of(plan), v, ["unit_code"], where=None if values.empty else inside, codes=codes,
                          coded=None if values.empty else coded)
     out = out.merge(months_n.reset_index(), on=["unit_code", "indicator"], how="left") if not out.empty else out
@@ -720,7 +747,7 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
     """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd = _latest_rows(plan, values, _period_mask(values["period_code"], lambda c: c in months)) \
+    ytd = _latest_rows(plan, values, _period_mask(values["period_code"], lambda c: c in months), coded) \
         if not values.empty else None
     if ytd is None or not ytd.any():
         return pd.DataFrame(columns=[*keys, "value_ytd"])
