@@ -40,6 +40,26 @@ def test_the_child_does_not_run_the_callers_main_module():
     assert sys.modules["__main__"] is mine   # given back once the child started
 
 
+def test_children_started_from_two_threads_leave_the_main_module_in_place():
+    import threading
+
+    mine = sys.modules["__main__"]
+    jobs: list[Background] = []
+    threads = [threading.Thread(target=lambda: jobs.append(Background(main_module))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(jobs) == 2 and sys.modules["__main__"] is mine
+        for job in jobs:
+            job.start()
+            assert job.result() == (None, None)
+    finally:
+        for job in jobs:
+            job.close()
+
+
 def test_the_aggregation_sent_to_the_summary_pickles_plain_column_names(workspace):  # noqa: ANN001
     """The store's column names are SQLAlchemy `quoted_name`s; pickled, they would import SQLAlchemy in the
     child. The long table and the year-to-date units are sent empty, their columns as plain str."""

@@ -16,6 +16,7 @@ child import all of it before it could take the job."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,9 @@ def _child(conn: Any, module: str) -> None:
         os._exit(0)
 
 
+_MAIN_LOCK = threading.Lock()
+
+
 def _start_without_main(process: Any) -> None:
     """Start a spawned `process` without its child running the caller's main module first. multiprocessing
     names the main module's file (or module) in what it hands the child, which runs it (as `__mp_main__`) so
@@ -88,15 +92,16 @@ def _start_without_main(process: Any) -> None:
     import sys
     import types
 
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        process.start()
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
-        else:
-            del sys.modules["__main__"]
+    with _MAIN_LOCK:   # two reports started at once (threads of a server) must not save each other's stand-in
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+            else:
+                del sys.modules["__main__"]
 
 
 class Background:
