@@ -117,3 +117,28 @@ def test_the_same_bytes_under_two_extensions_are_two_copies_written_at_once(work
     assert [o.duplicate for o in outcomes] == [False, True]
     assert sorted(Path(p).suffix for p in _archived(archive)) == [".xlsm", ".xlsx"]
     assert set(_archived(archive).values()) == {hashlib.sha256(data).hexdigest()} and not _parts(archive)
+
+
+def test_the_folders_of_renamed_copies_are_synced_before_their_rows_are_committed(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy's new name lives in its folder: that folder (and the archive's, for a folder made by the
+    import) is synced before the rows naming the copy are committed; a copy archived already syncs nothing."""
+    paths = _forms(workspace, tmp_path / "forms")
+    archive = workspace.archive_dir
+    synced: list[tuple[Path, int, int]] = []   # (folder, rows committed, copies in place) at each sync
+
+    def spy(folder: str) -> None:
+        synced.append((Path(folder), counts(workspace)["submissions"], len(_archived(archive))))
+
+    monkeypatch.setattr(store_mod, "_sync_folder", spy)
+    outcomes = [o for _, o in import_files(workspace, paths, period=MARCH, received_at=ON_TIME, workers=1)]
+    assert [o.status for o in outcomes] == ["accepted"] * 3
+    folders = {f for f, _, _ in synced}
+    shards = {(archive / rel).parent for rel in _archived(archive)}
+    assert shards <= folders, f"copies' folders not synced: {shards - folders}"
+    assert archive in folders, "the archive's folder, where the new shard folders are named, was not synced"
+    late = [(f, rows, copies) for f, rows, copies in synced if rows >= copies]
+    assert not late, f"folders synced once the rows naming their copies were committed: {late}"
+    synced.clear()
+    again = [o for _, o in import_files(workspace, paths, period=MARCH, received_at=ON_TIME, workers=1)]
+    assert [o.duplicate for o in again] == [True] * 3 and synced == [], synced
