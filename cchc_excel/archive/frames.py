@@ -84,6 +84,21 @@ def _filled(first: Any, n: int) -> Any:
     return first[:1].repeat(n)
 
 
+def _nones(n: int) -> Any:
+    """`n` rows of None, as pandas types a column of None only (object)."""
+    return _filled(_FILL["str"], n)
+
+
+def _frame(data: dict[str, Any], names: Sequence[str]) -> pd.DataFrame:
+    """`pd.DataFrame(data, columns=names, copy=False)`, its object arrays (columns of None only) handed over as
+    Series of that dtype: given as arrays, pandas tries each as floats, integers, complex... (what else it could
+    hold), five arrays of its rows at once (+20 MB a column for a year of history, at the read's peak). Its
+    columns are the arrays given (copy=False: a copy of half a million history rows doubled the peak)."""
+    columns = {n: pd.Series(a, dtype=object, copy=False) if pd.api.types.is_object_dtype(a) else a
+               for n, a in data.items()}
+    return pd.DataFrame(columns, columns=names, copy=False)
+
+
 class _Column:
     """One column filled chunk by chunk, finished with the dtype pandas infers for the same Python values
     (`pd.DataFrame(rows)`): floats with None -> float64 with NaN; integers -> int64, with None -> float64;
@@ -152,7 +167,7 @@ class _Column:
 
     def finish(self) -> Any:
         if self.rows and self.nulls == self.rows:
-            return _array([None] * self.rows, "object")
+            return _nones(self.rows)
         if self.buf is not None:
             # the rows counted were all read (else a copy: a view would keep the rest of the array)
             buf = self.buf if self.rows == len(self.buf) else self.buf[:self.rows].copy()
@@ -190,8 +205,7 @@ def read_frame(conn: Connection, query: Select, *, parts: Sequence[Select] | Non
     for n, b in zip(names, builders, strict=True):
         data[n] = b.finish()
         b.parts.clear()   # each column's chunks (bool, datetime) go as soon as it is joined
-    # copy=False: the columns just built are the frame's own (a copy would double the peak at the end)
-    return pd.DataFrame(data, columns=names, copy=False)
+    return _frame(data, names)   # the columns just built are the frame's own
 
 
 @contextmanager
@@ -309,13 +323,12 @@ def current_frame(conn: Connection, table: Table, period_codes: Iterable[str], *
             # without NaN, `taken` either way.
             data[n] = taken if column.dtype == _STR else _strings(taken)
         else:   # typed as pandas types the same values row by row (None only: object None)
-            data[n] = _array([None] * len(pos), "object") if whole else taken
+            data[n] = _nones(len(pos)) if whole else taken
     # The arrays, not the Series: a Series given to the constructor is copied (half a million history rows'
     # figures, once more at the peak).
     data.update({c: rows[c].array for c in rows.columns})
     del rows
-    # copy=False: the columns are the frame's own (a copy of half a million history rows doubled the peak)
-    return pd.DataFrame(data, columns=names, copy=False)
+    return _frame(data, names)
 
 
 def aggregation_frames(store: Store, *, value_months: Sequence[str], case_months: Sequence[str],
