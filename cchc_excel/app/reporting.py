@@ -21,7 +21,7 @@ from ..core.followup import appendix_part, overdue_items
 from ..core.narrative import build_context
 from ..core.period import Period
 from ..core.problems import Refusal, problem
-from ..documents.background import Background
+from ..documents.background import Background, Later
 from ..documents.summary import write_summary
 
 
@@ -189,11 +189,13 @@ def long_lived_frozen() -> Iterator[None]:
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,
                    issue_date: date | None, pdf: bool, template: Path | None, agg: Aggregation,
                    final: bool) -> ReportFiles:
-    # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
-    followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False, agg=agg)
     # The registry as the period saw it: an abolished tier's units for the months they reported (issue 13).
     registry = agg.registry or ws.registry
-    summary.start(summary_aggregation(agg), ws.plan, registry, summary_tmp, followup=followup.table)
+    # The summary starts with the aggregation; the follow-up table, its last sheet, follows once built.
+    summary.start(summary_aggregation(agg), ws.plan, registry, summary_tmp, followup=Later)
+    # The plan follow-up table: the report's Phụ lục II, and its overdue rows name the hosts in item 4 (issue 18).
+    followup = build_followup_for(ws, period, detail_ref="Phụ lục I", progress=False, agg=agg)
+    summary.give(followup.table)
     # the docx stack is only needed from here: imported once the summary's job is on its way
     from ..documents.report import render_report, to_pdf
 

@@ -47,6 +47,32 @@ def spare_cpu() -> bool:
     return load < count - 0.5   # this process itself counts for about 1 in the load
 
 
+class Later:
+    """Stands for a keyword argument of `Background.start` whose value is given afterwards (`Background.give`):
+    the job starts in the child without it, and the function receives a callable that returns it (waiting for
+    it if need be). The report sends the summary its aggregation at once and the follow-up table, which the
+    summary's last sheet alone needs, once built: the child writes the other sheets meanwhile."""
+
+
+class NotGiven(RuntimeError):
+    """The value of a `Later` argument was never given (the caller stopped before it had it)."""
+
+
+class _Pending:
+    """In the child: a `Later` argument's value, read from the caller when the job asks for it."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __call__(self) -> Any:
+        import pickle
+
+        data = self.conn.recv_bytes()
+        if not data:
+            raise NotGiven("the value was not given")
+        return pickle.loads(data)
+
+
 def _child(conn: Any, module: str) -> None:
     """The child's side: import the job's module while the caller works, take one call, send back its value
     or its exception (a refusal made picklable), then end at once. `os._exit` skips the interpreter's
@@ -61,6 +87,7 @@ def _child(conn: Any, module: str) -> None:
         job = conn.recv_bytes()
         if job:
             fn, args, kwargs = pickle.loads(job)
+            kwargs = {k: _Pending(conn) if v is Later else v for k, v in kwargs.items()}
             # the modules and the call's arguments live until the end: kept out of the collector's full passes
             gc.freeze()
             try:
@@ -117,6 +144,7 @@ class Background:
         self._conn: Any = None
         self._sender: Any = None
         self._call: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._later: list[Any] = []   # the value given for a `Later` argument (empty: not given yet)
         if self.parallel:
             import multiprocessing
 
@@ -128,23 +156,46 @@ class Background:
             theirs.close()
 
     def start(self, *args: Any, **kwargs: Any) -> None:
+        """Send the call; a keyword argument may be `Later`: its value follows with `give`."""
+        if sum(1 for v in kwargs.values() if v is Later) > 1:
+            raise ValueError("Background.start takes one Later argument at most")
         self._call = (args, kwargs)
         if self._process is not None:
             import pickle
-            import threading
 
             # Pickled here, so the arguments are taken as they are now (the caller goes on using them), and
             # written from a thread: the child may still be importing, and a large call fills the pipe.
-            job = pickle.dumps((self.fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-            self._sender = threading.Thread(target=self._send, args=(job,), name="cchc-background-send",
-                                            daemon=True)
-            self._sender.start()
+            self._post(pickle.dumps((self.fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
 
-    def _send(self, job: bytes) -> None:
+    def give(self, value: Any) -> None:
+        """The value of the call's `Later` argument."""
+        if self._call is None or not any(v is Later for v in self._call[1].values()) or self._later:
+            raise RuntimeError("Background.give() without a Later argument waiting for it")
+        self._later.append(value)
+        if self._process is not None:
+            import pickle
+
+            self._post(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _post(self, payload: bytes) -> None:
+        """Send `payload` from a thread, after what was sent before it."""
+        import threading
+
+        self._sender = threading.Thread(target=self._send, args=(payload, self._sender),
+                                        name="cchc-background-send", daemon=True)
+        self._sender.start()
+
+    def _send(self, payload: bytes, before: Any = None) -> None:
+        if before is not None:
+            before.join()
         try:
-            self._conn.send_bytes(job)
+            self._conn.send_bytes(payload)
         except (OSError, EOFError):   # the child died: result() sees it and runs the job here
             pass
+
+    def _waiting(self) -> bool:
+        """A `Later` argument whose value was not given."""
+        return self._call is not None and any(v is Later for v in self._call[1].values()) and not self._later
 
     def _reply(self) -> tuple[str, Any] | None:
         """The child's reply, or None when it ended without one (killed, out of memory, died starting)."""
@@ -166,6 +217,8 @@ class Background:
     def result(self) -> Any:
         if self._call is None:
             raise RuntimeError("Background.result() before start()")
+        if self._waiting():
+            raise RuntimeError("Background.result() before give()")
         args, kwargs = self._call
         if self._process is not None:
             try:
@@ -178,18 +231,17 @@ class Background:
                     return value
                 raise value
             # the child died: run the job here, for the outcome a single process would give
-        return self.fn(*args, **kwargs)
+        given = self._later[0] if self._later else None
+        return self.fn(*args, **{k: (lambda: given) if v is Later else v for k, v in kwargs.items()})
 
     def close(self) -> None:
         if self._process is None:
             return
-        if self._sender is None:   # no job sent: tell the child to end
-            try:
-                self._conn.send_bytes(b"")
-            except (OSError, EOFError):
-                pass
-        else:
-            self._sender.join()
+        if self._sender is None or self._waiting():
+            # no job sent: tell the child to end; or a value it may wait for that will not come: it is told so
+            # (its job fails, unanswered: the caller is on its way out) after the job itself
+            self._post(b"")
+        self._sender.join()
         self._process.join()
         self._conn.close()
         self._process = None

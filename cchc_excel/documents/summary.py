@@ -121,7 +121,8 @@ def _months_sheet(book: Book, agg: Aggregation, registry: Registry, tier_names: 
 
 def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, *, followup: Any = None) -> Path:
     """The monthly summary workbook: the report's tables, native charts, met/not-met colours; with `followup`
-    (a `core.followup.FollowupTable`), one more sheet "Theo dõi kế hoạch"."""
+    (a `core.followup.FollowupTable`, or a callable returning one, called once the other sheets are written:
+    `background.Later`), one more sheet "Theo dõi kế hoạch"."""
     path = Path(path)
     book = Book(path)
     names = {i.key: i.short or i.name for i in plan.indicators}
@@ -315,6 +316,8 @@ def write_summary(agg: Aggregation, plan: Plan, registry: Registry, path: Path, 
                       (row.file_name, "text"), (row.cell, "center")])
         if agg.flags.empty:
             sh.empty("Không có cảnh báo.")
+        if callable(followup):
+            followup = followup()
         if followup is not None:
             from .followup import add_followup_sheet
 
