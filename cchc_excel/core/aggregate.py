@@ -211,7 +211,7 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
 
 
 def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
-          coded: Mapping[str, tuple[Any, Any]] | None = None) -> tuple[pd.DataFrame, Any]:
+          coded: Mapping[str, tuple[Any, Any]] | None = None, padded: bool = False) -> tuple[pd.DataFrame, Any]:
     """Per group of `cols` (in order of first appearance): the sums `combine_groups` combines.
 
     `batch` (the rows of one indicator, `_sums_by_indicator`): the floats are summed as one grouping of all the
@@ -222,8 +222,9 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
     keeps the batch on the compensated loop.
 
     `coded` (`combine_groups`): the rows are grouped on the codes of `cols` (-1: no group), in the same order
-    and with the same sums as on the values themselves (a code per value), and the values put back."""
-    if batch:
+    and with the same sums as on the values themselves (a code per value), and the values put back.
+    `padded` (with `batch` and `coded`): the rows end with that row left out already (its codes -1)."""
+    if batch and not padded:
         blank = rows.iloc[:1].copy()
         for c in cols:
             if c in blank:
@@ -289,9 +290,9 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
     # Positions among the rows summed (those `where` selects): whether a group's rows come in one run is judged
     # as if only they were there.
     # (int32, counted in place: this runs at the aggregation's peak, over every row of a year of history)
-    if where is None:
-        position = pd.RangeIndex(len(rows)).to_numpy()
-    else:
+    # (every row: a batch's positions are its rows', not an array of every row's)
+    position = None
+    if where is not None:
         position = pd.Series(where, copy=False).to_numpy(dtype=bool).cumsum(dtype="int32")
         position -= 1
     # (grouped on codes: the key columns are not copied)
@@ -299,10 +300,20 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
                if c in rows.columns]
     parts, firsts, interleaved = [], [], False
     for chosen in _indicator_batches(rows["indicator"], where, codes=codes):
-        sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True,
-                                           coded=_coded_rows(coded, chosen))
+        at = chosen.nonzero()[0]
+        if coded is None:
+            sums, (first, last, count) = _sums(rows.loc[chosen, figures], cols, batch=True)
+        else:
+            # The batch's figures and, as the row left out at its end, its first row's again (codes -1): one
+            # copy of the batch, not a second one with the row appended (`_sums`).
+            pad = pd.concat([pd.Series(at, copy=False), pd.Series(at[:1], copy=False)], ignore_index=True)
+            picked = rows[figures].take(pad.to_numpy()).reset_index(drop=True)
+            minus = {c: (pd.concat([pd.Series(codes[at], copy=False), pd.Series([-1], dtype=codes.dtype)],
+                                   ignore_index=True).to_numpy(), labels) for c, (codes, labels) in coded.items()}
+            sums, (first, last, count) = _sums(picked, cols, batch=True, coded=minus, padded=True)
+            del picked
         if len(sums):
-            mine = position[chosen]
+            mine = at if position is None else position[chosen]
             parts.append(sums)
             firsts.append(mine[first])
             interleaved = interleaved or bool(((mine[last] - mine[first] + 1 > count) & (count >= 3)).any())
