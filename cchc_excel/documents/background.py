@@ -8,6 +8,9 @@ the same exception here as it would have in this process (a `Refusal` keeps its 
 child that dies (killed, out of memory) is replaced by running the job here, so the user sees what a run in
 one process would have shown.
 
+An argument the caller does not have yet may follow the call (`Later`, then `give`): the child starts on the
+rest (the summary's sheets from the aggregation) while this process builds it (the follow-up table).
+
 Unlike a plain spawned process, the child does not import the program's main module (`_start_without_main`):
 the job is a module-level function of the package, so nothing of `__main__` is needed, and a script calling the
 report (the benchmark imports openpyxl, SQLAlchemy and the import stack at its top) would otherwise make the
