@@ -118,14 +118,17 @@ _PERIOD_CODES: list[tuple[Any, Any, Any]] = []
 def _period_coded(column: pd.Series) -> tuple[Any, list[Any]]:
     """The column's (codes, labels) as `pd.factorize` gives them (-1: missing), kept for a large column."""
     arr = column.array
-    entry = _PERIOD_CODES[0] if _PERIOD_CODES else None   # read once: another thread may replace it
+    entry = next(iter(_PERIOD_CODES), None)   # read once: another thread may replace or empty it
     if entry is not None and entry[0]() is arr:
         return entry[1], entry[2]
     # (by slices: one factorize of half a million rows sized its hash table for all of them, +32 MB at once)
     codes, labels = _coded(column)
     labels = list(labels)
     if len(codes) >= BATCH_ROWS:
-        _PERIOD_CODES[:] = [(weakref.ref(arr), codes, labels)]
+        try:
+            _PERIOD_CODES[:] = [(weakref.ref(arr), codes, labels)]
+        except TypeError:   # an array type without weak references: not kept
+            pass
     return codes, labels
 
 
