@@ -359,34 +359,33 @@ def openpyxl_read(path: Path, lay: L.Layout) -> int:
     return got
 
 
-def installed_env(cache: Path) -> dict[str, str]:
+def installed_env() -> dict[str, str]:
     """The environment of a command run as an installed package runs it: bytecode written and reused (pip
-    compiles a package's modules when it installs it), here into a cache of its own. A checkout run with
-    PYTHONDONTWRITEBYTECODE (as on this machine) would recompile every module a process imports, the stages'
-    lazy imports and the report's child process included, inside the times measured."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(cache)
-    return env
+    compiles a package's modules when it installs it; the standard library's and the dependencies' are there
+    already). A checkout run with PYTHONDONTWRITEBYTECODE (as on this machine) would recompile every module
+    of the package a process imports, the stages' lazy imports and the report's child process included,
+    inside the times measured."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def compile_package(env: dict[str, str]) -> None:
-    """The package's bytecode compiled into `env`'s cache first, as pip does at install."""
+    """The package's bytecode compiled beside it first (`__pycache__`, ignored by git), as pip does at install."""
     package = Path(sys.modules["cchc_excel"].__file__ or "").parent
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package), str(Path(__file__).parent)], env=env,
+                   check=True, capture_output=True)
 
 
 def startup(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     """What a command costs before its work: the interpreter, the imports, Typer's parsing (and, for the two
     `check` commands, reading a plan and a registry of N units). Each command runs `a.startup_repeat` times,
     each time in a fresh process, the commands interleaved (load drift hits each alike); medians of wall and
-    CPU time, beside `python -c pass`. The bytecode is compiled once into a cache of its own first, as pip
-    does when it installs the package (a checkout run with PYTHONDONTWRITEBYTECODE would recompile every
-    module of the package at every start)."""
+    CPU time, beside `python -c pass`. The package's bytecode is compiled first, as pip does when it installs
+    it (`installed_env`, `compile_package`)."""
     reg_path = work / f"registry-{a.units}.yaml"
     reg_path.write_text(yaml.safe_dump(synthetic_registry_data(a.units, a.seed), allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
-    env = installed_env(work / "pycache")
+    env = installed_env()
+    compile_package(env)
     cli = [sys.executable, "-m", "cchc_excel"]
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "cchc --help": [*cli, "--help"],
@@ -408,7 +407,6 @@ def startup(a: argparse.Namespace, work: Path) -> dict[str, Any]:
             wall[name].append(time.perf_counter() - t0)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    shutil.rmtree(work / "pycache", ignore_errors=True)
     out = {name: {"wall_ms": round(median(wall[name]) * 1000, 1), "cpu_ms": round(median(cpu[name]) * 1000, 1)}
            for name in commands}
     # The fixed cost of a command: the slower of the two --help runs (a command's options parsed, no work).
@@ -586,7 +584,11 @@ def run_stage(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _stage_process(stage: str, work: Path, a: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--stage", stage, "--work", str(work), "--units", str(a.units),
+    # Started from `-c`, not as this script: the report's second process (spawned) runs the caller's main
+    # script first, and this one imports openpyxl, SQLAlchemy and the import stack at its top (~0.8 s), where
+    # the `cchc` command's imports its CLI (~50 ms).
+    start = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import cycle; raise SystemExit(cycle.main())"
+    cmd = [sys.executable, "-c", start, "--stage", stage, "--work", str(work), "--units", str(a.units),
            "--months", str(a.months), "--workers", str(a.workers), "--ref-sample", str(a.ref_sample),
            "--read-sample", str(a.read_sample), "--seed", str(a.seed)]
     if a.profile:
@@ -618,8 +620,7 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
         print(f"N={n}", flush=True)
         print_startup(start_up)
     finished: list[Path] = []
-    pycache = Path(tempfile.mkdtemp(prefix="cchc-bench-pycache-"))
-    a.stage_env = installed_env(pycache)
+    a.stage_env = installed_env()
     compile_package(a.stage_env)
     for r in range(a.repeat):
         work = Path(tempfile.mkdtemp(prefix=f"cchc-cycle-{n}-", dir=a.keep))
@@ -644,7 +645,6 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
     # recently freed inodes; measured: the next run's generate 2.5-3.9 s -> 9.6-11.3 s).
     for work in finished:
         shutil.rmtree(work, ignore_errors=True)
-    shutil.rmtree(pycache, ignore_errors=True)
     if not runs:   # --repeat 0: the start-up figures alone
         return {"units": n, "repeat": 0, "date": date.today().isoformat(), "startup": start_up}
     med: dict[str, dict[str, Any]] = {}
