@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..archive.frames import aggregation_frames
+from ..archive.frames import aggregation_frames, long_lived_frozen
 from ..archive.store import Store
 from ..archive.workspace import Workspace
 from ..core.aggregate import Aggregation, aggregate
@@ -170,20 +167,6 @@ def write_reports(ws: Workspace, period: Period, out_dir: Path, *, issue_date: d
     finally:
         summary.close()   # a job already sent is finished first: the file is never removed while written
         Path(name).unlink(missing_ok=True)
-
-
-@contextmanager
-def long_lived_frozen() -> Iterator[None]:
-    """The objects alive now (the aggregation's frames, the modules imported so far) left out of the garbage
-    collector's full passes until the block ends. The report allocates enough (the docx stack's import, the
-    tables' XML) to start one to three full passes, and each walked every object of the heap again: 0.2 s at
-    200 units, 0.3-0.7 s at 4,000, for no garbage (their cycles are not undone here). Young objects are still
-    collected as usual; the frozen ones go back to the collector afterwards."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Background, summary_tmp: Path, *,

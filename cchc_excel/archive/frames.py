@@ -223,6 +223,25 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """The objects alive now left out of the garbage collector's full passes until the block ends (`gc.freeze`);
+    young objects are still collected as usual, and the frozen ones go back to the collector afterwards.
+
+    For a stage that allocates many objects while a large heap stays alive (the import's results with the
+    plan and registry, the report with the aggregation's frames): each full pass walked every object of the
+    heap again, for no garbage (0.9 s of an import of 4,000 files, 0.3-0.7 s of a 4,000-unit report). Nothing
+    is done when objects are frozen already: unfreezing at the end would hand back the caller's own too."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _read_into(conn: Connection, query: Select, builders: dict[str, _Column]) -> None:
     """The query's rows added to the builders of its columns; the builders of columns it does not select
     get None for each row."""
