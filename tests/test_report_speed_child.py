@@ -1,13 +1,15 @@
-"""The summary's second process starts lean (documents.background, app.reporting): it does not run the caller's
-main module, and the aggregation sent to it needs nothing beyond what the summary module imports."""
+"""The summary's second process (documents.background, app.reporting) takes its job before it has every argument
+(`Later`, then `give`): the value reaches the job, a caller that stops before giving it ends the child at once,
+and the summary written there with its follow-up sheet is the one written in one process. A job returns the
+process it ran in: a child that died would have been replaced by this process without the value showing it."""
 
 from __future__ import annotations
 
-import pickle
+import os
 import sys
-from dataclasses import fields
+import threading
+import time
 
-import pandas as pd
 import pytest
 
 from cchc_excel.app.reporting import aggregate_period, summary_aggregation
@@ -21,31 +23,14 @@ def _spare_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(background, "spare_cpu", lambda: True)
 
 
-def main_module() -> tuple[str | None, str | None]:
-    """In the child: the file and module name of its main module (the caller's, when multiprocessing ran it
-    there as `__mp_main__`; none for the bare interpreter that only takes the job)."""
-    main = sys.modules["__main__"]
-    return getattr(main, "__file__", None), getattr(main.__spec__, "name", None)
-
-
-def test_the_child_does_not_run_the_callers_main_module():
-    mine = sys.modules["__main__"]
-    assert main_module() != (None, None)   # here: pytest's, or the script's
-    job = Background(main_module)
-    try:
-        job.start()
-        assert job.result() == (None, None)
-    finally:
-        job.close()
-    assert sys.modules["__main__"] is mine   # given back once the child started
+def pid() -> int:
+    return os.getpid()
 
 
 def test_children_started_from_two_threads_leave_the_main_module_in_place():
-    import threading
-
     mine = sys.modules["__main__"]
     jobs: list[Background] = []
-    threads = [threading.Thread(target=lambda: jobs.append(Background(main_module))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: jobs.append(Background(pid))) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -54,28 +39,25 @@ def test_children_started_from_two_threads_leave_the_main_module_in_place():
         assert len(jobs) == 2 and sys.modules["__main__"] is mine
         for job in jobs:
             job.start()
-            assert job.result() == (None, None)
+            assert job.result() != os.getpid()
     finally:
         for job in jobs:
             job.close()
 
 
-def test_the_aggregation_sent_to_the_summary_pickles_plain_column_names(workspace):  # noqa: ANN001
-    """The store's column names are SQLAlchemy `quoted_name`s; pickled, they would import SQLAlchemy in the
-    child. The long table and the year-to-date units are sent empty, their columns as plain str."""
-    agg = aggregate_period(workspace, Period.parse("2025-03"))
-    sent = summary_aggregation(agg)
-    assert sent.long.empty and sent.units_ytd.empty
-    assert list(sent.long.columns) == [str(c) for c in agg.long.columns]
-    for f in fields(sent):
-        value = getattr(sent, f.name)
-        if isinstance(value, pd.DataFrame):
-            assert all(type(c) is str for c in value.columns), f.name
-    assert b"sqlalchemy" not in pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
+def with_later(a: int, *, later) -> tuple[int, object, int]:  # noqa: ANN001 - a callable, in the child or here
+    return a, later(), os.getpid()
 
 
-def with_later(a: int, *, later) -> tuple[int, object]:  # noqa: ANN001 - a callable, in the child or here
-    return a, later()
+def slow_before_later(*, later) -> object:  # noqa: ANN001
+    time.sleep(60)   # the other sheets: far longer than the bound on close() below
+    return later()
+
+
+def summary_with_pid(*args, **kwargs) -> tuple[object, int]:  # noqa: ANN002, ANN003 - write_summary's
+    from cchc_excel.documents.summary import write_summary
+
+    return write_summary(*args, **kwargs), os.getpid()
 
 
 @pytest.mark.parametrize("parallel", [True, False])
@@ -86,17 +68,26 @@ def test_a_later_argument_reaches_the_job_once_given(parallel: bool):
         with pytest.raises(RuntimeError):
             job.result()          # before give(): would wait for ever
         job.give({"table": [1, 2]})
-        assert job.result() == (1, {"table": [1, 2]})
+        a, value, where = job.result()
+        assert (a, value) == (1, {"table": [1, 2]})
+        assert (where != os.getpid()) == parallel   # the child's value, not this process's fallback
     finally:
         job.close()
 
 
 def test_a_child_whose_later_value_never_comes_ends_when_closed():
-    job = Background(with_later)
+    """The caller stopped (a refusal, Ctrl-C) before it had the value: the child is ended at once, not left to
+    finish the rest of its job first (here a minute), and close() does not wait for it."""
+    job = Background(slow_before_later)
     child = job._process
-    job.start(1, later=Later)
-    job.close()                   # the caller stopped (a refusal) before it had the value
-    assert child.exitcode == 0 and job._process is None
+    job.start(later=Later)
+    closing = threading.Thread(target=job.close, daemon=True)
+    began = time.monotonic()
+    closing.start()
+    closing.join(timeout=20)
+    assert not closing.is_alive(), "close() still waits for the child"
+    assert not child.is_alive() and job._process is None
+    assert time.monotonic() - began < 20
 
 
 def test_the_summary_takes_the_followup_given_later(workspace, tmp_path, monkeypatch):  # noqa: ANN001
@@ -120,14 +111,15 @@ def test_the_summary_takes_the_followup_given_later(workspace, tmp_path, monkeyp
     agg = aggregate_period(workspace, period)
     table = build_followup_for(workspace, period, progress=False, agg=agg).table
     here = write_summary(agg, workspace.plan, workspace.registry, tmp_path / "here.xlsx", followup=table)
-    job = Background(write_summary)
+    job = Background(summary_with_pid)
     try:
         job.start(summary_aggregation(agg), workspace.plan, workspace.registry, tmp_path / "there.xlsx",
                   followup=Later)
         job.give(table)
-        there = job.result()
+        there, where = job.result()
     finally:
         job.close()
+    assert where != os.getpid()   # written by the child
     a, b = zipfile.ZipFile(here), zipfile.ZipFile(there)
     assert a.namelist() == b.namelist()
     assert any("Theo dõi" in a.read(n).decode() for n in a.namelist() if n.endswith("workbook.xml"))

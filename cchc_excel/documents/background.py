@@ -11,10 +11,8 @@ one process would have shown.
 An argument the caller does not have yet may follow the call (`Later`, then `give`): the child starts on the
 rest (the summary's sheets from the aggregation) while this process builds it (the follow-up table).
 
-Unlike a plain spawned process, the child does not import the program's main module (`_start_without_main`):
-the job is a module-level function of the package, so nothing of `__main__` is needed, and a script calling the
-report (the benchmark imports openpyxl, SQLAlchemy and the import stack at its top) would otherwise make the
-child import all of it before it could take the job."""
+As with any spawned process, the child imports the program's main module: the `cchc` command and `python -m
+cchc_excel` are safe; a script that calls the report must keep its work under `if __name__ == "__main__":`."""
 
 from __future__ import annotations
 
@@ -57,8 +55,9 @@ class Later:
     summary's last sheet alone needs, once built: the child writes the other sheets meanwhile."""
 
 
-class NotGiven(RuntimeError):
-    """The value of a `Later` argument was never given (the caller stopped before it had it)."""
+def _laters(kwargs: dict[str, Any]) -> int:
+    """How many keyword arguments are `Later`."""
+    return sum(1 for v in kwargs.values() if v is Later)
 
 
 class _Pending:
@@ -70,10 +69,7 @@ class _Pending:
     def __call__(self) -> Any:
         import pickle
 
-        data = self.conn.recv_bytes()
-        if not data:
-            raise NotGiven("the value was not given")
-        return pickle.loads(data)
+        return pickle.loads(self.conn.recv_bytes())
 
 
 def _child(conn: Any, module: str) -> None:
@@ -108,37 +104,12 @@ def _child(conn: Any, module: str) -> None:
         os._exit(0)
 
 
-_MAIN_LOCK = threading.Lock()
-
-
-def _start_without_main(process: Any) -> None:
-    """Start a spawned `process` without its child running the caller's main module first. multiprocessing
-    names the main module's file (or module) in what it hands the child, which runs it (as `__mp_main__`) so
-    that objects of `__main__` can be unpickled there; `_child` and its job come from the package, so the
-    main module is only a cost: up to ~0.8 s of imports on the child's critical path for a script such as
-    benchmarks/cycle.py (`cchc` itself imports little). The main module seen while the process starts is a
-    bare one, so nothing is named; a job that did refer to `__main__` would fail to load in the child, which
-    then ends without a reply and the job runs in this process (`Background.result`)."""
-    import sys
-    import types
-
-    with _MAIN_LOCK:   # two reports started at once (threads of a server) must not save each other's stand-in
-        main = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            process.start()
-        finally:
-            if main is not None:
-                sys.modules["__main__"] = main
-            else:
-                del sys.modules["__main__"]
-
-
 class Background:
     """`fn(*args, **kwargs)` in a second process from `start()`, its value from `result()`; in this process at
     `result()` when `parallel` is False or no second CPU is available. `close()` waits for the child to end
-    (call it in a `finally`: an interruption or an error in this process must not leave the child behind; a
-    job already sent is finished, so no half-written file is left)."""
+    (call it in a `finally`: an interruption or an error in this process must not leave the child behind). A
+    job sent whole is finished first, so its file is never removed while written; a job still waiting for its
+    `Later` value is ended at once (it cannot finish: what it wrote is the caller's to throw away)."""
 
     def __init__(self, fn: Callable[..., Any], *, parallel: bool = True) -> None:
         self.fn = fn
@@ -155,12 +126,12 @@ class Background:
             self._conn, theirs = ctx.Pipe()
             self._process = ctx.Process(target=_child, args=(theirs, fn.__module__), name="cchc-background",
                                         daemon=True)
-            _start_without_main(self._process)
+            self._process.start()
             theirs.close()
 
     def start(self, *args: Any, **kwargs: Any) -> None:
         """Send the call; a keyword argument may be `Later`: its value follows with `give`."""
-        if sum(1 for v in kwargs.values() if v is Later) > 1:
+        if _laters(kwargs) > 1:
             raise ValueError("Background.start takes one Later argument at most")
         self._call = (args, kwargs)
         if self._process is not None:
@@ -172,7 +143,7 @@ class Background:
 
     def give(self, value: Any) -> None:
         """The value of the call's `Later` argument."""
-        if self._call is None or not any(v is Later for v in self._call[1].values()) or self._later:
+        if not self._waiting():
             raise RuntimeError("Background.give() without a Later argument waiting for it")
         self._later.append(value)
         if self._process is not None:
@@ -182,8 +153,6 @@ class Background:
 
     def _post(self, payload: bytes) -> None:
         """Send `payload` from a thread, after what was sent before it."""
-        import threading
-
         self._sender = threading.Thread(target=self._send, args=(payload, self._sender),
                                         name="cchc-background-send", daemon=True)
         self._sender.start()
@@ -198,7 +167,7 @@ class Background:
 
     def _waiting(self) -> bool:
         """A `Later` argument whose value was not given."""
-        return self._call is not None and any(v is Later for v in self._call[1].values()) and not self._later
+        return self._call is not None and _laters(self._call[1]) > 0 and not self._later
 
     def _reply(self) -> tuple[str, Any] | None:
         """The child's reply, or None when it ended without one (killed, out of memory, died starting)."""
@@ -240,11 +209,13 @@ class Background:
     def close(self) -> None:
         if self._process is None:
             return
-        if self._sender is None or self._waiting():
-            # no job sent: tell the child to end; or a value it may wait for that will not come: it is told so
-            # (its job fails, unanswered: the caller is on its way out) after the job itself
-            self._post(b"")
-        self._sender.join()
+        if self._waiting():
+            # the caller stopped before it had the value (an error, Ctrl-C): the job cannot finish and its output
+            # is thrown away, so the child is ended now rather than left to write every other sheet first
+            self._process.terminate()
+        elif self._sender is None:
+            self._post(b"")   # no job sent: the child ends when told so
+        self._sender.join()   # a send to an ended child fails, and _send lets it
         self._process.join()
         self._conn.close()
         self._process = None
