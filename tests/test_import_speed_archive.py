@@ -164,3 +164,19 @@ def test_the_folders_of_renamed_copies_are_synced_before_their_rows_are_committe
     synced.clear()
     again = [o for _, o in import_files(workspace, paths, period=MARCH, received_at=ON_TIME, workers=1)]
     assert [o.duplicate for o in again] == [True] * 3 and synced == [], synced
+
+
+def test_a_shard_folder_made_before_the_store_met_it_is_synced_into_the_archives(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process may have made a copy's folder without syncing the archive's folder yet: the first
+    copy renamed into it by this store syncs the archive's folder all the same."""
+    paths = _forms(workspace, tmp_path / "forms")[:1]
+    archive = workspace.archive_dir
+    shard = archive / hashlib.sha256(paths[0].read_bytes()).hexdigest()[:2]
+    shard.mkdir(parents=True)   # made elsewhere
+    synced: list[Path] = []
+    monkeypatch.setattr(store_mod, "_sync_folder", lambda folder: synced.append(Path(folder)))
+    outcomes = [o for _, o in import_files(workspace, paths, period=MARCH, received_at=ON_TIME, workers=1)]
+    assert [o.status for o in outcomes] == ["accepted"]
+    assert [(archive / rel).parent for rel in _archived(archive)] == [shard]
+    assert archive in synced and shard in synced, synced

@@ -463,7 +463,7 @@ class Store:
         self.url = url
         self.archive_dir = Path(archive_dir)
         self._dirs: dict[str, str] = {}   # sha[:2] -> its folder of the archive, made
-        self._new_dirs: set[str] = set()   # folders made by this store and not yet synced into the archive's
+        self._new_dirs: set[str] = set()   # folders first met by this store, not yet synced into the archive's
         self._pool: Any = None   # the archive's writing threads, started by the first batch
         # `archive_ahead`: target -> (temporary, future of its group, index in the group); the copies not
         # handed to the threads yet, (temporary, bytes, unless, target), go in groups of WRITE_GROUP files.
@@ -502,9 +502,10 @@ class Store:
         folder = self._dirs.get(sha[:2])
         if folder is None:
             folder = os.path.join(os.fspath(self.archive_dir), sha[:2])
-            if not os.path.isdir(folder):
-                os.makedirs(folder, exist_ok=True)
-                self._new_dirs.add(folder)
+            os.makedirs(folder, exist_ok=True)
+            # Synced into the archive's folder even when it exists: another process may have made it and not
+            # synced the archive's folder yet (a folder met once per store: one sync more at most).
+            self._new_dirs.add(folder)
             self._dirs[sha[:2]] = folder
         return f"{sha[:2]}/{sha}{ext}", f"{folder}{os.sep}{sha}{ext}"
 
@@ -519,9 +520,10 @@ class Store:
         """Make the renames into `folders` durable before the rows naming the copies are committed: the
         copies' bytes are synced, but a new name lives in its folder, which a power cut could lose with it
         (the row would then name a copy that is not there, and the next run would remove the temporary one).
-        The folders (and the archive's, for a folder made this run) are synced from the writing threads at
-        once, so the file system commits them in a round or two (measured ~10 ms a batch of 128 files)."""
-        if not folders:
+        The folders (and the archive's, for a folder first met by this store) are synced from the writing
+        threads at once, so the file system commits them in a round or two (measured ~10 ms a batch of 128
+        files). Not on Windows: Python cannot open a folder there to sync it, so the renames are not synced."""
+        if not folders or os.name == "nt":
             return
         new = self._new_dirs & folders
         if new:   # a folder made for this batch: its own name lives in the archive's folder
@@ -837,13 +839,10 @@ class Store:
              .join(latest, and_(latest.c.unit == submissions.c.unit_code, latest.c.indicator == values.c.indicator,
                                 latest.c.period == submissions.c.period_code))
              .where(*window))
-        out: dict[tuple[str, str], float] = {}
+        # One query: `units` are one batch's (at most BATCH_FILES), far below any driver's limit on parameters.
         with self.engine.connect() as conn:
-            chunks = [None] if units is None else [list(units[i:i + 500]) for i in range(0, len(units), 500)]
-            for chunk in chunks:
-                rows = conn.execute(q, {} if chunk is None else {"units": chunk}).all()
-                out.update({(unit, indicator): float(value) for unit, indicator, value in rows})
-        return out
+            rows = conn.execute(q, {} if units is None else {"units": list(units)}).all()
+        return {(unit, indicator): float(value) for unit, indicator, value in rows}
 
     def latest_reported(self, before_period: str, since_period: str) -> tuple[set[str], dict[tuple[str, str], float]]:
         """The units with a current submission in [since_period, before_period), and (unit, indicator) ->
@@ -893,8 +892,8 @@ def _write_file_synced(path: str, data: bytes, unless: str | None = None) -> boo
 
 
 def _sync_folder(folder: str) -> None:
-    """fsync a folder, where the system allows it: Windows opens no folder this way (its file system
-    journals a rename itself), and some file systems refuse to sync one; both are left as they are."""
+    """fsync a folder, where the system allows it: some file systems refuse to open or sync one, and the
+    folder is then left as it is (not called on Windows, where Python cannot open a folder)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
