@@ -29,28 +29,21 @@ def _gappy(plan: Plan, registry: Registry, period: Period) -> pd.DataFrame:
 
 @pytest.mark.parametrize("batch_rows", [1, 10**12])
 def test_period_masks_are_the_string_tests(monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
-    monkeypatch.setattr(A, "BATCH_ROWS", batch_rows)   # 1: the codes kept for the column (the cache)
+    monkeypatch.setattr(A, "BATCH_ROWS", batch_rows)   # 1: the column factorized a row at a time
     column = pd.Series(["2025-02", "2025-01", None, "2025-03", "2025-01", "2025-12"] * 3, dtype="str")
     wanted = {"2025-02", "2025-12"}
-    for _ in range(2):   # the second time from the codes kept
-        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c == "2025-01"), column == "2025-01")
-        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c < "2025-03"), column < "2025-03")
-        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c in wanted), column.isin(wanted))
-    other = pd.Series(["2025-01", "2025-04"], dtype="str")   # another column: its own codes, not the kept ones
-    assert A._period_mask(other, lambda c: c == "2025-04").tolist() == [False, True]
-    A._PERIOD_CODES.clear()
+    for periods in (None, A._coded(column)):   # coded on the spot, or by the caller (`aggregate`)
+        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c == "2025-01", periods), column == "2025-01")
+        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c < "2025-03", periods), column < "2025-03")
+        pd.testing.assert_series_equal(A._period_mask(column, lambda c: c in wanted, periods), column.isin(wanted))
 
 
-def test_aggregate_keeps_no_codes(nt_plan: Plan, nt_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(A, "BATCH_ROWS", 50)
-    period = Period.for_month(2025, 3)
-    values = _history(nt_plan, nt_registry, period)
-    subs = pd.DataFrame({"id": [1], "file_name": ["a.xlsx"], "unit_code": [nt_registry.units[0].code],
-                         "period_code": [period.code], "status": ["accepted"], "is_current": [True], "version": [1],
-                         "received_at": [pd.Timestamp("2025-04-03")]})
-    empty = pd.DataFrame(columns=["unit_code", "period_code"])
-    A.aggregate(nt_plan, nt_registry, period, values=values, subs=subs, cases=empty, tasks=empty, texts=empty)
-    assert A._PERIOD_CODES == []
+def test_period_mask_of_a_changed_column_is_new() -> None:
+    # A column changed in place keeps its array: its test (outside an aggregation) reads the new codes.
+    column = pd.Series(["2025-01", "2025-04"], dtype="object")
+    assert A._period_mask(column, lambda c: c == "2025-04").tolist() == [False, True]
+    column[0] = "2025-04"
+    assert A._period_mask(column, lambda c: c == "2025-04").tolist() == [True, True]
 
 
 def test_months_counted_on_codes_is_nunique(nt_plan: Plan, nt_registry: Registry) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,38 +106,21 @@ def _compact(codes: Any, n: int) -> Any:
     return codes
 
 
-# The last large period column's codes: (a weak reference to its array, its codes, each code's label). An
-# aggregation tests the period of a year of history's rows a dozen times (this period, the previous one, the
-# year to date, the months before...): each test of half a million strings cost ~35 ms, one of a few labels
-# and a take of their codes ~1 ms. Weak: the rows' memory goes with the frame. `aggregate` empties it when it
-# ends: a column changed in place afterwards is never judged by its old codes.
-_PERIOD_CODES: list[tuple[Any, Any, Any]] = []
-
-
-def _period_coded(column: pd.Series) -> tuple[Any, list[Any]]:
-    """The column's (codes, labels) as `pd.factorize` gives them (-1: missing), kept for a large column."""
-    arr = column.array
-    entry = next(iter(_PERIOD_CODES), None)   # read once: another thread may replace or empty it
-    if entry is not None and entry[0]() is arr:
-        return entry[1], entry[2]
-    # (by slices: one factorize of half a million rows sized its hash table for all of them, +32 MB at once)
-    codes, labels = _coded(column)
-    labels = list(labels)
-    if len(codes) >= BATCH_ROWS:
-        try:
-            _PERIOD_CODES[:] = [(weakref.ref(arr), codes, labels)]
-        except TypeError:   # an array type without weak references: not kept
-            pass
-    return codes, labels
-
-
-def _period_mask(column: pd.Series, keep: Callable[[str], bool]) -> pd.Series:
+def _period_mask(column: pd.Series, keep: Callable[[str], bool], periods: tuple[Any, Any] | None = None
+                 ) -> pd.Series:
     """Rows whose period code `keep` accepts (a missing code: False), as a boolean Series over `column`'s index:
-    what `column == code`, `column.isin(codes)` or `column < code` give, the labels tested once each."""
-    codes, labels = _period_coded(column)
-    kept = pd.Series([*(bool(keep(label)) for label in labels), False], dtype="bool").to_numpy()
-    return pd.Series(kept[codes], index=column.index, copy=False)
+    what `column == code`, `column.isin(codes)` or `column < code` give, the labels tested once each.
+    `periods`: `_coded(column)`, when the caller has them (`aggregate` codes its rows' periods once for the
+    dozen tests it makes: one test of a year of history's strings cost ~35 ms, a take of their codes ~1 ms)."""
+    codes, labels = _coded(column) if periods is None else periods
+    return _label_mask(codes, labels, keep, column.index)
 
+
+def _label_mask(codes: Any, labels: Any, keep: Callable[[Any], bool], index: Any) -> pd.Series:
+    """Rows whose code's label `keep` accepts (a code of -1: False), as a boolean Series over `index`: each
+    label tested once, the rows' answers taken from their codes."""
+    kept = pd.Series([*(bool(keep(label)) for label in labels), False], dtype="bool").to_numpy()
+    return pd.Series(kept[codes], index=index, copy=False)
 
 
 def _coded(column: pd.Series, codes: Any = None) -> tuple[Any, Any]:
@@ -484,10 +466,12 @@ def unit_base(plan: Plan, registry: Registry, values: pd.DataFrame | None = None
 
 
 def per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
-             base: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each expected (unit, indicator) for the period: figures, target, met / not met / not reported."""
+             base: pd.DataFrame | None = None, periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
+    """Each expected (unit, indicator) for the period: figures, target, met / not met / not reported.
+    `periods`: `_coded(values["period_code"])`, when the caller has them (`_period_mask`)."""
     exp = base if base is not None else unit_base(plan, registry)
-    cur = values[_period_mask(values["period_code"], lambda c: c == period.code)] if not values.empty else values
+    cur = values[_period_mask(values["period_code"], lambda c: c == period.code, periods)] \
+        if not values.empty else values
     cur = cur.reindex(columns=VALUE_COLUMNS)
     out = exp.merge(cur.drop(columns=["period_code"]), on=["unit_code", "indicator"], how="left")
     kind = out["indicator"].map({i.key: i.kind for i in plan.indicators})
@@ -572,9 +556,7 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series,
     if coded is None:
         stock = rows & values["indicator"].isin(latest)
     else:
-        ind_codes, ind_labels = coded["indicator"]
-        is_stock = pd.Series([*(label in latest for label in ind_labels), False], dtype="bool").to_numpy()
-        stock = rows & pd.Series(is_stock[ind_codes], index=values.index, copy=False)
+        stock = rows & _label_mask(*coded["indicator"], lambda label: label in latest, values.index)
     if not stock.any():
         return rows
     # The latest month per (unit, indicator), on the months' ranks (period codes sort as text): the max of
@@ -589,10 +571,12 @@ def _latest_rows(plan: Plan, values: pd.DataFrame, rows: pd.Series,
 
 
 def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, codes: Any = None,
-                 coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
+                 coded: Mapping[str, tuple[Any, Any]] | None = None,
+                 periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Year-to-date figures per unit: counts summed over the year's months, rate recomputed (a stock
     indicator: its latest month). `codes`: `_factorize(values["indicator"])`, when the caller has it; `coded`:
-    the unit codes and indicators as `_coded` gives them (`combine_groups`)."""
+    the unit codes and indicators as `_coded` gives them (`combine_groups`); `periods`: the period codes so
+    (`_period_mask`), coded here otherwise (once for the two uses below)."""
     months = {p.code for p in period.year_to_date()}
     if values.empty:
         v = values.reindex(columns=VALUE_COLUMNS)
@@ -600,8 +584,9 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
     else:
         # How many months each (unit, indicator) has, stocks included (a few indicators at a time when the
         # year is many rows: each (unit, indicator) lies in one batch, and the counts are merged on their keys).
-        inside = _period_mask(values["period_code"], lambda c: c in months).to_numpy()
-        months_n = _months_counted(values["period_code"], inside, coded) if coded is not None else None
+        periods = _coded(values["period_code"]) if periods is None else periods
+        inside = _period_mask(values["period_code"], lambda c: c in months, periods).to_numpy()
+        months_n = _months_counted(values["period_code"], inside, coded, periods) if coded is not None else None
         if months_n is None:
             batches = [inside] if inside.sum() < BATCH_ROWS else _indicator_batches(values["indicator"], inside,
                                                                                      codes=codes)
@@ -619,15 +604,17 @@ def ytd_per_unit(plan: Plan, registry: Registry, values: pd.DataFrame, period: P
     return out.reindex(columns=["unit_code", "indicator", "value", "numerator", "denominator", "months"])
 
 
-def _months_counted(period_code: pd.Series, rows: Any, coded: Mapping[str, tuple[Any, Any]]) -> pd.Series | None:
+def _months_counted(period_code: pd.Series, rows: Any, coded: Mapping[str, tuple[Any, Any]],
+                    periods: tuple[Any, Any] | None = None) -> pd.Series | None:
     """How many months each (unit, indicator) has among `rows` (a boolean array), as `ytd_per_unit` counts them
     (the period codes' `nunique` per unit and indicator; a row without either is left out), on the codes of
     `coded` and the period's: which (unit, indicator, month) occur is marked in a table of them all, instead of
     hashing a year of history's unit codes and indicators again (and sizing the hash table for every row).
-    None when that table would be larger than the rows (the caller groups them)."""
+    None when that table would be larger than the rows (the caller groups them). `periods`:
+    `_coded(period_code)`, when the caller has them."""
     unit_codes, unit_labels = coded["unit_code"]
     ind_codes, ind_labels = coded["indicator"]
-    periods, period_labels = _period_coded(period_code)
+    period_codes, period_labels = _coded(period_code) if periods is None else periods
     pairs, width = len(unit_labels) * len(ind_labels), len(period_labels) + 1   # + a missing month (-1)
     if pairs * width > max(len(period_code), 1_000_000):
         return None
@@ -636,7 +623,7 @@ def _months_counted(period_code: pd.Series, rows: Any, coded: Mapping[str, tuple
     key *= len(ind_labels)
     key += ind_codes[keep]                          # one integer per (unit, indicator)
     key *= width
-    key += periods[keep]
+    key += period_codes[keep]
     key += 1                                        # ... and month (0: missing)
     seen = pd.Series([False]).to_numpy().repeat(pairs * width)
     seen[key] = True
@@ -757,11 +744,13 @@ class Aggregation:
 
 
 def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *, has_districts: bool,
-                codes: Any = None, coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
-    """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined)."""
+                codes: Any = None, coded: Mapping[str, tuple[Any, Any]] | None = None,
+                periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
+    """Year to date per group: the year's unit-month figures pooled together (counts summed, then combined).
+    `periods`: `_coded(values["period_code"])`, when the caller has them (`_period_mask`)."""
     keys = ["level", "group_code", "indicator"]
     months = {p.code for p in period.year_to_date()}
-    ytd = _latest_rows(plan, values, _period_mask(values["period_code"], lambda c: c in months), coded) \
+    ytd = _latest_rows(plan, values, _period_mask(values["period_code"], lambda c: c in months, periods), coded) \
         if not values.empty else None
     if ytd is None or not ytd.any():
         return pd.DataFrame(columns=[*keys, "value_ytd"])
@@ -799,23 +788,29 @@ def _ytd_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Pe
 
 def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: Period, *,
                   base: pd.DataFrame | None = None, units: pd.DataFrame | None = None, codes: Any = None,
-                  coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
+                  coded: Mapping[str, tuple[Any, Any]] | None = None,
+                  periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Per group: the period's figures (`units`: its `per_unit`, when already computed), the previous period's,
-    the same period's last year and the year to date, the change, the group's target and status."""
+    the same period's last year and the year to date, the change, the group's target and status. `periods`:
+    `_coded(values["period_code"])`, when the caller has them; coded here otherwise (once for every period
+    tested below)."""
+    if periods is None and not values.empty:
+        periods = _coded(values["period_code"])
     has_districts = any(u.parent for u in registry.units)
     base = base if base is not None else unit_base(plan, registry)
-    units = units if units is not None else per_unit(plan, registry, values, period, base=base)
+    units = units if units is not None else per_unit(plan, registry, values, period, base=base, periods=periods)
     now = per_group(plan, units, has_districts=has_districts)
     if now.empty:
         return now
     keys = ["level", "group_code", "indicator"]
-    present = set(_period_coded(values["period_code"])[1]) if not values.empty else set()
+    present = set(periods[1]) if periods is not None else set()
 
     def values_for(p: Period, suffix: str) -> pd.DataFrame:
         if p.code not in present:
             # No unit reported in that period: no group has a figure (units_reported is 0 everywhere).
             return now[keys].iloc[0:0].assign(**{f"value_{suffix}": pd.Series(dtype="float64")})
-        g = per_group(plan, per_unit(plan, registry, values, p, base=base), has_districts=has_districts)
+        g = per_group(plan, per_unit(plan, registry, values, p, base=base, periods=periods),
+                      has_districts=has_districts)
         if g.empty:
             return pd.DataFrame(columns=[*keys, f"value_{suffix}"])
         g = g[g["units_reported"] > 0]
@@ -824,7 +819,7 @@ def _timed_groups(plan: Plan, registry: Registry, values: pd.DataFrame, period: 
     out = now.merge(values_for(period.previous(), "prev"), on=keys, how="left")
     out = out.merge(values_for(period.same_period_last_year(), "last_year"), on=keys, how="left")
     out = out.merge(_ytd_groups(plan, registry, values, period, has_districts=has_districts, codes=codes,
-                                coded=coded), on=keys, how="left")
+                                coded=coded, periods=periods), on=keys, how="left")
     out["change_prev"] = out["value"] - out["value_prev"]
     out["change_last_year"] = out["value"] - out["value_last_year"]
     # Target of the group: the tier's base target (province level: only when every tier has the same).
@@ -1087,20 +1082,23 @@ def _coded_spread(value: pd.Series, chosen: Any, coded: Mapping[str, tuple[Any, 
 
 
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
-                  z_limit: float = 3.5, *, codes: Any = None,
-                  coded: Mapping[str, tuple[Any, Any]] | None = None) -> pd.DataFrame:
+                  z_limit: float = 3.5, *, codes: Any = None, coded: Mapping[str, tuple[Any, Any]] | None = None,
+                  periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Values far from the unit's own history (robust z-score over its past months), and denominators that
     disagree with the case table. History is summarised once per (unit, indicator), not searched per value.
     `codes`: `_factorize(values["indicator"])`, `coded`: the unit codes and indicators as `_coded` gives them,
-    when the caller has them."""
+    `periods`: the period codes so (`_period_mask`; coded here otherwise, once for both tests), when the caller
+    has them."""
     columns = ["unit_code", "indicator", "kind", "value", "reference", "detail", "file_name", "cell"]
     rows = []
     if values.empty:
         return pd.DataFrame(rows, columns=columns)
-    this = _period_mask(values["period_code"], lambda c: c == period.code)
+    periods = _coded(values["period_code"]) if periods is None else periods
+    this = _period_mask(values["period_code"], lambda c: c == period.code, periods)
     cur = values[this & values["value"].notna()]
     keys = ["unit_code", "indicator"]
-    before = (_period_mask(values["period_code"], lambda c: c < period.code) & values["value"].notna()).to_numpy()
+    before = (_period_mask(values["period_code"], lambda c: c < period.code, periods)
+              & values["value"].notna()).to_numpy()
     if not cur.empty and before.any():
         joined = cur.join(_history_spread(values, before, codes, coded), on=keys)
         joined = joined[joined["count"] >= 3]
@@ -1275,11 +1273,12 @@ def gather_texts(registry: Registry, texts: pd.DataFrame, period: Period) -> pd.
 LONG_DROPPED = ("submission_id",)   # internal to the store: no reader of long-<period>.csv needs it
 
 
-def long_rows(values: pd.DataFrame, period: Period) -> pd.DataFrame:
+def long_rows(values: pd.DataFrame, period: Period, periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """The month rows of `period`'s own months, without the store's internal ids: what long-<period>.csv
-    gives a reader (the months before, read for the comparisons, are left out)."""
+    gives a reader (the months before, read for the comparisons, are left out). `periods`:
+    `_coded(values["period_code"])`, when the caller has them (`_period_mask`)."""
     codes = {m.code for m in period.months()}
-    rows = values[_period_mask(values["period_code"], lambda c: c in codes)] if not values.empty else values
+    rows = values[_period_mask(values["period_code"], lambda c: c in codes, periods)] if not values.empty else values
     return rows.drop(columns=[c for c in LONG_DROPPED if c in rows.columns]).reset_index(drop=True)
 
 
@@ -1287,24 +1286,19 @@ def aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Data
               cases: pd.DataFrame, tasks: pd.DataFrame, texts: pd.DataFrame, today: date | None = None
               ) -> Aggregation:
     """Everything the report needs for one period, from what the store returns."""
-    try:
-        return _aggregate(plan, registry, period, values=values, subs=subs, cases=cases, tasks=tasks, texts=texts,
-                          today=today)
-    finally:
-        _PERIOD_CODES.clear()   # (`_period_coded`: the codes of this aggregation's rows, not kept past it)
-
-
-def _aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.DataFrame, subs: pd.DataFrame,
-               cases: pd.DataFrame, tasks: pd.DataFrame, texts: pd.DataFrame, today: date | None) -> Aggregation:
     values = values.reindex(columns=VALUE_COLUMNS) if values.empty else values
-    long = long_rows(values, period)
+    # The rows' periods coded once for every period tested below (this one, the previous, last year's, the year
+    # to date, the months before...): each test is then of a few labels, not of every row's string again.
+    periods = _coded(values["period_code"])
+    long = long_rows(values, period, periods)
     restated = restated_periods(values)
     months = [period]
     if period.kind != "month":
         accepted = subs[subs["status"] == "accepted"] if not subs.empty else subs
         months = data_months(period, list(accepted["period_code"]) if not accepted.empty else [])
-        month_values, month_cases = values, cases
+        month_values, month_cases, month_periods = values, cases, periods
         values = with_pooled_periods(plan, values, period)
+        periods = _coded(values["period_code"])   # (the pooled rows added: a frame of its own)
         cases = pool_cases(cases, months, period)
     # The history's indicators factorized once for every grouping done an indicator at a time (the year to
     # date per unit and per group, the jump check), not once by each.
@@ -1314,19 +1308,21 @@ def _aggregate(plan: Plan, registry: Registry, period: Period, *, values: pd.Dat
     coded = {"unit_code": _coded(values["unit_code"]), "indicator": _coded(values["indicator"], codes)} \
         if codes is not None else None
     base = unit_base(plan, registry, values)
-    units = per_unit(plan, registry, values, period, base=base)
+    units = per_unit(plan, registry, values, period, base=base, periods=periods)
     registry = period_registry(plan, registry, units)
     status = unit_status(plan, registry, subs, period, months)
     if period.kind == "month":
-        flags = quality_flags(plan, values, cases, period, codes=codes, coded=coded)
+        flags = quality_flags(plan, values, cases, period, codes=codes, coded=coded, periods=periods)
     else:
         month_codes = _factorize(month_values["indicator"]) if len(month_values) >= BATCH_ROWS else None
-        found = [quality_flags(plan, month_values, month_cases, m, codes=month_codes) for m in months]
+        found = [quality_flags(plan, month_values, month_cases, m, codes=month_codes, periods=month_periods)
+                 for m in months]
         flags = pd.concat(found, ignore_index=True) if found else quality_flags(plan, values.iloc[0:0], cases, period)
     return Aggregation(
         period=period, units=units,
-        groups=_timed_groups(plan, registry, values, period, base=base, units=units, codes=codes, coded=coded),
-        units_ytd=ytd_per_unit(plan, registry, values, period, codes=codes, coded=coded),
+        groups=_timed_groups(plan, registry, values, period, base=base, units=units, codes=codes, coded=coded,
+                             periods=periods),
+        units_ytd=ytd_per_unit(plan, registry, values, period, codes=codes, coded=coded, periods=periods),
         completeness=completeness(registry, status),
         unit_status=status,
         tasks=task_table(plan, registry, tasks, period, today or period.window(plan.reporting.window_rule)[1]),
