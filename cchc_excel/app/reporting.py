@@ -211,12 +211,10 @@ def _write_reports(ws: Workspace, period: Period, out_dir: Path, summary: Backgr
 
 def summary_aggregation(agg: Aggregation) -> Aggregation:
     """`agg` as the summary's process needs it: the summary reads neither the long table nor the year-to-date
-    units, so they are not pickled to it (emptied, their columns kept). The long table's column names come
-    from the store's statement as SQLAlchemy's `quoted_name` (a str subclass): pickled, they would make the
-    child import SQLAlchemy to read them back (~140 modules, 0.3-0.4 s on its critical path); plain str."""
-    long = agg.long.iloc[:0]
-    return replace(agg, long=long.set_axis([str(c) for c in long.columns], axis=1),
-                   units_ytd=agg.units_ytd.iloc[:0].set_axis([str(c) for c in agg.units_ytd.columns], axis=1))
+    units, so they are not pickled to it (emptied, their columns kept). Their column names are plain str
+    (`archive.frames.read_frame`): SQLAlchemy's `quoted_name` would make the child import SQLAlchemy to read
+    them back (~140 modules, 0.3-0.4 s on its critical path; tests/test_frames_names.py)."""
+    return replace(agg, long=agg.long.iloc[:0], units_ytd=agg.units_ytd.iloc[:0])
 
 
 # ------------------------------------------------------------------------------------------------

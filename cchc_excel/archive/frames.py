@@ -90,11 +90,13 @@ def _nones(n: int) -> Any:
 
 
 def _frame(data: dict[str, Any], names: Sequence[str]) -> pd.DataFrame:
-    """`pd.DataFrame(data, columns=names, copy=False)`, its object arrays (columns of None only) handed over as
-    Series of that dtype: given as arrays, pandas tries each as floats, integers, complex... (what else it could
-    hold), five arrays of its rows at once (+20 MB a column for a year of history, at the read's peak). Its
-    columns are the arrays given (copy=False: a copy of half a million history rows doubled the peak)."""
-    columns = {n: pd.Series(a, dtype=object, copy=False) if pd.api.types.is_object_dtype(a) else a
+    """`pd.DataFrame(data, columns=names, copy=False)`, its columns of None only handed over as object Series:
+    given as arrays, pandas tries each as floats, integers, complex... (what else it could hold), five arrays
+    of its rows at once (+20 MB a column for a year of history, at the read's peak). Any other object array
+    (strings) is left to pandas' own inference, as `pd.DataFrame(rows)` would type it. Its columns are the
+    arrays given (copy=False: a copy of half a million history rows doubled the peak)."""
+    columns = {n: pd.Series(a, dtype=object, copy=False)
+               if pd.api.types.is_object_dtype(a) and pd.isna(a).all() else a
                for n, a in data.items()}
     return pd.DataFrame(columns, columns=names, copy=False)
 
@@ -190,7 +192,7 @@ def read_frame(conn: Connection, query: Select, *, parts: Sequence[Select] | Non
     `parts`: the statements run instead of `query`, one after the other, each selecting some of `query`'s
     columns by name (the others are None for its rows, as a NULL would be): fewer values fetched where only
     those columns are needed. `query` then only names the columns and their types."""
-    names = [c.name for c in query.selected_columns]
+    names = [str(c.name) for c in query.selected_columns]   # plain str: a pickled frame needs no SQLAlchemy
     statements = (query,) if parts is None else parts
     # The rows counted first (an index scan), so that each column is one array filled in place.
     counted = sum(conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()

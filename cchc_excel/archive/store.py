@@ -764,7 +764,7 @@ class Store:
             q = q.where(submissions.c.period_code.in_(list(period_codes)))
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(q.order_by(submissions.c.id)).mappings().all(),
-                                columns=[c.name for c in q.selected_columns])
+                                columns=[str(c.name) for c in q.selected_columns])   # plain str, as read_frame
 
     def has_accepted(self, period_codes: Sequence[str]) -> bool:
         """Whether any file of these months was accepted (one EXISTS query, not every submission row)."""
