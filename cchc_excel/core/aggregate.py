@@ -196,7 +196,7 @@ def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[
 
 
 def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
-          coded: Mapping[str, tuple[Any, Any]] | None = None, padded: bool = False) -> tuple[pd.DataFrame, Any]:
+          coded: Mapping[str, tuple[Any, Any]] | None = None) -> tuple[pd.DataFrame, Any]:
     """Per group of `cols` (in order of first appearance): the sums `combine_groups` combines.
 
     `batch` (the rows of one indicator, `_sums_by_indicator`): the floats are summed as one grouping of all the
@@ -207,17 +207,15 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
     keeps the batch on the compensated loop.
 
     `coded` (`combine_groups`): the rows are grouped on the codes of `cols` (-1: no group), in the same order
-    and with the same sums as on the values themselves (a code per value), and the values put back.
-    `padded` (with `batch` and `coded`): the rows end with that row left out already (its codes -1)."""
-    if batch and not padded:
+    and with the same sums as on the values themselves (a code per value), and the values put back. With
+    `batch`, the caller's rows end with that row left out already (its codes -1: `_sums_by_indicator` copies
+    the batch once, with that row, instead of appending it to a copy here)."""
+    if batch and coded is None:
         blank = rows.iloc[:1].copy()
         for c in cols:
             if c in blank:
                 blank[c] = blank[c].where(pd.Series(False, index=blank.index))
         rows = pd.concat([rows, blank], ignore_index=True)
-        if coded is not None:
-            coded = {c: (pd.concat([pd.Series(codes, copy=False), pd.Series([-1], dtype=codes.dtype)],
-                                   ignore_index=True).to_numpy(), labels) for c, (codes, labels) in coded.items()}
     num, den, val = _numbers(rows["numerator"]), _numbers(rows["denominator"]), _numbers(rows["value"])
     wgt = _numbers(rows["weight"]) if "weight" in rows else pd.Series(float("nan"), rows.index)
     pair = num.notna() & den.notna()
@@ -295,7 +293,7 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
             picked = rows[figures].take(pad.to_numpy()).reset_index(drop=True)
             minus = {c: (pd.concat([pd.Series(codes[at], copy=False), pd.Series([-1], dtype=codes.dtype)],
                                    ignore_index=True).to_numpy(), labels) for c, (codes, labels) in coded.items()}
-            sums, (first, last, count) = _sums(picked, cols, batch=True, coded=minus, padded=True)
+            sums, (first, last, count) = _sums(picked, cols, batch=True, coded=minus)
             del picked
         if len(sums):
             mine = at if position is None else position[chosen]
@@ -1049,13 +1047,8 @@ def _history_spread(values: pd.DataFrame, before: Any, codes: Any = None,
             parts.append(_coded_spread(values["value"], chosen, coded))
             continue
         past = values.loc[chosen, [*keys, "value"]].astype({"value": float})
-        # One grouping (the keys hashed once): the median, each value's distance to it, their median (MAD).
-        by_key = past.groupby(keys)["value"]
-        median = by_key.median()
-        dev = (past["value"] - by_key.transform("median")).abs()
-        number = by_key.ngroup()   # the group's position in `median`'s (sorted) order
-        parts.append(pd.DataFrame({"median": median, "mad": dev.groupby(number).median().to_numpy(),
-                                   "count": by_key.size()}))
+        past = past[past[keys].notna().all(axis=1)]   # a row without either is in no group (`_spread`)
+        parts.append(_spread(past.groupby(keys)["value"], past["value"]))
     return pd.concat(parts) if parts else pd.DataFrame({"median": [], "mad": [], "count": []},
                                                        index=pd.MultiIndex.from_tuples([], names=keys))
 
@@ -1070,15 +1063,22 @@ def _coded_spread(value: pd.Series, chosen: Any, coded: Mapping[str, tuple[Any, 
     keyed = (units >= 0) & (inds >= 0)          # a row without either is in no group (as grouping drops it)
     key = units[keyed].astype("int64") * width + inds[keyed]
     past = pd.Series(value.to_numpy(dtype=float)[chosen][keyed], copy=False)
-    by_key = past.groupby(key)
+    out = _spread(past.groupby(key), past)
+    at = out.index.to_numpy()                   # the keys, in the groups' (sorted) order
+    out.index = pd.MultiIndex.from_arrays([unit_labels.take(at // width), ind_labels.take(at % width)],
+                                          names=["unit_code", "indicator"])
+    return out
+
+
+def _spread(by_key: Any, past: pd.Series) -> pd.DataFrame:
+    """The median, MAD and count of each group of `by_key` (a grouping of `past`, every row in a group), indexed
+    by the grouping's keys in their (sorted) order. One grouping, the keys hashed once: the median, each value's
+    distance to it, their median."""
     median = by_key.median()
     number = by_key.ngroup().to_numpy()         # the group's position in `median`'s order
     dev = (past - median.to_numpy()[number]).abs()
-    at = median.index.to_numpy()
-    index = pd.MultiIndex.from_arrays([unit_labels.take(at // width), ind_labels.take(at % width)],
-                                      names=["unit_code", "indicator"])
     return pd.DataFrame({"median": median.to_numpy(), "mad": dev.groupby(number).median().to_numpy(),
-                         "count": by_key.size().to_numpy()}, index=index)
+                         "count": by_key.size().to_numpy()}, index=median.index)
 
 
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
