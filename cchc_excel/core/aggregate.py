@@ -132,6 +132,26 @@ def _coded(column: pd.Series, codes: Any = None) -> tuple[Any, Any]:
     return codes, column.iloc[first.index.to_numpy()].array
 
 
+def _joint_key(codes: Sequence[Any], widths: Sequence[int]) -> Any:
+    """One int64 per row for several keys' codes (each code below its key's width): the number whose digits they
+    are, the first key's most significant, so that the joint keys sort as the tuples of codes do and each holds
+    one combination. A row with a code of -1 gets a meaningless key: the caller masks or leaves it out."""
+    key = codes[0].astype("int64")
+    for code, width in zip(codes[1:], widths[1:], strict=True):
+        key *= width
+        key += code
+    return key
+
+
+def _split_key(key: Any, widths: Sequence[int]) -> list[Any]:
+    """The codes `_joint_key` made each of `key` of (keys of rows with every code present)."""
+    digits = []
+    for width in reversed(widths[1:]):
+        digits.append(key % width)
+        key = key // width
+    return [key, *reversed(digits)]
+
+
 def _coded_rows(coded: Mapping[str, tuple[Any, Any]] | None, rows: Any) -> Mapping[str, tuple[Any, Any]] | None:
     """`coded` for the rows a boolean mask selects."""
     return None if coded is None else {c: (codes[rows], labels) for c, (codes, labels) in coded.items()}
@@ -234,11 +254,10 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
     elif one_key:
         # One integer per combination of the keys' codes: grouped as on the keys themselves (the groups in the
         # order they first appear, the same rows in each), one key factorized instead of several combined.
-        key, missing = None, None
-        for c, width in zip(cols, widths, strict=True):
-            code = coded[c][0]
-            key = code.astype("int64") if key is None else key * width + code
-            missing = code < 0 if missing is None else missing | (code < 0)
+        key = _joint_key([coded[c][0] for c in cols], widths)
+        missing = coded[cols[0]][0] < 0
+        for c in cols[1:]:
+            missing |= coded[c][0] < 0
         by = [pd.Series(pd.arrays.IntegerArray(key, missing), index=rows.index, name="_key")]
     else:
         by = [pd.Series(pd.arrays.IntegerArray(coded[c][0], coded[c][0] < 0), index=rows.index, name=c)
@@ -246,10 +265,9 @@ def _sums(rows: pd.DataFrame, cols: list[str], *, batch: bool = False,
     grouped = work.groupby(by, sort=False)
     sums = grouped.sum(numeric_only=True).reset_index()
     if coded is not None and one_key:
-        key = sums.pop("_key").to_numpy(dtype="int64")
-        for c, width in reversed(list(zip(cols, widths, strict=True))):
-            sums.insert(0, c, coded[c][1].take(key % width))
-            key = key // width
+        for at, (c, code) in enumerate(zip(cols, _split_key(sums.pop("_key").to_numpy(dtype="int64"), widths),
+                                           strict=True)):
+            sums.insert(at, c, coded[c][1].take(code))
     elif coded is not None:
         for c in cols:
             sums[c] = coded[c][1].take(sums[c].to_numpy(dtype="int64"))
@@ -613,23 +631,21 @@ def _months_counted(period_code: pd.Series, rows: Any, coded: Mapping[str, tuple
     unit_codes, unit_labels = coded["unit_code"]
     ind_codes, ind_labels = coded["indicator"]
     period_codes, period_labels = _coded(period_code) if periods is None else periods
-    pairs, width = len(unit_labels) * len(ind_labels), len(period_labels) + 1   # + a missing month (-1)
+    widths = [max(len(unit_labels), 1), max(len(ind_labels), 1), len(period_labels) + 1]   # + a missing month
+    pairs, width = widths[0] * widths[1], widths[2]
     if pairs * width > max(len(period_code), 1_000_000):
         return None
     keep = rows & (unit_codes >= 0) & (ind_codes >= 0)
-    key = unit_codes[keep].astype("int64")
-    key *= len(ind_labels)
-    key += ind_codes[keep]                          # one integer per (unit, indicator)
-    key *= width
-    key += period_codes[keep]
-    key += 1                                        # ... and month (0: missing)
+    key = _joint_key([unit_codes[keep], ind_codes[keep], period_codes[keep]], widths)   # (unit, indicator, month)
+    key += 1                                        # a missing month (-1) at 0
     seen = pd.Series([False]).to_numpy().repeat(pairs * width)
     seen[key] = True
     del key
     seen = seen.reshape(pairs, width)
     counts = seen[:, 1:].sum(axis=1)                # the months, a missing one not counted (nunique)
     at = seen.any(axis=1).nonzero()[0]              # the (unit, indicator) with a row
-    index = pd.MultiIndex.from_arrays([unit_labels.take(at // len(ind_labels)), ind_labels.take(at % len(ind_labels))],
+    units, inds = _split_key(at, widths[:2])
+    index = pd.MultiIndex.from_arrays([unit_labels.take(units), ind_labels.take(inds)],
                                       names=["unit_code", "indicator"])
     return pd.Series(counts[at].astype("int64"), index=index, name="months")
 
@@ -1058,14 +1074,14 @@ def _coded_spread(value: pd.Series, chosen: Any, coded: Mapping[str, tuple[Any, 
     their codes; the same medians, deviations and counts, indexed by the keys' values."""
     unit_codes, unit_labels = coded["unit_code"]
     ind_codes, ind_labels = coded["indicator"]
-    width = max(len(ind_labels), 1)
+    widths = [max(len(unit_labels), 1), max(len(ind_labels), 1)]
     units, inds = unit_codes[chosen], ind_codes[chosen]
     keyed = (units >= 0) & (inds >= 0)          # a row without either is in no group (as grouping drops it)
-    key = units[keyed].astype("int64") * width + inds[keyed]
+    key = _joint_key([units[keyed], inds[keyed]], widths)
     past = pd.Series(value.to_numpy(dtype=float)[chosen][keyed], copy=False)
     out = _spread(past.groupby(key), past)
-    at = out.index.to_numpy()                   # the keys, in the groups' (sorted) order
-    out.index = pd.MultiIndex.from_arrays([unit_labels.take(at // width), ind_labels.take(at % width)],
+    units, inds = _split_key(out.index.to_numpy(), widths)   # the keys, in the groups' (sorted) order
+    out.index = pd.MultiIndex.from_arrays([unit_labels.take(units), ind_labels.take(inds)],
                                           names=["unit_code", "indicator"])
     return out
 
