@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -76,8 +76,9 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 # From this many rows a grouping is done a few indicators at a time, in batches of about this many rows
 # (`_indicator_batches`): a year of history is half a million rows, and one grouping of them all held four times
-# their figures at once. Smaller batches hold less but cost a grouping's overhead each.
-BATCH_ROWS = 100_000
+# their figures at once. Smaller batches hold less but cost a grouping's overhead each: at 100,000 a year of
+# 4,000 units' batches (two indicators each) set the aggregation's peak, ~9 MB more than one indicator each.
+BATCH_ROWS = 50_000
 
 
 def _factorize(column: pd.Series) -> Any:
@@ -157,10 +158,12 @@ def _coded_rows(coded: Mapping[str, tuple[Any, Any]] | None, rows: Any) -> Mappi
     return None if coded is None else {c: (codes[rows], labels) for c, (codes, labels) in coded.items()}
 
 
-def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = None) -> list[Any]:
+def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = None) -> Iterator[Any]:
     """Masks over `indicators` (and `rows`, a boolean array, when given) each selecting whole indicators, about
     `BATCH_ROWS` rows each, in the order the indicators first appear; rows without an indicator in none.
-    `codes`: `_factorize(indicators)` when the caller has it (`aggregate` factorizes the history's once)."""
+    `codes`: `_factorize(indicators)` when the caller has it (`aggregate` factorizes the history's once).
+    Each mask is made when the caller asks for it, from one small integer per row: a year of history's masks
+    all at once held a byte per row per batch while the batches were summed (the aggregation's peak)."""
     codes = _factorize(indicators) if codes is None else codes
     if rows is not None:
         codes = codes.copy()
@@ -173,8 +176,10 @@ def _indicator_batches(indicators: pd.Series, rows: Any = None, *, codes: Any = 
         batch_of.append(batch)
         filled += size
     batch_of.append(-1)   # a code of -1 (no indicator, or not among `rows`) takes the last entry: no batch
-    batch_ids = pd.Series(batch_of, dtype="int32").to_numpy()[codes]
-    return [batch_ids == b for b in range(batch + 1)] if len(sizes) else []
+    if not len(sizes):
+        return iter(())
+    batch_ids = _compact(pd.Series(batch_of, dtype="int64").to_numpy(), batch + 1)[codes]
+    return (batch_ids == b for b in range(batch + 1))
 
 
 def combine_groups(rules: Mapping[str, str], rows: pd.DataFrame, keys: Sequence[str], *,
@@ -322,7 +327,9 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
         return _sums(rows if where is None else rows.loc[where, figures], cols,
                      coded=coded if where is None else _coded_rows(coded, where))[0]
     order = pd.concat([pd.Series(f) for f in firsts], ignore_index=True).argsort(kind="stable")
-    return pd.concat(parts, ignore_index=True).take(order.to_numpy()).reset_index(drop=True)
+    sums = pd.concat(parts, ignore_index=True)
+    parts.clear()   # the batches' sums freed before their reordered copy is made (one copy less at the peak)
+    return sums.take(order.to_numpy()).reset_index(drop=True)
 
 
 def combine(indicator: Indicator, rows: pd.DataFrame) -> Combined:
@@ -1097,6 +1104,38 @@ def _spread(by_key: Any, past: pd.Series) -> pd.DataFrame:
                          "count": by_key.size().to_numpy()}, index=median.index)
 
 
+def _jumps(values: pd.DataFrame, this: pd.Series, before: Any, z_limit: float, codes: Any,
+           coded: Mapping[str, tuple[Any, Any]] | None) -> list[dict[str, Any]]:
+    """`quality_flags`' values far from the unit's own history: the period's rows (`this`) against the rows
+    `before` selects. A function of its own so that its frames are freed before the case checks run, and
+    only the columns a flag shows are copied (the month's rows, all thirteen columns, twice, were the
+    aggregation's peak at a year of history)."""
+    keys = ["unit_code", "indicator"]
+    shown = [*keys, "value", "file_name", "cell"]
+    cur = values[shown][this & values["value"].notna()]
+    if cur.empty:
+        return []
+    rows = []
+    joined = cur.join(_history_spread(values, before, codes, coded), on=keys)
+    joined = joined[joined["count"] >= 3]
+    value = joined["value"].astype(float)
+    diff = value - joined["median"]
+    # no spread (MAD 0): infinitely far when the value differs from the median, either way
+    flat = pd.Series(float("nan"), index=diff.index).mask(diff > 0, float("inf")).mask(diff < 0, float("-inf"))
+    z = (0.6745 * diff / joined["mad"].where(joined["mad"] > 0)).where(joined["mad"] > 0, flat)
+    hits = joined[(z.abs() > z_limit) & (diff.abs() >= 5)]
+    # columns as lists (a year of history flags thousands of values: not a row object each)
+    for unit, ind, v, ref, file_name, cell, zv in zip(
+            *(hits[c].tolist() for c in ("unit_code", "indicator", "value", "median", "file_name", "cell")),
+            z[hits.index].tolist(), strict=True):
+        rows.append({"unit_code": unit, "indicator": ind, "kind": "jump", "value": float(v),
+                     "reference": float(ref),
+                     "detail": wording("jump-detail", z=format_number(zv, 1)) if abs(zv) != float("inf")
+                     else wording("jump-flat-detail"),
+                     "file_name": file_name, "cell": cell})
+    return rows
+
+
 def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period: Period,
                   z_limit: float = 3.5, *, codes: Any = None, coded: Mapping[str, tuple[Any, Any]] | None = None,
                   periods: tuple[Any, Any] | None = None) -> pd.DataFrame:
@@ -1111,34 +1150,17 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
         return pd.DataFrame(rows, columns=columns)
     periods = _coded(values["period_code"]) if periods is None else periods
     this = _period_mask(values["period_code"], lambda c: c == period.code, periods)
-    cur = values[this & values["value"].notna()]
-    keys = ["unit_code", "indicator"]
     before = (_period_mask(values["period_code"], lambda c: c < period.code, periods)
               & values["value"].notna()).to_numpy()
-    if not cur.empty and before.any():
-        joined = cur.join(_history_spread(values, before, codes, coded), on=keys)
-        joined = joined[joined["count"] >= 3]
-        value = joined["value"].astype(float)
-        diff = value - joined["median"]
-        # no spread (MAD 0): infinitely far when the value differs from the median, either way
-        flat = pd.Series(float("nan"), index=diff.index).mask(diff > 0, float("inf")).mask(diff < 0, float("-inf"))
-        z = (0.6745 * diff / joined["mad"].where(joined["mad"] > 0)).where(joined["mad"] > 0, flat)
-        hits = joined[(z.abs() > z_limit) & (diff.abs() >= 5)]
-        # columns as lists (a year of history flags thousands of values: not a row object each)
-        for unit, ind, v, ref, file_name, cell, zv in zip(
-                *(hits[c].tolist() for c in ("unit_code", "indicator", "value", "median", "file_name", "cell")),
-                z[hits.index].tolist(), strict=True):
-            rows.append({"unit_code": unit, "indicator": ind, "kind": "jump", "value": float(v),
-                         "reference": float(ref),
-                         "detail": wording("jump-detail", z=format_number(zv, 1)) if abs(zv) != float("inf")
-                         else wording("jump-flat-detail"),
-                         "file_name": file_name, "cell": cell})
+    if before.any():
+        rows.extend(_jumps(values, this, before, z_limit, codes, coded))
     tied = [i for i in plan.indicators if i.denominator_equals]
     totals_named = {c.key: c.group for c in CASE_COLUMNS if c.is_total}   # a total's key -> its heading group
     if tied and not cases.empty:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
         totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
-        cur_all = values[this]
+        # (the columns read, not the month's every column)
+        cur_all = values[["unit_code", "indicator", "denominator", "file_name", "cell"]][this]
         for ind in tied:
             vi = cur_all[(cur_all["indicator"] == ind.key) & cur_all["denominator"].notna()]
             vi = vi.join(totals[ind.denominator_equals].rename("expected"), on="unit_code", how="inner")
