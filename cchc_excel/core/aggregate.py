@@ -293,14 +293,8 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
     which one grouping uses whenever a group of three rows or more is not in one run (its rows interleave
     with others'); otherwise (rows sorted by group) the rows are summed in one grouping. `where`: only those
     rows (`combine_groups`); `coded`: their keys' codes (`_sums`)."""
-    # Positions among the rows summed (those `where` selects): whether a group's rows come in one run is judged
-    # as if only they were there.
-    # (int32, counted in place: this runs at the aggregation's peak, over every row of a year of history)
-    # (every row: a batch's positions are its rows', not an array of every row's)
-    position = None
     if where is not None:
-        position = pd.Series(where, copy=False).to_numpy(dtype=bool).cumsum(dtype="int32")
-        position -= 1
+        where = pd.Series(where, copy=False).to_numpy(dtype=bool)
     # (grouped on codes: the key columns are not copied)
     figures = [c for c in (*(cols if coded is None else ()), "numerator", "denominator", "value", "weight")
                if c in rows.columns]
@@ -319,7 +313,10 @@ def _sums_by_indicator(rows: pd.DataFrame, cols: list[str], where: Any = None, c
             sums, (first, last, count) = _sums(picked, cols, batch=True, coded=minus)
             del picked
         if len(sums):
-            mine = at if position is None else position[chosen]
+            # Positions among the rows summed (those `where` selects): whether a group's rows come in one run
+            # is judged as if only they were there. (Counted for each batch once it is summed: an int32 per
+            # row of a year of history, kept, was 2 MB more while the batches are summed, the aggregation's peak.)
+            mine = at if where is None else where.cumsum(dtype="int32")[at] - 1
             parts.append(sums)
             firsts.append(mine[first])
             interleaved = interleaved or bool(((mine[last] - mine[first] + 1 > count) & (count >= 3)).any())
