@@ -385,7 +385,6 @@ def startup(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     reg_path.write_text(yaml.safe_dump(synthetic_registry_data(a.units, a.seed), allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
     env = installed_env()
-    compile_package(env)
     cli = [sys.executable, "-m", "cchc_excel"]
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "cchc --help": [*cli, "--help"],
@@ -587,13 +586,14 @@ def _stage_process(stage: str, work: Path, a: argparse.Namespace) -> dict[str, A
     # Started from `-c`, not as this script: the report's second process (spawned) runs the caller's main
     # script first, and this one imports openpyxl, SQLAlchemy and the import stack at its top (~0.8 s), where
     # the `cchc` command's imports its CLI (~50 ms).
-    start = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import cycle; raise SystemExit(cycle.main())"
+    # (sys.path[0] as `python cycle.py` has it: the package found where the parent found it, not in the current folder)
+    start = f"import sys; sys.path[0] = {str(Path(__file__).parent)!r}; import cycle; raise SystemExit(cycle.main())"
     cmd = [sys.executable, "-c", start, "--stage", stage, "--work", str(work), "--units", str(a.units),
            "--months", str(a.months), "--workers", str(a.workers), "--ref-sample", str(a.ref_sample),
            "--read-sample", str(a.read_sample), "--seed", str(a.seed)]
     if a.profile:
         cmd += ["--profile", a.profile]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=a.stage_env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=installed_env())
     if a.profile == stage:
         print(proc.stderr, flush=True)
     if proc.returncode != 0:
@@ -620,8 +620,6 @@ def cycle(a: argparse.Namespace) -> dict[str, Any]:
         print(f"N={n}", flush=True)
         print_startup(start_up)
     finished: list[Path] = []
-    a.stage_env = installed_env()
-    compile_package(a.stage_env)
     for r in range(a.repeat):
         work = Path(tempfile.mkdtemp(prefix=f"cchc-cycle-{n}-", dir=a.keep))
         print(f"N={n} months={a.months} workers={a.workers} run {r + 1}/{a.repeat} in {work}", flush=True)
@@ -750,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_stage(args), ensure_ascii=False))
         return 0
     print(f"machine: {machine()}; load {load():.2f}", flush=True)
+    compile_package(installed_env())   # once, before any command or stage is started
     if args.scale:
         results = []
         for n in (int(x) for x in args.sizes.split(",")):

@@ -1106,7 +1106,7 @@ def _jumps(values: pd.DataFrame, this: pd.Series, before: Any, z_limit: float, c
     aggregation's peak at a year of history)."""
     keys = ["unit_code", "indicator"]
     shown = [*keys, "value", "file_name", "cell"]
-    cur = values[shown][this & values["value"].notna()]
+    cur = values.loc[this & values["value"].notna(), shown]
     if cur.empty:
         return []
     rows = []
@@ -1154,7 +1154,7 @@ def quality_flags(plan: Plan, values: pd.DataFrame, cases: pd.DataFrame, period:
         cc = with_case_totals(cases[cases["period_code"] == period.code])
         totals = cc.groupby("unit_code")[list(case_totals_of())].sum()
         # (the columns read, not the month's every column)
-        cur_all = values[["unit_code", "indicator", "denominator", "file_name", "cell"]][this]
+        cur_all = values.loc[this, ["unit_code", "indicator", "denominator", "file_name", "cell"]]
         for ind in tied:
             vi = cur_all[(cur_all["indicator"] == ind.key) & cur_all["denominator"].notna()]
             vi = vi.join(totals[ind.denominator_equals].rename("expected"), on="unit_code", how="inner")
