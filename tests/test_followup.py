@@ -263,7 +263,7 @@ def test_word_appendix_is_landscape_with_repeated_header_and_the_subtitle_blanks
         hd_table: F.FollowupTable, tmp_path: Path) -> None:
     from docx import Document
 
-    from cchc_excel.documents.followup import write_followup_docx
+    from cchc_excel.documents.followup_docx import write_followup_docx
 
     out = write_followup_docx(hd_table, tmp_path / "phu-luc-theo-doi-2024-11.docx", province="Hải Dương")
     doc = Document(str(out))

@@ -299,7 +299,7 @@ class FollowupFiles:
 
 
 def followup_docx(ws: Workspace, followup: Followup, path: Path, issue_date: date | None = None) -> Path:
-    from ..documents.followup import write_followup_docx
+    from ..documents.followup_docx import write_followup_docx
 
     report = ws.report or {}
     return write_followup_docx(followup.table, path, province=ws.plan.province,
